@@ -1,0 +1,305 @@
+// Package e2e drives the vkc-credential binary against a real Keystone
+// and a real Secret Service, both started by scripts/test-env.sh.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// env is the test environment that scripts/test-env.sh describes in
+// VKC_E2E_* variables.
+type env struct {
+	AuthURL, ProjectID, Username, Domain, Password string
+	Project2ID, Username2, Password2               string
+	KeystoneLog                                    string
+}
+
+var (
+	binary string // the vkc-credential under test
+	ks     *env   // nil when no Keystone was started
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	e, err := loadEnv()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	ks = e
+	dir, err := os.MkdirTemp("", "vkc-e2e-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	binary = filepath.Join(dir, "vkc-credential")
+	build := exec.Command("go", "build", "-trimpath", "-tags", "urfave_cli_no_docs", "-o", binary, "..")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: building the binary:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+func loadEnv() (*env, error) {
+	if os.Getenv("VKC_E2E_AUTH_URL") == "" {
+		if os.Getenv("VKC_E2E_REQUIRED") != "" {
+			return nil, errors.New("VKC_E2E_REQUIRED is set but no Keystone is described; run the tests through scripts/test-env.sh")
+		}
+		return nil, nil
+	}
+	read := func(name string) (string, error) {
+		path := os.Getenv(name)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", name, err)
+		}
+		return string(data), nil
+	}
+	e := &env{
+		AuthURL: os.Getenv("VKC_E2E_AUTH_URL"), ProjectID: os.Getenv("VKC_E2E_PROJECT_ID"),
+		Username: os.Getenv("VKC_E2E_USERNAME"), Domain: os.Getenv("VKC_E2E_USER_DOMAIN"),
+		Project2ID: os.Getenv("VKC_E2E_PROJECT2_ID"), Username2: os.Getenv("VKC_E2E_USERNAME2"),
+		KeystoneLog: os.Getenv("VKC_E2E_KEYSTONE_LOG"),
+	}
+	var err error
+	if e.Password, err = read("VKC_E2E_PASSWORD_FILE"); err != nil {
+		return nil, err
+	}
+	if e.Password2, err = read("VKC_E2E_PASSWORD2_FILE"); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// needKeystone skips a test when no Keystone was started; under
+// VKC_E2E_REQUIRED, TestMain has already failed in that case.
+func needKeystone(t *testing.T) *env {
+	t.Helper()
+	if ks == nil {
+		t.Skip("no Keystone: run through scripts/test-env.sh")
+	}
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		t.Fatal("no D-Bus session: run through scripts/test-env.sh")
+	}
+	return ks
+}
+
+// sandbox is one user's home: config and cache dirs of their own, the
+// shared D-Bus session (the Secret Service) and no OS_* variables.
+type sandbox struct {
+	t    *testing.T
+	home string
+	env  []string
+}
+
+func newSandbox(t *testing.T) *sandbox {
+	t.Helper()
+	home := t.TempDir()
+	var environ []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "OS_") || strings.HasPrefix(name, "VKC_") || strings.HasPrefix(name, "XDG_") || name == "HOME" {
+			continue
+		}
+		environ = append(environ, kv)
+	}
+	environ = append(environ, "HOME="+home,
+		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
+		"XDG_CACHE_HOME="+filepath.Join(home, ".cache"))
+	return &sandbox{t: t, home: home, env: environ}
+}
+
+// profileName returns a profile name no other test uses, and erases it
+// from the shared keychain when the test ends.
+func (s *sandbox) profileName(prefix string) string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	name := prefix + "-" + hex.EncodeToString(b)
+	s.t.Cleanup(func() { s.run(nil, "", "erase", "--profile", name) })
+	return name
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+}
+
+// run runs the binary with stdin and extra environment, with no
+// controlling terminal, and waits at most a minute.
+func (s *sandbox) run(extraEnv []string, stdin string, args ...string) result {
+	return s.runCmd(exec.Command(binary, args...), extraEnv, stdin)
+}
+
+func (s *sandbox) runCmd(cmd *exec.Cmd, extraEnv []string, stdin string) result {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := exec.CommandContext(ctx, cmd.Path, cmd.Args[1:]...)
+	c.Env = append(append([]string{}, s.env...), extraEnv...)
+	c.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errb
+	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // no /dev/tty: never a prompt
+	err := c.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		s.t.Fatalf("running %v: %v", cmd.Args, err)
+	}
+	return result{stdout: out.String(), stderr: errb.String(), code: code}
+}
+
+// must runs the binary and fails the test unless it exits 0.
+func (s *sandbox) must(stdin string, args ...string) result {
+	s.t.Helper()
+	r := s.run(nil, stdin, args...)
+	if r.code != 0 {
+		s.t.Fatalf("vkc-credential %s: %s", strings.Join(args, " "), r)
+	}
+	return r
+}
+
+// store stores profile with the e2e user's settings and password.
+func (s *sandbox) store(profile string, extra ...string) result {
+	s.t.Helper()
+	args := append([]string{"store", "--profile", profile, "--auth-url", ks.AuthURL, "--project-id", ks.ProjectID,
+		"--username", ks.Username, "--user-domain-name", ks.Domain, "--password-stdin"}, extra...)
+	return s.must(ks.Password, args...)
+}
+
+type tokenAnswer struct {
+	Version   int       `json:"version"`
+	Profile   string    `json:"profile"`
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+	IssuedAt  time.Time `json:"issued_at"`
+	AuthURL   string    `json:"auth_url"`
+	ProjectID string    `json:"project_id"`
+	Region    string    `json:"region"`
+	Cached    bool      `json:"cached"`
+}
+
+func decodeToken(t *testing.T, r result) tokenAnswer {
+	t.Helper()
+	var a tokenAnswer
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&a); err != nil {
+		t.Fatalf("get answer is not the contract's JSON: %v\n%s", err, r)
+	}
+	if a.Version != 1 || a.Token == "" || a.ExpiresAt.IsZero() || a.IssuedAt.IsZero() {
+		t.Fatalf("incomplete get answer: %s", r.stdout)
+	}
+	return a
+}
+
+type errorAnswer struct {
+	Version int `json:"version"`
+	Error   struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// wantError checks exit status, JSON error code on stdout (when json is
+// true) and a one-line stderr message mentioning hint.
+func wantError(t *testing.T, r result, code int, errCode string, json_ bool, hint string) {
+	t.Helper()
+	if r.code != code {
+		t.Fatalf("exit %d, want %d\n%s", r.code, code, r)
+	}
+	if !strings.HasPrefix(r.stderr, "vkc-credential: ") || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+		t.Fatalf("stderr must be one line prefixed vkc-credential: %q", r.stderr)
+	}
+	if !strings.Contains(r.stderr, hint) {
+		t.Fatalf("stderr %q does not mention %q", r.stderr, hint)
+	}
+	if !json_ {
+		if r.stdout != "" {
+			t.Fatalf("stdout must stay empty on error, got %q", r.stdout)
+		}
+		return
+	}
+	var a errorAnswer
+	if err := json.Unmarshal([]byte(r.stdout), &a); err != nil || a.Version != 1 || a.Error.Code != errCode || a.Error.Message == "" {
+		t.Fatalf("stdout is not the JSON error %q: %q", errCode, r.stdout)
+	}
+}
+
+// tokenPosts counts the token issues Keystone has logged so far.
+func tokenPosts(t *testing.T) int {
+	t.Helper()
+	data, err := os.ReadFile(ks.KeystoneLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(data), `"POST /v3/auth/tokens HTTP/1.1"`)
+}
+
+// validate asks Keystone whether token is valid: GET /v3/auth/tokens.
+func validate(t *testing.T, token string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", strings.TrimSuffix(ks.AuthURL, "/")+"/auth/tokens", nil)
+	req.Header.Set("X-Auth-Token", token)
+	req.Header.Set("X-Subject-Token", token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// secretToolLookup reads the keychain item of profile with libsecret's
+// own tool; ok is false when there is none.
+func secretToolLookup(t *testing.T, profile string) (string, bool) {
+	t.Helper()
+	out, err := exec.Command("secret-tool", "lookup", "service", "vkc-credential", "username", profile).Output()
+	if err != nil {
+		return "", false
+	}
+	return string(out), true
+}
+
+// filesContaining lists the files under root whose bytes contain secret.
+func filesContaining(t *testing.T, root, secret string) []string {
+	t.Helper()
+	var hits []string
+	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err == nil && bytes.Contains(data, []byte(secret)) {
+			hits = append(hits, path)
+		}
+		return nil
+	})
+	return hits
+}

@@ -1,0 +1,171 @@
+package helper
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gofrs/flock"
+
+	"vkc-credential/keystone"
+	"vkc-credential/protocol"
+)
+
+// cacheEntry is a cached token, one file per identity.
+type cacheEntry struct {
+	Version        int       `json:"version"`
+	Profile        string    `json:"profile"`
+	AuthURL        string    `json:"auth_url"`
+	UserDomainName string    `json:"user_domain_name"`
+	Username       string    `json:"username"`
+	ProjectID      string    `json:"project_id"`
+	Token          string    `json:"token"`
+	IssuedAt       time.Time `json:"issued_at"`   // Keystone's clock
+	ExpiresAt      time.Time `json:"expires_at"`  // Keystone's clock
+	ReceivedAt     time.Time `json:"received_at"` // our clock
+	// ValidUntil is on our clock: the earlier of Keystone's expires_at and
+	// ReceivedAt plus the token's lifetime, so that a local clock that is
+	// behind Keystone's does not keep a dead token alive.
+	ValidUntil time.Time       `json:"valid_until"`
+	Body       json.RawMessage `json:"body"`
+}
+
+func newCacheEntry(profile string, s Settings, t *keystone.Token) *cacheEntry {
+	until := t.ReceivedAt.Add(t.ExpiresAt.Sub(t.IssuedAt))
+	if t.ExpiresAt.Before(until) {
+		until = t.ExpiresAt
+	}
+	return &cacheEntry{
+		Version: protocol.Version, Profile: profile,
+		AuthURL: s.AuthURL, UserDomainName: s.UserDomainName, Username: s.Username, ProjectID: s.ProjectID,
+		Token: t.ID, IssuedAt: t.IssuedAt.UTC(), ExpiresAt: t.ExpiresAt.UTC(), ReceivedAt: t.ReceivedAt,
+		ValidUntil: until, Body: t.Body,
+	}
+}
+
+// validFor reports whether the token is still good for at least minTTL at
+// now. The bound is inclusive. A token received "in the future" means the
+// local clock went back since; it is not trusted.
+func (e *cacheEntry) validFor(now time.Time, minTTL time.Duration) bool {
+	if e == nil || now.Before(e.ReceivedAt) {
+		return false
+	}
+	return !now.Add(minTTL).After(e.ValidUntil)
+}
+
+// matches reports whether e was issued for the identity of s.
+func (e *cacheEntry) matches(s Settings) bool {
+	return e != nil && e.AuthURL == s.AuthURL && e.UserDomainName == s.UserDomainName &&
+		e.Username == s.Username && e.ProjectID == s.ProjectID && e.Token != ""
+}
+
+// cacheKey names the cache file of an identity: a token is shared by every
+// profile with the same auth URL, user and project.
+func cacheKey(s Settings) string {
+	h := sha256.Sum256([]byte(strings.Join([]string{s.AuthURL, s.UserDomainName, s.Username, s.ProjectID}, "\x00")))
+	return hex.EncodeToString(h[:16])
+}
+
+func (p Paths) cachePath(key string) string { return filepath.Join(p.CacheDir, key+".json") }
+func (p Paths) lockPath(key string) string  { return filepath.Join(p.CacheDir, key+".lock") }
+
+// readCache returns the entry for s, or nil when there is none that can be
+// used: missing, unparsable, for another identity, or readable by others.
+// Such files are left for the next writer to replace; why is logged.
+func (p Paths) readCache(s Settings, debugf func(string, ...any)) *cacheEntry {
+	path := p.cachePath(cacheKey(s))
+	data, err := readPrivateFile(path)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			debugf("cache: not used: %v", err)
+		}
+		return nil
+	}
+	var e cacheEntry
+	if err := json.Unmarshal(data, &e); err != nil || e.Version != protocol.Version {
+		debugf("cache: discarding unparsable cache file %s", path)
+		return nil
+	}
+	if !e.matches(s) {
+		debugf("cache: %s belongs to another identity; ignoring it", path)
+		return nil
+	}
+	return &e
+}
+
+// writeCache stores e atomically, 0600, in a 0700 directory.
+func (p Paths) writeCache(e *cacheEntry) (note string, err error) {
+	note, err = ensureDir(p.CacheDir)
+	if err != nil {
+		return note, err
+	}
+	data, err := json.Marshal(e)
+	if err != nil {
+		return note, err
+	}
+	key := cacheKey(Settings{AuthURL: e.AuthURL, UserDomainName: e.UserDomainName, Username: e.Username, ProjectID: e.ProjectID})
+	return note, writeFileAtomic(p.cachePath(key), data)
+}
+
+// lockCache takes the cross-process lock of s's cache file, waiting at
+// most until ctx is done.
+func (p Paths) lockCache(ctx context.Context, s Settings) (unlock func(), err error) {
+	if _, err := ensureDir(p.CacheDir); err != nil {
+		return nil, err
+	}
+	l := flock.New(p.lockPath(cacheKey(s)), flock.SetPermissions(0o600))
+	ok, err := l.TryLockContext(ctx, 10*time.Millisecond)
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+		return nil, fmt.Errorf("cannot lock %s: %w", l.Path(), err)
+	}
+	if !ok {
+		return nil, protocol.Errorf(protocol.CodeKeystoneUnavailable,
+			"another vkc-credential process held the lock %s for too long; try again, or remove the lock file if no vkc-credential runs", l.Path())
+	}
+	return func() { l.Unlock() }, nil
+}
+
+// removeCache deletes the cached tokens of identity s and every cached
+// token recorded for profile; it returns the entries it removed.
+func (p Paths) removeCache(profile string, s *Settings) ([]*cacheEntry, error) {
+	entries, err := os.ReadDir(p.CacheDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	ownKey := ""
+	if s != nil {
+		ownKey = cacheKey(*s)
+	}
+	var removed []*cacheEntry
+	for _, de := range entries {
+		key, ok := strings.CutSuffix(de.Name(), ".json")
+		if !ok {
+			continue
+		}
+		path := p.cachePath(key)
+		data, rerr := readPrivateFile(path)
+		var e cacheEntry
+		parsed := rerr == nil && json.Unmarshal(data, &e) == nil
+		if key != ownKey && (!parsed || e.Profile != profile) {
+			continue
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, err
+		}
+		if parsed {
+			removed = append(removed, &e)
+		}
+	}
+	return removed, nil
+}

@@ -1,0 +1,144 @@
+package helper
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"vkc-credential/keystone"
+)
+
+var testSettings = Settings{AuthURL: "http://127.0.0.1:5000/v3", ProjectID: "p1", Username: "u@example.com",
+	UserDomainName: "users", Region: "RegionOne", Interface: "public"}
+
+func TestCacheValidityBoundaries(t *testing.T) {
+	recv := time.Date(2026, 11, 27, 17, 0, 0, 0, time.UTC)
+	tok := &keystone.Token{ID: "t", IssuedAt: recv, ExpiresAt: recv.Add(time.Hour), ReceivedAt: recv}
+	e := newCacheEntry("p", testSettings, tok)
+	minTTL := 5 * time.Minute
+	boundary := recv.Add(time.Hour - minTTL)
+	tests := []struct {
+		name string
+		now  time.Time
+		want bool
+	}{
+		{"just received", recv, true},
+		{"one second before the boundary", boundary.Add(-time.Second), true},
+		{"at the boundary (inclusive)", boundary, true},
+		{"one nanosecond after", boundary.Add(time.Nanosecond), false},
+		{"after expiry", recv.Add(2 * time.Hour), false},
+		{"clock went back before receipt", recv.Add(-time.Second), false},
+	}
+	for _, tt := range tests {
+		if got := e.validFor(tt.now, minTTL); got != tt.want {
+			t.Errorf("%s: validFor = %t, want %t", tt.name, got, tt.want)
+		}
+	}
+	if !e.validFor(recv.Add(time.Hour), 0) || e.validFor(recv.Add(time.Hour+time.Nanosecond), 0) {
+		t.Error("min-ttl 0 must accept a token up to and including its last instant")
+	}
+	var none *cacheEntry
+	if none.validFor(recv, 0) {
+		t.Error("a nil entry is never valid")
+	}
+}
+
+func TestCacheValidityUnderClockSkew(t *testing.T) {
+	server := time.Date(2026, 11, 27, 17, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name      string
+		skew      time.Duration // local clock minus Keystone's
+		wantUntil time.Time     // on the local clock
+	}{
+		// Local clock behind: expires_at (server time) looks an hour and
+		// ten minutes away; trust the lifetime instead.
+		{"local clock 10m behind", -10 * time.Minute, server.Add(-10 * time.Minute).Add(time.Hour)},
+		// Local clock ahead: expires_at is earlier on our clock than
+		// receipt + lifetime; take the earlier.
+		{"local clock 10m ahead", 10 * time.Minute, server.Add(time.Hour)},
+		{"no skew", 0, server.Add(time.Hour)},
+	}
+	for _, tt := range tests {
+		recv := server.Add(tt.skew)
+		e := newCacheEntry("p", testSettings, &keystone.Token{ID: "t", IssuedAt: server, ExpiresAt: server.Add(time.Hour), ReceivedAt: recv})
+		if !e.ValidUntil.Equal(tt.wantUntil) {
+			t.Errorf("%s: ValidUntil = %s, want %s", tt.name, e.ValidUntil, tt.wantUntil)
+		}
+		if !e.validFor(tt.wantUntil, 0) || e.validFor(tt.wantUntil.Add(time.Second), 0) {
+			t.Errorf("%s: validity does not end at %s", tt.name, tt.wantUntil)
+		}
+	}
+}
+
+func TestCacheRoundTripAndCorruption(t *testing.T) {
+	dir := t.TempDir()
+	p := Paths{ConfigDir: filepath.Join(dir, "config"), CacheDir: filepath.Join(dir, "cache")}
+	recv := time.Now().UTC().Truncate(time.Second)
+	tok := &keystone.Token{ID: "tok-1", IssuedAt: recv, ExpiresAt: recv.Add(time.Hour), ReceivedAt: recv,
+		Body: json.RawMessage(`{"token":{"catalog":[]}}`)}
+	if _, err := p.writeCache(newCacheEntry("p", testSettings, tok)); err != nil {
+		t.Fatal(err)
+	}
+	path := p.cachePath(cacheKey(testSettings))
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("cache file mode %04o, want 0600", fi.Mode().Perm())
+	}
+	di, _ := os.Stat(p.CacheDir)
+	if di.Mode().Perm() != 0o700 {
+		t.Fatalf("cache dir mode %04o, want 0700", di.Mode().Perm())
+	}
+	nolog := func(string, ...any) {}
+	e := p.readCache(testSettings, nolog)
+	if e == nil || e.Token != "tok-1" || string(e.Body) != `{"token":{"catalog":[]}}` {
+		t.Fatalf("read back %+v", e)
+	}
+	other := testSettings
+	other.ProjectID = "p2"
+	if p.readCache(other, nolog) != nil {
+		t.Fatal("another project's settings must not find this token")
+	}
+	for _, junk := range []string{"", "{", "not json", `{"version":99}`, `{"version":1,"token":""}`} {
+		if err := os.WriteFile(path, []byte(junk), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if e := p.readCache(testSettings, nolog); e != nil {
+			t.Fatalf("corrupt cache %q was used: %+v", junk, e)
+		}
+	}
+	// A token file others can read is not used.
+	if _, err := p.writeCache(newCacheEntry("p", testSettings, tok)); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(path, 0o644)
+	if e := p.readCache(testSettings, nolog); e != nil {
+		t.Fatal("a cache file with mode 0644 was used")
+	}
+}
+
+func TestCacheKeySeparatesIdentities(t *testing.T) {
+	a := testSettings
+	seen := map[string]bool{cacheKey(a): true}
+	for _, mutate := range []func(*Settings){
+		func(s *Settings) { s.AuthURL += "x" }, func(s *Settings) { s.ProjectID += "x" },
+		func(s *Settings) { s.Username += "x" }, func(s *Settings) { s.UserDomainName += "x" },
+	} {
+		b := a
+		mutate(&b)
+		k := cacheKey(b)
+		if seen[k] {
+			t.Fatalf("key collision for %+v", b)
+		}
+		seen[k] = true
+	}
+	b := a
+	b.Region = "other"
+	if cacheKey(b) != cacheKey(a) {
+		t.Fatal("region is not part of a token's identity")
+	}
+}

@@ -1,0 +1,88 @@
+// Package keyring keeps profile passwords in the OS keychain through
+// github.com/zalando/go-keyring, with a timeout on every call and errors
+// mapped to ones the rest of the program can act on.
+package keyring
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	gokeyring "github.com/zalando/go-keyring"
+)
+
+// Service is the keychain service name every item is stored under; the
+// account is the profile name.
+const Service = "vkc-credential"
+
+var (
+	// ErrNotFound means no password is stored for the profile.
+	ErrNotFound = errors.New("no password stored")
+	// ErrUnavailable means the keychain is missing, locked, refused the
+	// call, or did not answer in time.
+	ErrUnavailable = errors.New("keychain unavailable")
+)
+
+// Store is what the rest of the program needs of a keychain.
+type Store interface {
+	Get(profile string) (string, error)
+	Set(profile, password string) error
+	Delete(profile string) error
+}
+
+// OS is the operating system's keychain. Each call gives up after Timeout.
+type OS struct {
+	Timeout time.Duration
+}
+
+// Get returns the password stored for profile.
+func (k OS) Get(profile string) (string, error) {
+	var pw string
+	err := k.call("read", func() error {
+		var err error
+		pw, err = gokeyring.Get(Service, profile)
+		return err
+	})
+	return pw, err
+}
+
+// Set stores password for profile, replacing any earlier one.
+func (k OS) Set(profile, password string) error {
+	return k.call("write", func() error { return gokeyring.Set(Service, profile, password) })
+}
+
+// Delete removes the password of profile; ErrNotFound if there was none.
+func (k OS) Delete(profile string) error {
+	return k.call("delete", func() error { return gokeyring.Delete(Service, profile) })
+}
+
+// call runs fn in a goroutine and waits at most k.Timeout for it. A call
+// that times out is abandoned: the process is about to exit anyway.
+func (k OS) call(what string, fn func() error) error {
+	timeout := k.Timeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		return mapError(what, err)
+	case <-timer.C:
+		return fmt.Errorf("%w: the keychain did not answer a %s within %s; %s (or raise --keyring-timeout)", ErrUnavailable, what, timeout, unlockHint)
+	}
+}
+
+func mapError(what string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gokeyring.ErrNotFound), what == "read" && vanished(err):
+		return ErrNotFound
+	case errors.Is(err, gokeyring.ErrSetDataTooBig):
+		return fmt.Errorf("%w: the password is too large for this keychain", ErrUnavailable)
+	}
+	return fmt.Errorf("%w: keychain %s failed: %v; %s", ErrUnavailable, what, err, unlockHint)
+}

@@ -1,0 +1,13 @@
+// Command vkc-credential keeps a VK Cloud (OpenStack Keystone v3) password
+// in the OS keychain and hands calling tools a cached project token.
+package main
+
+import (
+	"os"
+
+	"vkc-credential/helper"
+)
+
+func main() {
+	os.Exit(helper.Run(os.Args, os.Stdin, os.Stdout, os.Stderr))
+}

@@ -1,0 +1,157 @@
+package protocol
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseRequestAccepts(t *testing.T) {
+	tests := []struct {
+		name  string
+		in    string
+		check func(*testing.T, *Request)
+	}{
+		{"empty", "", func(t *testing.T, r *Request) {
+			if r != nil {
+				t.Fatalf("want no request, got %+v", r)
+			}
+		}},
+		{"white space", " \n\t ", func(t *testing.T, r *Request) {
+			if r != nil {
+				t.Fatalf("want no request, got %+v", r)
+			}
+		}},
+		{"empty object", "{}", func(t *testing.T, r *Request) {
+			if r == nil || r.Profile != "" || r.MinTTLSeconds != nil {
+				t.Fatalf("got %+v", r)
+			}
+		}},
+		{"every field", `{"version":1,"profile":"prod","auth_url":"https://k/v3/","project_id":"p","username":"u@e.com",
+			"user_domain_name":"users","region":"RegionOne","interface":"public","min_ttl_seconds":0,"refresh":true,"password":"pw"}`,
+			func(t *testing.T, r *Request) {
+				if r.Profile != "prod" || r.AuthURL != "https://k/v3/" || r.ProjectID != "p" || r.Username != "u@e.com" ||
+					r.UserDomainName != "users" || r.Region != "RegionOne" || r.Interface != "public" ||
+					r.MinTTLSeconds == nil || *r.MinTTLSeconds != 0 || !r.Refresh || r.Password == nil || *r.Password != "pw" {
+					t.Fatalf("got %+v", r)
+				}
+			}},
+		{"max min_ttl", `{"min_ttl_seconds":86400}`, func(t *testing.T, r *Request) {
+			if *r.MinTTLSeconds != 86400 {
+				t.Fatalf("got %d", *r.MinTTLSeconds)
+			}
+		}},
+		{"null fields", `{"profile":null,"password":null}`, func(t *testing.T, r *Request) {
+			if r.Profile != "" || r.Password != nil {
+				t.Fatalf("got %+v", r)
+			}
+		}},
+		{"trailing newline", "{\"profile\":\"a\"}\n", func(t *testing.T, r *Request) {
+			if r.Profile != "a" {
+				t.Fatalf("got %+v", r)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := ParseRequest([]byte(tt.in))
+			if err != nil {
+				t.Fatalf("ParseRequest(%q): %v", tt.in, err)
+			}
+			tt.check(t, r)
+		})
+	}
+}
+
+func TestParseRequestRefuses(t *testing.T) {
+	tests := []struct{ name, in, wantMsg string }{
+		{"array", `[]`, "one JSON object"},
+		{"null", `null`, "one JSON object"},
+		{"string", `"x"`, "one JSON object"},
+		{"truncated", `{"profile":"a"`, "truncated"},
+		{"trailing object", `{}{}`, "data after"},
+		{"trailing garbage", `{} x`, "data after"},
+		{"unknown field", `{"pasword":"x"}`, `unknown field "pasword"`},
+		{"wrong type string", `{"profile":1}`, `"profile"`},
+		{"wrong type number", `{"min_ttl_seconds":"60"}`, `"min_ttl_seconds"`},
+		{"wrong type bool", `{"refresh":"yes"}`, `"refresh"`},
+		{"fractional ttl", `{"min_ttl_seconds":1.5}`, `"min_ttl_seconds"`},
+		{"version 2", `{"version":2}`, "version 2"},
+		{"version 0", `{"version":0}`, "version 0"},
+		{"negative ttl", `{"min_ttl_seconds":-1}`, "between 0 and 86400"},
+		{"absurd ttl", `{"min_ttl_seconds":86401}`, "between 0 and 86400"},
+		{"huge ttl", `{"min_ttl_seconds":1e30}`, `"min_ttl_seconds"`},
+		{"bad profile", `{"profile":"../x"}`, "invalid profile name"},
+		{"profile slash", `{"profile":"a/b"}`, "invalid profile name"},
+		{"invalid utf8", "{\"profile\":\"\xff\"}", "UTF-8"},
+		{"nul byte", "{\"profile\":\"a\x00\"}", "invalid"},
+		{"escaped nul in setting", `{"username":"a\u0000b"}`, "control character"},
+		{"newline in setting", `{"project_id":"a\nb"}`, "control character"},
+		{"syntax", `{"profile":}`, "invalid JSON"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := ParseRequest([]byte(tt.in))
+			if err == nil {
+				t.Fatalf("ParseRequest(%q) = %+v, want an error", tt.in, r)
+			}
+			if CodeOf(err) != CodeUsage || CodeOf(err).ExitCode() != 2 {
+				t.Fatalf("code = %s, want usage", CodeOf(err))
+			}
+			if !strings.Contains(err.Error(), tt.wantMsg) {
+				t.Fatalf("error %q does not mention %q", err, tt.wantMsg)
+			}
+		})
+	}
+}
+
+func TestDecodeRequestSizeCap(t *testing.T) {
+	big := `{"profile":"` + strings.Repeat("a", MaxRequestSize) + `"}`
+	_, err := DecodeRequest(strings.NewReader(big))
+	if CodeOf(err) != CodeUsage || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("err = %v", err)
+	}
+	// Exactly at the cap is read (and refused for the long name, not the size).
+	atCap := `{"region":"` + strings.Repeat("r", MaxRequestSize-len(`{"region":""}`)) + `"}`
+	_, err = DecodeRequest(bytes.NewReader([]byte(atCap)))
+	if err == nil || strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("err = %v, want a refusal of the value, not of the size", err)
+	}
+}
+
+func TestCheckProfileName(t *testing.T) {
+	good := []string{"default", "prod", "a", "A.b_c-9", strings.Repeat("x", 64), "x."}
+	bad := []string{"", ".hidden", "..", "a/b", `a\b`, "a b", "é", strings.Repeat("x", 65), "a\x00", "../etc"}
+	for _, n := range good {
+		if err := CheckProfileName(n); err != nil {
+			t.Errorf("CheckProfileName(%q) = %v", n, err)
+		}
+	}
+	for _, n := range bad {
+		if err := CheckProfileName(n); err == nil {
+			t.Errorf("CheckProfileName(%q) accepted", n)
+		}
+	}
+}
+
+func TestCodesAndExitStatuses(t *testing.T) {
+	want := map[Code]int{CodeInternal: 1, CodeUsage: 2, CodeNotFound: 3, CodeAuthFailed: 4, CodeKeystoneUnavailable: 5, CodeKeyringUnavailable: 6}
+	for c, n := range want {
+		if c.ExitCode() != n {
+			t.Errorf("%s.ExitCode() = %d, want %d", c, c.ExitCode(), n)
+		}
+	}
+	cause := errors.New("cause")
+	err := Errorf(CodeAuthFailed, "wrapped: %w", cause)
+	if !errors.Is(err, cause) || CodeOf(err) != CodeAuthFailed || err.Error() != "wrapped: cause" {
+		t.Fatalf("Errorf: %v (%s)", err, CodeOf(err))
+	}
+	if CodeOf(errors.New("plain")) != CodeInternal {
+		t.Fatal("plain errors must be internal")
+	}
+	resp := NewErrorResponse(err)
+	if resp.Version != 1 || resp.Error.Code != CodeAuthFailed || resp.Error.Message != "wrapped: cause" {
+		t.Fatalf("NewErrorResponse = %+v", resp)
+	}
+}
