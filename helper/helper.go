@@ -100,7 +100,7 @@ func (h *Helper) Get(ctx context.Context, o GetOptions) (*Token, error) {
 			h.debugf("cache: hit after the lock wait")
 			return &Token{Profile: o.Profile, Settings: o.Settings, entry: e, Cached: true}, nil
 		}
-		if !e.ReceivedAt.Before(start) && e.validFor(now, 0) {
+		if e.ReceivedAt.After(start) && e.validFor(now, 0) {
 			h.debugf("cache: a token issued after this call started; taking it")
 			return &Token{Profile: o.Profile, Settings: o.Settings, entry: e, Cached: true}, nil
 		}

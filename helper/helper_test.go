@@ -1,0 +1,390 @@
+package helper
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"vkc-credential/keyring"
+	"vkc-credential/keystone"
+	"vkc-credential/protocol"
+)
+
+// memKeyring is a keychain in memory; err, when set, is what every call
+// fails with.
+type memKeyring struct {
+	mu    sync.Mutex
+	items map[string]string
+	err   error
+	gets  int
+}
+
+func (m *memKeyring) Get(p string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.gets++
+	if m.err != nil {
+		return "", m.err
+	}
+	pw, ok := m.items[p]
+	if !ok {
+		return "", keyring.ErrNotFound
+	}
+	return pw, nil
+}
+
+func (m *memKeyring) Set(p, pw string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return m.err
+	}
+	m.items[p] = pw
+	return nil
+}
+
+func (m *memKeyring) Delete(p string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return m.err
+	}
+	if _, ok := m.items[p]; !ok {
+		return keyring.ErrNotFound
+	}
+	delete(m.items, p)
+	return nil
+}
+
+// fakeKeystone issues tokens for one password and counts what it is
+// asked; status, when not zero, is returned instead.
+type fakeKeystone struct {
+	*httptest.Server
+	password     string
+	issued       atomic.Int32
+	revoked      atomic.Int32
+	status       atomic.Int32
+	revokeStatus atomic.Int32
+	issuedAt     time.Time
+	lifetime     time.Duration
+}
+
+func newFakeKeystone(t *testing.T, password string, issuedAt time.Time) *fakeKeystone {
+	f := &fakeKeystone{password: password, issuedAt: issuedAt, lifetime: time.Hour}
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v3/auth/tokens" {
+			http.NotFound(w, r)
+			return
+		}
+		if r.Method == http.MethodDelete {
+			f.revoked.Add(1)
+			if s := f.revokeStatus.Load(); s != 0 {
+				w.WriteHeader(int(s))
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		if s := f.status.Load(); s != 0 {
+			w.WriteHeader(int(s))
+			return
+		}
+		var body struct {
+			Auth struct {
+				Identity struct {
+					Password struct {
+						User struct{ Password string } `json:"user"`
+					} `json:"password"`
+				} `json:"identity"`
+			} `json:"auth"`
+		}
+		json.NewDecoder(r.Body).Decode(&body)
+		if body.Auth.Identity.Password.User.Password != f.password {
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprint(w, `{"error":{"code":401,"message":"The request you have made requires authentication.","title":"Unauthorized"}}`)
+			return
+		}
+		n := f.issued.Add(1)
+		w.Header().Set("X-Subject-Token", fmt.Sprintf("token-%d", n))
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprintf(w, `{"token":{"issued_at":%q,"expires_at":%q,"catalog":[{"type":"identity"}]}}`,
+			f.issuedAt.Format("2006-01-02T15:04:05.000000Z"), f.issuedAt.Add(f.lifetime).Format("2006-01-02T15:04:05.000000Z"))
+	}))
+	t.Cleanup(f.Close)
+	return f
+}
+
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Set(t time.Time)         { c.mu.Lock(); c.now = t; c.mu.Unlock() }
+func (c *clock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
+
+type fixture struct {
+	h     *Helper
+	kr    *memKeyring
+	ks    *fakeKeystone
+	clock *clock
+	s     Settings
+	warns []string
+}
+
+const goodPassword = `pä ss "wörd' 1`
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	start := time.Date(2026, 11, 27, 17, 0, 0, 0, time.UTC)
+	f := &fixture{kr: &memKeyring{items: map[string]string{}}, clock: &clock{now: start}}
+	f.ks = newFakeKeystone(t, goodPassword, start)
+	dir := t.TempDir()
+	f.h = &Helper{
+		Paths:   Paths{ConfigDir: filepath.Join(dir, "config"), CacheDir: filepath.Join(dir, "cache")},
+		Keyring: f.kr,
+		Keystone: func() (*keystone.Client, error) {
+			return &keystone.Client{HTTP: f.ks.Client(), Now: f.clock.Now, BaseBackoff: time.Millisecond, MaxBackoff: time.Millisecond}, nil
+		},
+		Now: f.clock.Now, Timeout: 5 * time.Second, KeyringTimeout: time.Second,
+		Warnf: func(format string, args ...any) { f.warns = append(f.warns, fmt.Sprintf(format, args...)) },
+	}
+	f.s = Settings{AuthURL: f.ks.URL + "/v3", ProjectID: "p1", Username: "u@example.com", UserDomainName: "users", Region: "RegionOne", Interface: "public"}
+	return f
+}
+
+func (f *fixture) store(t *testing.T, profile string) {
+	t.Helper()
+	if _, err := f.h.Store(context.Background(), StoreOptions{Profile: profile, Settings: f.s, Password: goodPassword, Verify: false}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *fixture) get(t *testing.T, minTTL time.Duration, refresh bool) *Token {
+	t.Helper()
+	tok, err := f.h.Get(context.Background(), GetOptions{Profile: "p", Settings: f.s, MinTTL: minTTL, Refresh: refresh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func TestGetCachesAndRenewsAtMinTTL(t *testing.T) {
+	f := newFixture(t)
+	f.store(t, "p")
+	first := f.get(t, 5*time.Minute, false)
+	if first.Cached || first.ID() != "token-1" || f.kr.gets != 1 {
+		t.Fatalf("first get: cached=%t id=%s keychain reads=%d", first.Cached, first.ID(), f.kr.gets)
+	}
+	second := f.get(t, 5*time.Minute, false)
+	if !second.Cached || second.ID() != "token-1" || f.ks.issued.Load() != 1 || f.kr.gets != 1 {
+		t.Fatal("a cached get must touch neither Keystone nor the keychain")
+	}
+	// 55 minutes on, exactly 5 minutes are left: still good (inclusive).
+	f.clock.Advance(55 * time.Minute)
+	if tok := f.get(t, 5*time.Minute, false); !tok.Cached {
+		t.Fatal("a token with exactly --min-ttl left must be served")
+	}
+	f.clock.Advance(time.Second)
+	if tok := f.get(t, 5*time.Minute, false); tok.Cached || tok.ID() != "token-2" {
+		t.Fatalf("a token with less than --min-ttl left was served: cached=%t id=%s", tok.Cached, tok.ID())
+	}
+	if tok := f.get(t, 0, true); tok.Cached || tok.ID() != "token-3" {
+		t.Fatal("--refresh must issue a new token")
+	}
+}
+
+func TestGetMinTTLBeyondLifetimeIssuesOnce(t *testing.T) {
+	f := newFixture(t)
+	f.store(t, "p")
+	tok := f.get(t, 2*time.Hour, false)
+	if tok.Cached || f.ks.issued.Load() != 1 {
+		t.Fatalf("want one fresh token, got cached=%t issued=%d", tok.Cached, f.ks.issued.Load())
+	}
+}
+
+func TestGetCorruptCacheIsReplaced(t *testing.T) {
+	f := newFixture(t)
+	f.store(t, "p")
+	f.get(t, 0, false)
+	path := f.h.Paths.cachePath(cacheKey(f.s))
+	if err := os.WriteFile(path, []byte(`{"version":1,"token":"x",`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tok := f.get(t, 0, false)
+	if tok.Cached || tok.ID() != "token-2" {
+		t.Fatal("a corrupt cache file must lead to a fresh token")
+	}
+	if again := f.get(t, 0, false); !again.Cached || again.ID() != "token-2" {
+		t.Fatal("the fresh token must replace the corrupt file")
+	}
+}
+
+func TestGetErrorsKeepTheCache(t *testing.T) {
+	f := newFixture(t)
+	f.store(t, "p")
+	good := f.get(t, 0, false)
+	goodFile, _ := os.ReadFile(f.h.Paths.cachePath(cacheKey(f.s)))
+	cases := []struct {
+		name  string
+		setup func()
+		code  protocol.Code
+	}{
+		{"keystone 401", func() { f.ks.status.Store(401) }, protocol.CodeAuthFailed},
+		{"keystone 503", func() { f.ks.status.Store(503) }, protocol.CodeKeystoneUnavailable},
+		{"keychain locked", func() { f.kr.err = fmt.Errorf("%w: locked", keyring.ErrUnavailable) }, protocol.CodeKeyringUnavailable},
+		{"no password", func() { delete(f.kr.items, "p") }, protocol.CodeNotFound},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f.ks.status.Store(0)
+			f.kr.err = nil
+			f.kr.items["p"] = goodPassword
+			c.setup()
+			_, err := f.h.Get(context.Background(), GetOptions{Profile: "p", Settings: f.s, Refresh: true})
+			if protocol.CodeOf(err) != c.code {
+				t.Fatalf("err = %v (%s), want %s", err, protocol.CodeOf(err), c.code)
+			}
+			if strings.Contains(err.Error(), goodPassword) {
+				t.Fatal("the error shows the password")
+			}
+			if now, _ := os.ReadFile(f.h.Paths.cachePath(cacheKey(f.s))); string(now) != string(goodFile) {
+				t.Fatal("a failed refresh changed the cache")
+			}
+		})
+	}
+	f.ks.status.Store(0)
+	f.kr.err = nil
+	if tok := f.get(t, 0, false); !tok.Cached || tok.ID() != good.ID() {
+		t.Fatal("the good token was lost")
+	}
+}
+
+func TestStoreVerifiesBeforeStoring(t *testing.T) {
+	f := newFixture(t)
+	_, err := f.h.Store(context.Background(), StoreOptions{Profile: "p", Settings: f.s, Password: "wrong", Verify: true})
+	if protocol.CodeOf(err) != protocol.CodeAuthFailed {
+		t.Fatalf("err = %v, want auth_failed", err)
+	}
+	if len(f.kr.items) != 0 {
+		t.Fatal("a rejected password was stored")
+	}
+	if _, err := f.h.Paths.LoadProfile("p"); protocol.CodeOf(err) != protocol.CodeNotFound {
+		t.Fatalf("a profile was saved for a rejected password: %v", err)
+	}
+	res, err := f.h.Store(context.Background(), StoreOptions{Profile: "p", Settings: f.s, Password: goodPassword, Verify: true})
+	if err != nil || !res.Verified || res.ExpiresAt == nil {
+		t.Fatalf("store: %+v, %v", res, err)
+	}
+	if f.kr.items["p"] != goodPassword {
+		t.Fatal("the password is not in the keychain")
+	}
+	got, err := f.h.Paths.LoadProfile("p")
+	if err != nil || got != f.s {
+		t.Fatalf("profile read back %+v, %v", got, err)
+	}
+	data, _ := os.ReadFile(f.h.Paths.profilePath("p"))
+	if strings.Contains(string(data), goodPassword) {
+		t.Fatal("the profile file holds the password")
+	}
+	// The verification's token is cached: the next get needs nothing else.
+	if tok := f.get(t, 0, false); !tok.Cached {
+		t.Fatal("the token issued by store was not cached")
+	}
+	if _, err := f.h.Store(context.Background(), StoreOptions{Profile: "p", Settings: f.s, Password: "", Verify: false}); protocol.CodeOf(err) != protocol.CodeUsage {
+		t.Fatal("an empty password must be refused")
+	}
+}
+
+func TestEraseAndRevoke(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.h.Erase(context.Background(), "p", false); protocol.CodeOf(err) != protocol.CodeNotFound {
+		t.Fatalf("erase of an unknown profile: %v", err)
+	}
+	f.store(t, "p")
+	f.get(t, 0, false)
+	res, err := f.h.Erase(context.Background(), "p", true)
+	if err != nil || !res.Revoked || !res.PasswordRemoved || res.TokensRemoved != 1 || f.ks.revoked.Load() != 1 {
+		t.Fatalf("erase --revoke: %+v, %v", res, err)
+	}
+	// A failed revoke still erases, and says so with exit 5.
+	f.store(t, "p")
+	f.get(t, 0, true)
+	f.ks.revokeStatus.Store(500)
+	res, err = f.h.Erase(context.Background(), "p", true)
+	if protocol.CodeOf(err) != protocol.CodeKeystoneUnavailable || res == nil || res.Revoked || !strings.Contains(err.Error(), "erased") {
+		t.Fatalf("erase with a failing revoke: %+v, %v", res, err)
+	}
+	if len(f.kr.items) != 0 {
+		t.Fatal("the password survived erase")
+	}
+	if names, _ := f.h.Paths.ProfileNames(); len(names) != 0 {
+		t.Fatalf("profiles left: %v", names)
+	}
+	if f.h.Paths.readCache(f.s, func(string, ...any) {}) != nil {
+		t.Fatal("the cached token survived erase")
+	}
+}
+
+func TestEraseKeychainUnavailableKeepsEverything(t *testing.T) {
+	f := newFixture(t)
+	f.store(t, "p")
+	f.get(t, 0, false)
+	f.kr.err = fmt.Errorf("%w: no secret service", keyring.ErrUnavailable)
+	if _, err := f.h.Erase(context.Background(), "p", false); protocol.CodeOf(err) != protocol.CodeKeyringUnavailable {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := f.h.Paths.LoadProfile("p"); err != nil {
+		t.Fatal("the profile was removed although the password could not be")
+	}
+}
+
+func TestListShowsExpiryOnly(t *testing.T) {
+	f := newFixture(t)
+	f.store(t, "b")
+	f.store(t, "a")
+	f.h.Get(context.Background(), GetOptions{Profile: "a", Settings: f.s})
+	list, err := f.h.List()
+	if err != nil || len(list) != 2 || list[0].Profile != "a" || list[1].Profile != "b" {
+		t.Fatalf("list: %+v, %v", list, err)
+	}
+	// a and b share one identity, so one token.
+	if list[0].ExpiresAt == nil || list[1].ExpiresAt == nil {
+		t.Fatalf("expiry missing: %+v", list)
+	}
+	f.clock.Advance(2 * time.Hour)
+	list, _ = f.h.List()
+	if list[0].ExpiresAt != nil {
+		t.Fatal("an expired token's expiry is listed")
+	}
+}
+
+func TestSettingsCheck(t *testing.T) {
+	ok := Settings{AuthURL: "https://infra.mail.ru:35357/v3/", ProjectID: "p", Username: "u"}
+	if err := ok.Check(); err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range map[string]Settings{
+		"no project":       {AuthURL: ok.AuthURL, Username: "u"},
+		"no user":          {AuthURL: ok.AuthURL, ProjectID: "p"},
+		"http remote":      {AuthURL: "http://infra.mail.ru:35357/v3/", ProjectID: "p", Username: "u"},
+		"control in field": {AuthURL: ok.AuthURL, ProjectID: "p\x01", Username: "u"},
+	} {
+		if err := s.Check(); protocol.CodeOf(err) != protocol.CodeUsage {
+			t.Errorf("%s: err = %v, want usage", name, err)
+		}
+	}
+	loop := Settings{AuthURL: "http://127.0.0.1:5000", ProjectID: "p", Username: "u"}
+	if err := loop.Check(); err != nil || loop.AuthURL != "http://127.0.0.1:5000/v3" {
+		t.Fatalf("loopback http: %q, %v", loop.AuthURL, err)
+	}
+}

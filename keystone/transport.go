@@ -1,0 +1,470 @@
+package keystone
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults of the Client fields.
+const (
+	defaultMaxAttempts = 4
+	defaultBaseBackoff = 200 * time.Millisecond
+	defaultMaxBackoff  = 5 * time.Second
+)
+
+// maxCAFileBytes caps how much of a --cacert file is read.
+const maxCAFileBytes = 16 << 20
+
+// NewHTTPClient returns an *http.Client for Keystone: it never follows
+// redirects, trusts the system roots plus the PEM certificates in caFile
+// when caFile is not empty, speaks TLS 1.2 or later, takes its proxy from
+// the environment (HTTPS_PROXY, NO_PROXY...) and has no overall Timeout: the
+// caller's context bounds each exchange. It fails when caFile cannot be read
+// or holds no PEM certificate; every error of it is about caFile.
+func NewHTTPClient(caFile string) (*http.Client, error) {
+	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
+	if caFile != "" {
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		pem, err := readCAFile(caFile)
+		if err != nil {
+			return nil, err
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("the CA file %s holds no PEM certificate; check --cacert or OS_CACERT", caFile)
+		}
+		tlsConfig.RootCAs = pool
+	}
+	transport := &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: (&net.Dialer{
+			Timeout:   30 * time.Second,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		TLSClientConfig:       tlsConfig,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          10,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	return &http.Client{Transport: transport, CheckRedirect: noRedirect}, nil
+}
+
+// readCAFile reads at most maxCAFileBytes of a CA file.
+func readCAFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the CA file: %w; check --cacert or OS_CACERT", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxCAFileBytes))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the CA file %s: %w; check --cacert or OS_CACERT", name, err)
+	}
+	return data, nil
+}
+
+// noRedirect makes an http.Client hand back a redirect instead of following
+// it: following one would send the password (307, 308) or the token to
+// wherever the Location points.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// request is one logical call to Keystone, retried as a whole.
+type request struct {
+	method  string
+	url     string      // the full URL, already checked by endpoint
+	body    []byte      // nil for no body; never logged nor shown
+	header  http.Header // extra headers (tokens); never logged nor shown
+	secrets []string    // masked in anything Keystone sends back
+}
+
+// answer is an HTTP answer with its body read.
+type answer struct {
+	status     int
+	header     http.Header
+	body       []byte
+	tooLarge   bool // the body was longer than maxBodyBytes; body is cut
+	receivedAt time.Time
+}
+
+// permanentError is a transport failure that a retry would not cure.
+type permanentError struct {
+	err  error
+	hint string
+}
+
+// Error returns the failure without its hint.
+func (e *permanentError) Error() string { return e.err.Error() }
+
+// Unwrap returns the failure.
+func (e *permanentError) Unwrap() error { return e.err }
+
+// cutOffError is a failure to read the body of an answer.
+type cutOffError struct {
+	status int
+	err    error
+}
+
+// Error says which answer was cut off and how.
+func (e *cutOffError) Error() string {
+	return fmt.Sprintf("reading the answer of %d %s: %v", e.status, http.StatusText(e.status), e.err)
+}
+
+// Unwrap returns the read error.
+func (e *cutOffError) Unwrap() error { return e.err }
+
+// do sends r, retrying connection errors, 5xx and 429 with backoff, and
+// returns the first answer of any other status for the caller to judge.
+// Every error it returns wraps ErrUnavailable.
+func (c *Client) do(ctx context.Context, r *request) (*answer, error) {
+	hc := c.httpClient()
+	if c.HTTP == nil {
+		defer hc.CloseIdleConnections()
+	}
+	maxAttempts := c.MaxAttempts
+	if maxAttempts <= 0 {
+		maxAttempts = defaultMaxAttempts
+	}
+	shown := displayURL(r.url)
+	start := time.Now()
+	var last string // the last failure, for a timeout's message
+
+	for attempt := 1; ; attempt++ {
+		c.debugf("keystone: %s %s (attempt %d of %d)", r.method, shown, attempt, maxAttempts)
+		t0 := time.Now()
+		ans, err := c.once(ctx, hc, r)
+		if err != nil && ctx.Err() != nil {
+			return nil, r.contextError(ctx, start, attempt, last)
+		}
+		var wait time.Duration
+		var failure error
+		if err != nil {
+			c.debugf("keystone: attempt %d failed after %s: %v", attempt, roundDuration(time.Since(t0)), err)
+			var perm *permanentError
+			if errors.As(err, &perm) {
+				return nil, fmt.Errorf("%w: %s %s failed: %w; %s", ErrUnavailable, r.method, shown, perm.err, perm.hint)
+			}
+			last = "the last attempt failed: " + err.Error()
+			what := "cannot reach keystone"
+			var cut *cutOffError
+			if errors.As(err, &cut) {
+				what = "the answer of keystone was cut off"
+			}
+			failure = fmt.Errorf("%w: %s: %s %s failed: %w (%s); check the auth URL and the network, or try again later",
+				ErrUnavailable, what, r.method, shown, err, attemptsText(attempt))
+			wait = c.backoff(attempt)
+		} else {
+			c.debugf("keystone: answered %d %s in %s", ans.status, http.StatusText(ans.status), roundDuration(time.Since(t0)))
+			if !retryableStatus(ans.status) {
+				return ans, nil
+			}
+			last = fmt.Sprintf("the last answer was %d %s", ans.status, http.StatusText(ans.status))
+			failure = r.statusError(ans, ErrUnavailable, attemptsText(attempt), hintRetryLater)
+			wait = c.backoff(attempt)
+			if ra, ok := c.retryAfter(ans); ok {
+				wait = ra
+			}
+		}
+		if attempt >= maxAttempts {
+			return nil, failure
+		}
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= wait {
+			c.debugf("keystone: not retrying: waiting %s would pass the deadline", roundDuration(wait))
+			return nil, withGiveUp(failure, wait)
+		}
+		c.debugf("keystone: retrying in %s", roundDuration(wait))
+		if err := c.sleepFunc()(ctx, wait); err != nil {
+			return nil, r.contextError(ctx, start, attempt, last)
+		}
+	}
+}
+
+// once makes one attempt. A transport error it returns is either a
+// *permanentError or one worth retrying.
+func (c *Client) once(ctx context.Context, hc *http.Client, r *request) (*answer, error) {
+	var body io.Reader
+	if r.body != nil {
+		body = bytes.NewReader(r.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, r.url, body)
+	if err != nil {
+		return nil, &permanentError{err: errors.New("cannot build the request"), hint: hintAuthURL}
+	}
+	for k, v := range r.header {
+		req.Header[k] = v
+	}
+	if r.body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", userAgent)
+
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
+	if err != nil {
+		return nil, &cutOffError{status: resp.StatusCode, err: classify(err)}
+	}
+	ans := &answer{status: resp.StatusCode, header: resp.Header, body: data, receivedAt: c.now()}
+	if len(data) > maxBodyBytes {
+		ans.body, ans.tooLarge = data[:maxBodyBytes], true
+	}
+	return ans, nil
+}
+
+// classify strips what net/http adds around a transport error (the method
+// and URL) and marks the failures a retry would not cure as permanent.
+func classify(err error) error {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err
+	}
+	var cverr *tls.CertificateVerificationError
+	var hostErr x509.HostnameError
+	var authErr x509.UnknownAuthorityError
+	var invalidErr x509.CertificateInvalidError
+	var recErr tls.RecordHeaderError
+	var alert tls.AlertError
+	var dnsErr *net.DNSError
+	switch {
+	case errors.As(err, &hostErr):
+		return &permanentError{err: fmt.Errorf("the TLS certificate of keystone cannot be verified: %w", err),
+			hint: "check the auth URL's host name; " + hintCACert}
+	case errors.As(err, &invalidErr):
+		return &permanentError{err: fmt.Errorf("the TLS certificate of keystone cannot be verified: %w", err),
+			hint: "check the system clock; " + hintCACert}
+	case errors.As(err, &cverr), errors.As(err, &authErr):
+		return &permanentError{err: fmt.Errorf("the TLS certificate of keystone cannot be verified: %w", err),
+			hint: hintCACert}
+	case errors.Is(err, http.ErrSchemeMismatch), errors.As(err, &recErr):
+		return &permanentError{err: fmt.Errorf("the server does not speak TLS: %w", err),
+			hint: "check the auth URL's scheme and port"}
+	case errors.As(err, &alert):
+		return &permanentError{err: fmt.Errorf("the TLS handshake was refused: %w", err),
+			hint: "check the auth URL's host and port"}
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		return &permanentError{err: err, hint: "check the auth URL's host name"}
+	}
+	return err
+}
+
+// retryableStatus reports whether an answer of this status is worth another
+// attempt.
+func retryableStatus(status int) bool {
+	return status == http.StatusTooManyRequests || status >= 500
+}
+
+// backoff returns the wait before retry number attempt (1 for the first
+// retry): BaseBackoff doubled per retry, capped at MaxBackoff, then jittered
+// into [d/2, d].
+func (c *Client) backoff(attempt int) time.Duration {
+	base, maxWait := c.backoffBounds()
+	d := base
+	for i := 1; i < attempt && d < maxWait; i++ {
+		d *= 2
+	}
+	d = min(d, maxWait)
+	if half := d / 2; half > 0 {
+		d = half + rand.N(half+1)
+	}
+	return d
+}
+
+// backoffBounds returns BaseBackoff and MaxBackoff with their defaults.
+func (c *Client) backoffBounds() (base, maxWait time.Duration) {
+	base, maxWait = c.BaseBackoff, c.MaxBackoff
+	if base <= 0 {
+		base = defaultBaseBackoff
+	}
+	if maxWait <= 0 {
+		maxWait = defaultMaxBackoff
+	}
+	return min(base, maxWait), maxWait
+}
+
+// retryAfter returns the wait a 429 or 503 answer asks for in Retry-After
+// (seconds or an HTTP date), capped at MaxBackoff.
+func (c *Client) retryAfter(ans *answer) (time.Duration, bool) {
+	if ans.status != http.StatusTooManyRequests && ans.status != http.StatusServiceUnavailable {
+		return 0, false
+	}
+	v := strings.TrimSpace(ans.header.Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	_, maxWait := c.backoffBounds()
+	var d time.Duration
+	if secs, err := strconv.ParseUint(v, 10, 64); err == nil {
+		if secs > uint64(maxWait/time.Second) {
+			return maxWait, true
+		}
+		d = time.Duration(secs) * time.Second
+	} else if when, err := http.ParseTime(v); err == nil {
+		d = when.Sub(c.now())
+	} else {
+		return 0, false
+	}
+	return min(max(d, 0), maxWait), true
+}
+
+// contextError is the error for a call cut short by its context.
+func (r *request) contextError(ctx context.Context, start time.Time, attempts int, last string) error {
+	detail := attemptsText(attempts)
+	if last != "" {
+		detail += "; " + last
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		limit := time.Since(start)
+		if deadline, ok := ctx.Deadline(); ok {
+			limit = deadline.Sub(start)
+		}
+		return fmt.Errorf("%w: %s %s timed out after %s (%w, %s); %s",
+			ErrUnavailable, r.method, displayURL(r.url), roundDuration(limit), ctx.Err(), detail, hintTimeout)
+	}
+	return fmt.Errorf("%w: %s %s was canceled (%w, %s)", ErrUnavailable, r.method, displayURL(r.url), ctx.Err(), detail)
+}
+
+// withGiveUp adds to a retryable failure that the next retry was not made
+// because its wait would pass the deadline.
+func withGiveUp(failure error, wait time.Duration) error {
+	note := fmt.Sprintf("gave up: the next retry, %s away, would pass the deadline", roundDuration(wait))
+	var serr *StatusError
+	if errors.As(failure, &serr) {
+		serr.note += "; " + note
+		serr.hint = hintTimeout + ", or try again later"
+		return serr
+	}
+	return fmt.Errorf("%w; %s; %s", failure, note, hintTimeout)
+}
+
+// statusError builds the error for an answer of a failing status.
+func (r *request) statusError(ans *answer, kind error, note, hint string) *StatusError {
+	return &StatusError{
+		StatusCode: ans.status,
+		Message:    keystoneMessage(ans.body, r.secrets),
+		kind:       kind,
+		method:     r.method,
+		url:        displayURL(r.url),
+		note:       note,
+		hint:       hint,
+	}
+}
+
+// unexpectedStatus builds the ErrUnavailable error for a status that none of
+// the methods expects, saying what the status suggests.
+func (r *request) unexpectedStatus(ans *answer) *StatusError {
+	switch {
+	case ans.status >= 300 && ans.status < 400:
+		note := ""
+		if loc := ans.header.Get("Location"); loc != "" {
+			if base, err := url.Parse(r.url); err == nil {
+				if target, err := base.Parse(loc); err == nil {
+					loc = target.String()
+				}
+			}
+			note = ", a redirect to " + displayURL(loc) + " that is not followed"
+		} else {
+			note = ", a redirect that is not followed"
+		}
+		return r.statusError(ans, ErrUnavailable, note, "set the auth URL to keystone's own v3 address")
+	case ans.status == http.StatusBadRequest && r.body != nil:
+		return r.statusError(ans, ErrUnavailable, "", "keystone found the request malformed; check the project ID, the user domain name and the auth URL")
+	case ans.status == http.StatusNotFound:
+		return r.statusError(ans, ErrUnavailable, "", hintAuthURL)
+	default:
+		return r.statusError(ans, ErrUnavailable, "", hintAuthURL+", or try again later")
+	}
+}
+
+// attemptsText says how many attempts were made.
+func attemptsText(n int) string {
+	if n == 1 {
+		return "after 1 attempt"
+	}
+	return fmt.Sprintf("after %d attempts", n)
+}
+
+// roundDuration rounds d for messages: whole seconds from 10s, tenths
+// from 1s, milliseconds below.
+func roundDuration(d time.Duration) time.Duration {
+	switch {
+	case d >= 10*time.Second:
+		return d.Round(time.Second)
+	case d >= time.Second:
+		return d.Round(100 * time.Millisecond)
+	default:
+		return d.Round(time.Millisecond)
+	}
+}
+
+// sleepContext waits d, or until ctx is done.
+func sleepContext(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// httpClient returns the client to send with: c.HTTP, or a new default one,
+// in both cases made to never follow a redirect.
+func (c *Client) httpClient() *http.Client {
+	if c.HTTP == nil {
+		hc, err := NewHTTPClient("")
+		if err == nil {
+			return hc
+		}
+		return &http.Client{CheckRedirect: noRedirect}
+	}
+	hc := *c.HTTP
+	hc.CheckRedirect = noRedirect
+	return &hc
+}
+
+// sleepFunc returns the sleep to wait between attempts.
+func (c *Client) sleepFunc() func(context.Context, time.Duration) error {
+	if c.sleep != nil {
+		return c.sleep
+	}
+	return sleepContext
+}
+
+// now reads the Client's clock.
+func (c *Client) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// debugf passes a diagnostic line to Debugf, if set.
+func (c *Client) debugf(format string, args ...any) {
+	if c.Debugf != nil {
+		c.Debugf(format, args...)
+	}
+}
