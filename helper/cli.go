@@ -171,9 +171,12 @@ func (inv *invocation) app() *cli.App {
 				Name:      "get",
 				Usage:     "print a token valid for at least --min-ttl",
 				UsageText: "vkc-credential get [--profile NAME] [--format json|token|env|exec-credential|keystoneauth] [--min-ttl 5m] [--refresh]",
-				Flags: with(commonFlags(), settingFlags(), []cli.Flag{
+				// Few flags on purpose: urfave/cli's flag handling costs time
+				// quadratic in their number, on every cached get. Settings
+				// other than the stored ones come in the JSON request.
+				Flags: with(commonFlags(), []cli.Flag{
 					&cli.StringFlag{Name: "format", Value: FormatJSON, Usage: "json, token, env, exec-credential or keystoneauth"},
-					&cli.DurationFlag{Name: "min-ttl", Value: 5 * time.Minute, Usage: "the token must stay valid at least this long"},
+					&cli.StringFlag{Name: "min-ttl", Usage: "the token must stay valid at least this `DURATION` (default 5m)"},
 					&cli.BoolFlag{Name: "refresh", Usage: "issue a new token even if the cached one is good"},
 				}),
 				Action: inv.get,
@@ -297,7 +300,7 @@ func (inv *invocation) setup(c *cli.Context, readRequest, allowPassword bool) (*
 	}
 	profile := "default"
 	switch {
-	case c.IsSet("profile"):
+	case c.String("profile") != "": // cheaper than IsSet, which scans every flag
 		profile = c.String("profile")
 	case req != nil && req.Profile != "":
 		profile = req.Profile
@@ -375,8 +378,12 @@ func (inv *invocation) get(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	minTTL := c.Duration("min-ttl")
-	if !c.IsSet("min-ttl") && req != nil && req.MinTTLSeconds != nil {
+	minTTL := 5 * time.Minute
+	if v := c.String("min-ttl"); v != "" {
+		if minTTL, err = time.ParseDuration(v); err != nil {
+			return protocol.Errorf(protocol.CodeUsage, "--min-ttl %q is not a duration like 5m or 300s", v)
+		}
+	} else if req != nil && req.MinTTLSeconds != nil {
 		minTTL = time.Duration(*req.MinTTLSeconds) * time.Second
 	}
 	if minTTL < 0 || minTTL > protocol.MaxMinTTLSeconds*time.Second {
