@@ -119,6 +119,13 @@ func commonFlags() []cli.Flag {
 	}
 }
 
+func tokenFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "min-ttl", Usage: "the token must stay valid at least this `DURATION` (default 5m)"},
+		&cli.BoolFlag{Name: "refresh", Usage: "issue a new token even if the cached one is good"},
+	}
+}
+
 func settingFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "auth-url", Usage: "Keystone `URL` (env OS_AUTH_URL; default " + DefaultAuthURL + ")"},
@@ -174,12 +181,28 @@ func (inv *invocation) app() *cli.App {
 				// Few flags on purpose: urfave/cli's flag handling costs time
 				// quadratic in their number, on every cached get. Settings
 				// other than the stored ones come in the JSON request.
-				Flags: with(commonFlags(), []cli.Flag{
+				Flags: with(commonFlags(), tokenFlags(), []cli.Flag{
 					&cli.StringFlag{Name: "format", Value: FormatJSON, Usage: "json, token, env, exec-credential or keystoneauth"},
-					&cli.StringFlag{Name: "min-ttl", Usage: "the token must stay valid at least this `DURATION` (default 5m)"},
-					&cli.BoolFlag{Name: "refresh", Usage: "issue a new token even if the cached one is good"},
 				}),
 				Action: inv.get,
+			}),
+			cmd(&cli.Command{
+				Name:      "exec",
+				Usage:     "run a command with the token in its environment and the password variables removed",
+				UsageText: "vkc-credential exec [--profile NAME] [--min-ttl 5m] [--refresh] [--allow-nested] -- CMD [ARGS...]",
+				Flags: with(commonFlags(), tokenFlags(), []cli.Flag{
+					&cli.BoolFlag{Name: "allow-nested", Usage: "run even inside another vkc-credential exec"},
+				}),
+				Action: inv.exec,
+			}),
+			cmd(&cli.Command{
+				Name:      "env",
+				Usage:     "print shell lines that export the token, for eval \"$(vkc-credential env)\"",
+				UsageText: "vkc-credential env [--profile NAME] [--min-ttl 5m] [--refresh] [--shell posix|fish|powershell]",
+				Flags: with(commonFlags(), tokenFlags(), []cli.Flag{
+					&cli.StringFlag{Name: "shell", Value: "posix", Usage: "posix (sh, bash, zsh), fish or powershell"},
+				}),
+				Action: inv.env,
 			}),
 			cmd(&cli.Command{
 				Name:      "store",
@@ -295,7 +318,7 @@ func (inv *invocation) setup(c *cli.Context, readRequest, allowPassword bool) (*
 	if req != nil && req.Password != nil && !allowPassword {
 		return nil, "", protocol.Errorf(protocol.CodeUsage, "a password in the request is only taken by `store`; remove it")
 	}
-	if c.Args().Present() {
+	if c.Args().Present() && c.Command.Name != "exec" {
 		return nil, "", protocol.Errorf(protocol.CodeUsage, "unexpected argument %q; see `vkc-credential %s --help`", c.Args().First(), c.Command.Name)
 	}
 	profile := "default"
@@ -374,42 +397,48 @@ func (inv *invocation) get(c *cli.Context) error {
 	default:
 		return protocol.Errorf(protocol.CodeUsage, "unknown --format %q; use json, token, env, exec-credential or keystoneauth", format)
 	}
-	req, profile, err := inv.setup(c, true, false)
-	if err != nil {
-		return err
-	}
-	minTTL := 5 * time.Minute
-	if v := c.String("min-ttl"); v != "" {
-		if minTTL, err = time.ParseDuration(v); err != nil {
-			return protocol.Errorf(protocol.CodeUsage, "--min-ttl %q is not a duration like 5m or 300s", v)
-		}
-	} else if req != nil && req.MinTTLSeconds != nil {
-		minTTL = time.Duration(*req.MinTTLSeconds) * time.Second
-	}
-	if minTTL < 0 || minTTL > protocol.MaxMinTTLSeconds*time.Second {
-		return protocol.Errorf(protocol.CodeUsage, "--min-ttl must be between 0 and 24h, not %s", minTTL)
-	}
-	h, err := inv.helper(c)
-	if err != nil {
-		return err
-	}
-	stored, err := h.Paths.LoadProfile(profile)
-	if err != nil {
-		return err
-	}
-	s, err := settings(c, req, &stored)
-	if err != nil {
-		return err
-	}
-	tok, err := h.Get(c.Context, GetOptions{
-		Profile: profile, Settings: s, MinTTL: minTTL,
-		Refresh: c.Bool("refresh") || (req != nil && req.Refresh),
-	})
+	tok, err := inv.token(c, true)
 	if err != nil {
 		return err
 	}
 	inv.debugf("get: answering (cached=%t, token %s)", tok.Cached, MaskToken(tok.ID()))
 	return inv.writeToken(format, tok)
+}
+
+// token does what get, exec and env share: read the request (when
+// readRequest), resolve the profile and its settings, and get a token.
+func (inv *invocation) token(c *cli.Context, readRequest bool) (*Token, error) {
+	req, profile, err := inv.setup(c, readRequest, false)
+	if err != nil {
+		return nil, err
+	}
+	minTTL := 5 * time.Minute
+	if v := c.String("min-ttl"); v != "" {
+		if minTTL, err = time.ParseDuration(v); err != nil {
+			return nil, protocol.Errorf(protocol.CodeUsage, "--min-ttl %q is not a duration like 5m or 300s", v)
+		}
+	} else if req != nil && req.MinTTLSeconds != nil {
+		minTTL = time.Duration(*req.MinTTLSeconds) * time.Second
+	}
+	if minTTL < 0 || minTTL > protocol.MaxMinTTLSeconds*time.Second {
+		return nil, protocol.Errorf(protocol.CodeUsage, "--min-ttl must be between 0 and 24h, not %s", minTTL)
+	}
+	h, err := inv.helper(c)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := h.Paths.LoadProfile(profile)
+	if err != nil {
+		return nil, err
+	}
+	s, err := settings(c, req, &stored)
+	if err != nil {
+		return nil, err
+	}
+	return h.Get(c.Context, GetOptions{
+		Profile: profile, Settings: s, MinTTL: minTTL,
+		Refresh: c.Bool("refresh") || (req != nil && req.Refresh),
+	})
 }
 
 func (inv *invocation) writeToken(format string, tok *Token) error {
@@ -426,7 +455,7 @@ func (inv *invocation) writeToken(format string, tok *Token) error {
 		}
 		return inv.writeJSON(cred)
 	case FormatEnv:
-		_, err := io.WriteString(inv.stdout, ShellExports(TokenEnv(tok)))
+		_, err := io.WriteString(inv.stdout, TokenEnv(tok).Render(ShellPOSIX))
 		return err
 	}
 	return inv.writeJSON(protocol.TokenResponse{
@@ -566,4 +595,19 @@ func MaskToken(tok string) string {
 		return "***"
 	}
 	return tok[:4] + "…" + tok[len(tok)-4:] + fmt.Sprintf(" (%d chars)", len(tok))
+}
+
+func (inv *invocation) env(c *cli.Context) error {
+	shell := c.String("shell")
+	switch shell {
+	case ShellPOSIX, ShellFish, ShellPowerShell:
+	default:
+		return protocol.Errorf(protocol.CodeUsage, "unknown --shell %q; use posix, fish or powershell", shell)
+	}
+	tok, err := inv.token(c, true)
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(inv.stdout, TokenEnv(tok).Render(shell))
+	return err
 }
