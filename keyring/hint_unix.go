@@ -4,6 +4,9 @@ package keyring
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/godbus/dbus/v5"
 )
@@ -25,4 +28,22 @@ func vanished(err error) bool {
 		return vanished(*dep)
 	}
 	return false
+}
+
+// sessionBusMissing tells, without starting anything, when there is no
+// D-Bus session bus to find a Secret Service on. go-keyring would then run
+// dbus-launch, which starts a private bus (and, through it, a private
+// keyring daemon) that outlives this process and holds nobody's secrets.
+func sessionBusMissing() error {
+	if a := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); a != "" && a != "autolaunch:" {
+		return nil
+	}
+	dir := fmt.Sprintf("/run/user/%d", os.Getuid())
+	for _, name := range []string{"bus", "dbus-session"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set and %s/bus does not exist); "+
+		"run inside a desktop session, or start one with `dbus-run-session -- SHELL` and a Secret Service such as gnome-keyring-daemon", ErrUnavailable, dir)
 }

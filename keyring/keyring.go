@@ -63,6 +63,9 @@ func (k OS) call(what string, fn func() error) error {
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
+	if err := sessionBusMissing(); err != nil {
+		return err
+	}
 	done := make(chan error, 1)
 	go func() { done <- fn() }()
 	timer := time.NewTimer(timeout)
