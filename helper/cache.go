@@ -78,27 +78,26 @@ func (p Paths) cachePath(key string) string { return filepath.Join(p.CacheDir, k
 func (p Paths) lockPath(key string) string  { return filepath.Join(p.CacheDir, key+".lock") }
 
 // readCache returns the entry for s, or nil when there is none that can be
-// used: missing, unparsable, for another identity, or readable by others.
-// Such files are left for the next writer to replace; why is logged.
-func (p Paths) readCache(s Settings, debugf func(string, ...any)) *cacheEntry {
+// used. A missing file is no error; a file that is unparsable, for another
+// identity, or readable by others is reported and left for the next writer
+// to replace.
+func (p Paths) readCache(s Settings) (*cacheEntry, error) {
 	path := p.cachePath(cacheKey(s))
 	data, err := readPrivateFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			debugf("cache: not used: %v", err)
-		}
-		return nil
+		return nil, err
 	}
 	var e cacheEntry
 	if err := json.Unmarshal(data, &e); err != nil || e.Version != protocol.Version {
-		debugf("cache: discarding unparsable cache file %s", path)
-		return nil
+		return nil, fmt.Errorf("discarding unparsable cache file %s", path)
 	}
 	if !e.matches(s) {
-		debugf("cache: %s belongs to another identity; ignoring it", path)
-		return nil
+		return nil, fmt.Errorf("%s belongs to another identity; ignoring it", path)
 	}
-	return &e
+	return &e, nil
 }
 
 // writeCache stores e atomically, 0600, in a 0700 directory.

@@ -93,21 +93,20 @@ func TestCacheRoundTripAndCorruption(t *testing.T) {
 	if di.Mode().Perm() != 0o700 {
 		t.Fatalf("cache dir mode %04o, want 0700", di.Mode().Perm())
 	}
-	nolog := func(string, ...any) {}
-	e := p.readCache(testSettings, nolog)
+	e := p.readCacheOnly(testSettings)
 	if e == nil || e.Token != "tok-1" || string(e.Body) != `{"token":{"catalog":[]}}` {
 		t.Fatalf("read back %+v", e)
 	}
 	other := testSettings
 	other.ProjectID = "p2"
-	if p.readCache(other, nolog) != nil {
+	if p.readCacheOnly(other) != nil {
 		t.Fatal("another project's settings must not find this token")
 	}
 	for _, junk := range []string{"", "{", "not json", `{"version":99}`, `{"version":1,"token":""}`} {
 		if err := os.WriteFile(path, []byte(junk), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if e := p.readCache(testSettings, nolog); e != nil {
+		if e := p.readCacheOnly(testSettings); e != nil {
 			t.Fatalf("corrupt cache %q was used: %+v", junk, e)
 		}
 	}
@@ -116,7 +115,7 @@ func TestCacheRoundTripAndCorruption(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Chmod(path, 0o644)
-	if e := p.readCache(testSettings, nolog); e != nil {
+	if e := p.readCacheOnly(testSettings); e != nil {
 		t.Fatal("a cache file with mode 0644 was used")
 	}
 }
@@ -141,4 +140,10 @@ func TestCacheKeySeparatesIdentities(t *testing.T) {
 	if cacheKey(b) != cacheKey(a) {
 		t.Fatal("region is not part of a token's identity")
 	}
+}
+
+// readCacheOnly is readCache without its reason.
+func (p Paths) readCacheOnly(s Settings) *cacheEntry {
+	e, _ := p.readCache(s)
+	return e
 }

@@ -81,7 +81,7 @@ type GetOptions struct {
 func (h *Helper) Get(ctx context.Context, o GetOptions) (*Token, error) {
 	start := h.Now()
 	if !o.Refresh {
-		if e := h.Paths.readCache(o.Settings, h.debugf); e.validFor(start, o.MinTTL) {
+		if e := h.readCache(o.Settings); e.validFor(start, o.MinTTL) {
 			h.debugf("cache: hit, valid until %s", e.ValidUntil.Format(time.RFC3339))
 			return &Token{Profile: o.Profile, Settings: o.Settings, entry: e, Cached: true}, nil
 		}
@@ -95,7 +95,7 @@ func (h *Helper) Get(ctx context.Context, o GetOptions) (*Token, error) {
 
 	// Another process may have issued a token while we waited.
 	now := h.Now()
-	if e := h.Paths.readCache(o.Settings, h.debugf); e != nil {
+	if e := h.readCache(o.Settings); e != nil {
 		if !o.Refresh && e.validFor(now, o.MinTTL) {
 			h.debugf("cache: hit after the lock wait")
 			return &Token{Profile: o.Profile, Settings: o.Settings, entry: e, Cached: true}, nil
@@ -110,6 +110,19 @@ func (h *Helper) Get(ctx context.Context, o GetOptions) (*Token, error) {
 		return nil, err
 	}
 	return &Token{Profile: o.Profile, Settings: o.Settings, entry: e, Cached: false}, nil
+}
+
+// readCache reads the cached token of s; a cache file others could read
+// is not used, and the user is told, since the token in it may have leaked.
+func (h *Helper) readCache(s Settings) *cacheEntry {
+	e, err := h.Paths.readCache(s)
+	switch {
+	case errors.Is(err, errLooseMode):
+		h.warnf("%v, which lets others read the token in it; not using it (a new token replaces it with mode 0600)", err)
+	case err != nil:
+		h.debugf("cache: not used: %v", err)
+	}
+	return e
 }
 
 func (h *Helper) lock(ctx context.Context, s Settings) (func(), error) {
@@ -263,7 +276,7 @@ func (h *Helper) Erase(ctx context.Context, profile string, revoke bool) (*Erase
 
 	var revokeErr error
 	if revoke && settings != nil {
-		if e := h.Paths.readCache(*settings, h.debugf); e.validFor(h.Now(), 0) {
+		if e := h.readCache(*settings); e.validFor(h.Now(), 0) {
 			revokeErr = h.revoke(ctx, e)
 			res.Revoked = revokeErr == nil
 		}
@@ -308,7 +321,7 @@ func (h *Helper) List() ([]protocol.ProfileInfo, error) {
 		}
 		info := protocol.ProfileInfo{Profile: name, AuthURL: s.AuthURL, ProjectID: s.ProjectID, Username: s.Username,
 			UserDomainName: s.UserDomainName, Region: s.Region, Interface: s.Interface}
-		if e := h.Paths.readCache(s, h.debugf); e.validFor(now, 0) {
+		if e := h.readCache(s); e.validFor(now, 0) {
 			exp := e.ExpiresAt
 			info.ExpiresAt = &exp
 		}

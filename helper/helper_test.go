@@ -330,7 +330,7 @@ func TestEraseAndRevoke(t *testing.T) {
 	if names, _ := f.h.Paths.ProfileNames(); len(names) != 0 {
 		t.Fatalf("profiles left: %v", names)
 	}
-	if f.h.Paths.readCache(f.s, func(string, ...any) {}) != nil {
+	if f.h.Paths.readCacheOnly(f.s) != nil {
 		t.Fatal("the cached token survived erase")
 	}
 }
@@ -386,5 +386,22 @@ func TestSettingsCheck(t *testing.T) {
 	loop := Settings{AuthURL: "http://127.0.0.1:5000", ProjectID: "p", Username: "u"}
 	if err := loop.Check(); err != nil || loop.AuthURL != "http://127.0.0.1:5000/v3" {
 		t.Fatalf("loopback http: %q, %v", loop.AuthURL, err)
+	}
+}
+
+func TestGetLooseCacheFileIsReplacedWithWarning(t *testing.T) {
+	f := newFixture(t)
+	f.store(t, "p")
+	f.get(t, 0, false)
+	path := f.h.Paths.cachePath(cacheKey(f.s))
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tok := f.get(t, 0, false)
+	if tok.Cached || len(f.warns) != 1 || !strings.Contains(f.warns[0], "lets others read") {
+		t.Fatalf("cached=%t warnings=%q", tok.Cached, f.warns)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("replacement has mode %04o", fi.Mode().Perm())
 	}
 }
