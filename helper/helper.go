@@ -6,6 +6,7 @@ package helper
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"vkc-credential/keyring"
@@ -34,10 +35,17 @@ func (h *Helper) debugf(format string, args ...any) {
 	}
 }
 
+// warnf tells the user something to fix, once per process.
 func (h *Helper) warnf(format string, args ...any) {
-	if h.Warnf != nil {
-		h.Warnf(format, args...)
+	msg := fmt.Sprintf(format, args...)
+	if h.Warnf == nil || h.warned[msg] {
+		return
 	}
+	if h.warned == nil {
+		h.warned = map[string]bool{}
+	}
+	h.warned[msg] = true
+	h.Warnf("%s", msg)
 }
 
 func (h *Helper) note(n string) {
