@@ -27,6 +27,8 @@ type Helper struct {
 	KeyringTimeout time.Duration // each keychain call; used to bound lock waits
 	Debugf         func(format string, args ...any)
 	Warnf          func(format string, args ...any) // things the user should fix
+
+	warned map[string]bool // warnings already given in this process
 }
 
 func (h *Helper) debugf(format string, args ...any) {
