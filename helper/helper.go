@@ -175,6 +175,11 @@ func (h *Helper) issue(ctx context.Context, profile string, s Settings, password
 	}
 	h.debugf("keystone: token issued in %s, expires %s", time.Since(t0).Round(time.Millisecond), tok.ExpiresAt.Format(time.RFC3339))
 	e := newCacheEntry(profile, s, tok)
+	if !e.validFor(h.Now(), 0) {
+		return nil, protocol.Errorf(protocol.CodeKeystoneUnavailable,
+			"keystone issued a token that has already expired (expires_at %s, local time %s); check this machine's clock and Keystone's",
+			tok.ExpiresAt.Format(time.RFC3339), h.Now().UTC().Format(time.RFC3339))
+	}
 	note, err := h.Paths.writeCache(e)
 	h.note(note)
 	if err != nil {

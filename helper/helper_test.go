@@ -405,3 +405,16 @@ func TestGetLooseCacheFileIsReplacedWithWarning(t *testing.T) {
 		t.Fatalf("replacement has mode %04o", fi.Mode().Perm())
 	}
 }
+
+func TestGetRefusesAnAlreadyExpiredToken(t *testing.T) {
+	f := newFixture(t)
+	f.store(t, "p")
+	f.ks.issuedAt = f.clock.Now().Add(-2 * time.Hour) // Keystone's clock, or the token, is off
+	_, err := f.h.Get(context.Background(), GetOptions{Profile: "p", Settings: f.s})
+	if protocol.CodeOf(err) != protocol.CodeKeystoneUnavailable || !strings.Contains(err.Error(), "clock") {
+		t.Fatalf("err = %v", err)
+	}
+	if f.h.Paths.readCacheOnly(f.s) != nil {
+		t.Fatal("an expired token was cached")
+	}
+}
