@@ -1,0 +1,237 @@
+"""keystoneauth1 auth type ``vkc``: tokens from ``vkc-credential``.
+
+The plugin runs ``vkc-credential get --format keystoneauth [--profile P]``
+and builds its AccessInfo from Keystone's whole token body that the helper
+prints, catalog included.  With a warm vkc-credential cache an openstack
+command therefore makes no call to Keystone to authenticate: the password
+stays in the OS keychain and never reaches this process.
+
+Options (``openstack --os-auth-type vkc``, or ``auth_type: vkc`` in
+clouds.yaml):
+
+``vkc_profile``  (``--os-vkc-profile``, ``OS_VKC_PROFILE``)
+    the vkc-credential profile; when unset, vkc-credential's own default
+    applies (``VKC_PROFILE``, else ``default``).
+``vkc_command``  (``--os-vkc-command``, ``OS_VKC_COMMAND``)
+    the vkc-credential executable (default ``vkc-credential``, looked up on
+    ``PATH``); run directly, never through a shell.
+"""
+
+import json
+import logging
+import subprocess
+import threading
+
+from keystoneauth1 import access
+from keystoneauth1 import exceptions
+from keystoneauth1 import plugin as ks_plugin
+from keystoneauth1.identity import base
+from keystoneauth1.loading import base as loading_base
+from keystoneauth1.loading import opts
+
+__all__ = ("VkcCredential", "VkcCredentialError", "VkcLoader",
+           "DEFAULT_COMMAND", "TIMEOUT_SECONDS")
+
+LOG = logging.getLogger(__name__)
+
+DEFAULT_COMMAND = "vkc-credential"
+
+# Bound on one vkc-credential run.  vkc-credential bounds itself (30 s for
+# the whole Keystone exchange, 10 s per keychain call by default); this only
+# guards against a helper that hangs for some other reason.
+TIMEOUT_SECONDS = 120
+
+_PREFIX = "vkc-credential: "
+
+
+class VkcCredentialError(exceptions.AuthorizationFailure):
+    """vkc-credential failed or printed something unusable.
+
+    ``exit_status`` is its exit status (None when it did not run or did not
+    finish); ``stderr`` its whole standard error.  The message carries the
+    helper's own one-line error message and the exit status.
+    """
+
+    def __init__(self, message, exit_status=None, stderr=""):
+        super(VkcCredentialError, self).__init__(message)
+        self.exit_status = exit_status
+        self.stderr = stderr
+
+
+def _error_line(stderr):
+    """The helper's one-line error message out of its stderr.
+
+    With --debug (VKC_DEBUG=1) stderr also carries step-by-step lines; the
+    error is the last line prefixed ``vkc-credential: ``.
+    """
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    for ln in reversed(lines):
+        if ln.startswith(_PREFIX):
+            return ln
+    return lines[-1] if lines else ""
+
+
+class VkcCredential(base.BaseIdentityPlugin):
+    """An identity plugin that asks vkc-credential for a token and catalog.
+
+    ``auth_url`` is not an option: the vkc-credential profile holds it.
+    After the first token the plugin's ``auth_url`` is the identity endpoint
+    of the catalog (used only by code that asks for the auth endpoint
+    itself, ``interface=keystoneauth1.plugin.AUTH_INTERFACE``).
+    """
+
+    def __init__(self, vkc_profile=None, vkc_command=None,
+                 timeout=TIMEOUT_SECONDS, reauthenticate=True):
+        super(VkcCredential, self).__init__(auth_url=None,
+                                            reauthenticate=reauthenticate)
+        self.vkc_profile = vkc_profile or None
+        self.vkc_command = vkc_command or DEFAULT_COMMAND
+        self.timeout = timeout
+        # invalidate() sets _refresh: the next get_auth_ref passes --refresh.
+        self._refresh = False
+        # The token that the last forced refresh returned: invalidating
+        # that one again does not ask for yet another (no loop).
+        self._refreshed_token = None
+        self._state_lock = threading.Lock()
+
+    # --- the helper -------------------------------------------------------
+
+    def _argv(self, refresh):
+        argv = [self.vkc_command, "get", "--format", "keystoneauth"]
+        if self.vkc_profile:
+            argv += ["--profile", self.vkc_profile]
+        if refresh:
+            argv.append("--refresh")
+        return argv
+
+    def _run(self, refresh):
+        argv = self._argv(refresh)
+        what = "`%s`" % " ".join(argv)
+        LOG.debug("vkc: running %s", what)
+        try:
+            proc = subprocess.run(
+                argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, timeout=self.timeout, check=False)
+        except FileNotFoundError:
+            raise VkcCredentialError(
+                "vkc: %s not found: install vkc-credential, put it on PATH, "
+                "or give its path with --os-vkc-command / OS_VKC_COMMAND / "
+                "auth.vkc_command" % self.vkc_command)
+        except OSError as e:  # not executable, a directory ...
+            raise VkcCredentialError("vkc: cannot run %s: %s"
+                                     % (self.vkc_command, e))
+        except subprocess.TimeoutExpired as e:
+            stderr = (e.stderr or b"").decode("utf-8", "replace")
+            raise VkcCredentialError(
+                "vkc: %s did not finish within %s s" % (what, self.timeout),
+                stderr=stderr)
+
+        stderr = proc.stderr.decode("utf-8", "replace")
+        for line in stderr.splitlines():
+            # --debug/VKC_DEBUG steps and warnings; tokens come masked.
+            LOG.debug("vkc: %s", line)
+        if proc.returncode != 0:
+            line = _error_line(stderr) or "(no message on stderr)"
+            raise VkcCredentialError(
+                "%s (%s exited with status %d)" % (line, what,
+                                                  proc.returncode),
+                exit_status=proc.returncode, stderr=stderr)
+        try:
+            answer = json.loads(proc.stdout.decode("utf-8"))
+            token = answer["auth_token"]
+            body = answer["body"]
+            if not isinstance(token, str) or not token:
+                raise ValueError("auth_token is not a non-empty string")
+            if not isinstance(body, dict) or \
+                    not isinstance(body.get("token"), dict):
+                raise ValueError('body has no "token" object')
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
+            raise VkcCredentialError(
+                "vkc: %s printed no keystoneauth answer "
+                '({"auth_token": ..., "body": {"token": ...}}): %s'
+                % (what, e), exit_status=0, stderr=stderr)
+        return access.create(body=body, auth_token=token)
+
+    # --- BaseIdentityPlugin -------------------------------------------------
+
+    def get_auth_ref(self, session, **kwargs):
+        """Run vkc-credential and return the AccessInfo it describes.
+
+        No HTTP request goes through ``session``: the helper talks to
+        Keystone itself, and only when its cache has no good token.
+        """
+        with self._state_lock:
+            refresh = self._refresh
+        auth_ref = self._run(refresh)
+        with self._state_lock:
+            if refresh:
+                self._refresh = False
+                self._refreshed_token = auth_ref.auth_token
+            # openstackclient calls get_auth_ref directly (not get_access):
+            # keep the answer so that the session's get_access reuses it
+            # instead of running vkc-credential a second time.
+            self.auth_ref = auth_ref
+            if self.auth_url is None:
+                self.auth_url = self._identity_url(auth_ref)
+        return auth_ref
+
+    @staticmethod
+    def _identity_url(auth_ref):
+        try:
+            return auth_ref.service_catalog.url_for(
+                service_type="identity", interface="public")
+        except (exceptions.EndpointNotFound, exceptions.EmptyCatalog):
+            return None
+
+    def invalidate(self):
+        """A service answered 401: drop the token, force a fresh one.
+
+        keystoneauth's session calls this once and retries the request once
+        when it returns True.  The next get_auth_ref runs ``get --refresh``.
+        A token that a forced refresh itself returned is not refreshed again
+        (returns False): a 401 on a token Keystone just issued is final.
+        """
+        with self._state_lock:
+            if self.auth_ref is None:
+                return False
+            if (self._refreshed_token is not None and
+                    self.auth_ref.auth_token == self._refreshed_token):
+                LOG.debug("vkc: 401 with a token fresh from --refresh; "
+                          "not refreshing again")
+                return False
+            self.auth_ref = None
+            self._refresh = True
+            return True
+
+    def get_endpoint_data(self, session, service_type=None, interface=None,
+                          **kwargs):
+        if interface is ks_plugin.AUTH_INTERFACE and self.auth_url is None:
+            self.get_access(session)  # learns auth_url from the catalog
+        return super(VkcCredential, self).get_endpoint_data(
+            session, service_type=service_type, interface=interface,
+            **kwargs)
+
+
+class VkcLoader(loading_base.BaseLoader):
+    """Loader of the ``vkc`` auth type (entry point keystoneauth1.plugin)."""
+
+    @property
+    def plugin_class(self):
+        return VkcCredential
+
+    def get_options(self):
+        options = super(VkcLoader, self).get_options()
+        options.extend([
+            opts.Opt("vkc-profile",
+                     help="vkc-credential profile to take the token from "
+                          "(default: vkc-credential's own, VKC_PROFILE or "
+                          "'default')"),
+            opts.Opt("vkc-command", default=DEFAULT_COMMAND,
+                     help="vkc-credential executable (default: "
+                          "vkc-credential on PATH)"),
+        ])
+        return options
+
+    def create_plugin(self, **kwargs):
+        return VkcCredential(vkc_profile=kwargs.get("vkc_profile"),
+                             vkc_command=kwargs.get("vkc_command"))
