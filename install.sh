@@ -31,3 +31,17 @@ case ":$PATH:" in
   *":$bindir:"*) echo "$bindir is on your PATH" ;;
   *) echo "$bindir is NOT on your PATH; add it, e.g.: export PATH=\"$bindir:\$PATH\"" ;;
 esac
+
+# The openstack CLI's `vkc` auth type, when that CLI is installed.
+py=${PYTHON:-/usr/bin/python3}
+if [ "${VKC_SKIP_PLUGIN:-}" != 1 ] && [ -x "$py" ] && "$py" -c 'import keystoneauth1' 2>/dev/null; then
+  if [ "$(id -u)" = 0 ] || [ -n "${PYTHON:-}" ]; then
+    bash "$here/integrations/keystoneauth/install.sh" >/dev/null 2>&1 &&
+      echo "installed the openstack CLI auth type 'vkc' for $py" ||
+      echo "could not install the keystoneauth plugin; see integrations/keystoneauth/README.md" >&2
+  else
+    bash "$here/integrations/keystoneauth/install.sh" --user >/dev/null 2>&1 &&
+      echo "installed the openstack CLI auth type 'vkc' for $py (user site)" ||
+      echo "the keystoneauth plugin needs root for $py: sudo bash integrations/keystoneauth/install.sh" >&2
+  fi
+fi
