@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/godbus/dbus/v5"
 )
 
 func TestNoSessionBusFailsFast(t *testing.T) {
@@ -24,5 +26,19 @@ func TestNoSessionBusFailsFast(t *testing.T) {
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "autolaunch:")
 	if err := sessionBusMissing(); err == nil {
 		t.Fatal("autolaunch: must count as no bus")
+	}
+}
+
+func TestVanishedItemIsNotFound(t *testing.T) {
+	gone := dbus.Error{Name: "org.freedesktop.DBus.Error.UnknownMethod", Body: []any{"Object does not exist at path “/org/freedesktop/secrets/collection/login/16”"}}
+	if err := mapError("read", gone); err != ErrNotFound {
+		t.Fatalf("read of a vanished item: %v", err)
+	}
+	if err := mapError("read", &gone); err != ErrNotFound {
+		t.Fatalf("read of a vanished item (pointer): %v", err)
+	}
+	// Writing into a collection that does not exist is a keychain problem.
+	if err := mapError("write", gone); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("write: %v", err)
 	}
 }

@@ -19,7 +19,9 @@ func vanished(err error) bool {
 	var de dbus.Error
 	if errors.As(err, &de) {
 		switch de.Name {
-		case "org.freedesktop.Secret.Error.NoSuchObject", "org.freedesktop.DBus.Error.UnknownObject":
+		// GDBus (gnome-keyring) answers a call on a deleted item with
+		// UnknownMethod, "Object does not exist at path".
+		case "org.freedesktop.Secret.Error.NoSuchObject", "org.freedesktop.DBus.Error.UnknownObject", "org.freedesktop.DBus.Error.UnknownMethod":
 			return true
 		}
 	}

@@ -1,0 +1,224 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// parallelGets runs n `get --format token` at once for each profile and
+// returns their results per profile.
+func parallelGets(s *sandbox, profiles []string, n int) map[string][]result {
+	var mu sync.Mutex
+	out := map[string][]result{}
+	var wg sync.WaitGroup
+	for _, p := range profiles {
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := s.run(nil, "", "get", "--profile", p, "--format", "token")
+				mu.Lock()
+				out[p] = append(out[p], r)
+				mu.Unlock()
+			}()
+		}
+	}
+	wg.Wait()
+	return out
+}
+
+func TestHundredParallelColdGets(t *testing.T) {
+	needKeystone(t)
+	s := newSandbox(t)
+	profile := s.profileName("hundred")
+	s.store(profile, "--no-verify")
+	before := tokenPosts(t)
+	res := parallelGets(s, []string{profile}, 100)[profile]
+	if got := tokenPosts(t) - before; got != 1 {
+		t.Fatalf("100 parallel cold gets made %d token requests, want 1", got)
+	}
+	for i, r := range res {
+		if r.code != 0 || r.stdout != res[0].stdout {
+			t.Fatalf("caller %d: %s", i, r)
+		}
+	}
+	if validate(t, strings.TrimSpace(res[0].stdout)) != 200 {
+		t.Fatal("the shared token is not valid")
+	}
+	t.Logf("100 callers, 1 POST /v3/auth/tokens, 1 distinct token")
+}
+
+func TestParallelGetsAcrossFourIdentities(t *testing.T) {
+	needKeystone(t)
+	s := newSandbox(t)
+	// Four identities: the cache is keyed by auth URL (as written), user
+	// and project, so URL spellings of the same Keystone count apart.
+	port := os.Getenv("VKC_E2E_KEYSTONE_PORT")
+	urls := []string{ks.AuthURL, ks.AuthURL + "/", "http://localhost:" + port + "/v3"}
+	var profiles []string
+	for _, u := range urls {
+		p := s.profileName("four")
+		s.must(ks.Password, "store", "--profile", p, "--auth-url", u, "--project-id", ks.ProjectID,
+			"--username", ks.Username, "--password-stdin", "--no-verify")
+		profiles = append(profiles, p)
+	}
+	p := s.profileName("four")
+	s.must(ks.Password2, "store", "--profile", p, "--auth-url", ks.AuthURL, "--project-id", ks.Project2ID,
+		"--username", ks.Username2, "--password-stdin", "--no-verify")
+	profiles = append(profiles, p)
+
+	before := tokenPosts(t)
+	res := parallelGets(s, profiles, 25)
+	if got := tokenPosts(t) - before; got != 4 {
+		t.Fatalf("4 × 25 parallel cold gets made %d token requests, want 4", got)
+	}
+	seen := map[string]bool{}
+	for _, p := range profiles {
+		for _, r := range res[p] {
+			if r.code != 0 || r.stdout != res[p][0].stdout {
+				t.Fatalf("%s: %s", p, r)
+			}
+		}
+		seen[res[p][0].stdout] = true
+	}
+	if len(seen) != 4 {
+		t.Fatalf("%d distinct tokens for 4 identities", len(seen))
+	}
+}
+
+// TestGetStoreEraseRace runs get, store and erase on one profile at once
+// for a while: nothing crashes, every get is a valid token or a clean
+// "not found", and the files left are whole.
+func TestGetStoreEraseRace(t *testing.T) {
+	needKeystone(t)
+	s := newSandbox(t)
+	profile := s.profileName("race")
+	s.store(profile)
+	deadline := time.Now().Add(6 * time.Second)
+	var gets, getsOK, getsNotFound, stores, erases atomic.Int32
+	var wg sync.WaitGroup
+	fail := make(chan string, 100)
+	worker := func(do func() string) {
+		defer wg.Done()
+		for time.Now().Before(deadline) {
+			if msg := do(); msg != "" {
+				fail <- msg
+				return
+			}
+		}
+	}
+	for range 4 {
+		wg.Add(1)
+		go worker(func() string {
+			gets.Add(1)
+			r := s.run(nil, "", "get", "--profile", profile, "--format", "token")
+			switch r.code {
+			case 0:
+				getsOK.Add(1)
+				if len(strings.TrimSpace(r.stdout)) < 20 {
+					return "get printed no token: " + r.String()
+				}
+			case 3:
+				getsNotFound.Add(1)
+			default:
+				return "get: " + r.String()
+			}
+			return ""
+		})
+	}
+	wg.Add(2)
+	go worker(func() string {
+		stores.Add(1)
+		r := s.run(nil, ks.Password, "store", "--profile", profile, "--auth-url", ks.AuthURL, "--project-id", ks.ProjectID,
+			"--username", ks.Username, "--password-stdin", "--no-verify")
+		if r.code != 0 {
+			return "store: " + r.String()
+		}
+		return ""
+	})
+	go worker(func() string {
+		erases.Add(1)
+		if r := s.run(nil, "", "erase", "--profile", profile); r.code != 0 && r.code != 3 {
+			return "erase: " + r.String()
+		}
+		time.Sleep(50 * time.Millisecond)
+		return ""
+	})
+	wg.Wait()
+	close(fail)
+	for msg := range fail {
+		t.Error(msg)
+	}
+	// Whatever is left parses.
+	for _, dir := range []string{filepath.Join(s.home, ".config"), filepath.Join(s.home, ".cache")} {
+		filepath.Walk(dir, func(path string, fi os.FileInfo, err error) error {
+			if err == nil && strings.HasSuffix(path, ".json") {
+				data, _ := os.ReadFile(path)
+				var v map[string]any
+				if json.Unmarshal(data, &v) != nil {
+					t.Errorf("torn file %s: %q", path, data)
+				}
+			}
+			return nil
+		})
+	}
+	t.Logf("%d gets (%d tokens, %d not found), %d stores, %d erases", gets.Load(), getsOK.Load(), getsNotFound.Load(), stores.Load(), erases.Load())
+	if getsOK.Load() == 0 {
+		t.Fatal("no get succeeded: the race never had a stored profile")
+	}
+}
+
+// TestKilledWhileHoldingTheLock kills `get` with SIGKILL again and again
+// while it holds the token lock (Keystone answers slowly), then checks that
+// the next get always succeeds and never reads a torn file.
+func TestKilledWhileHoldingTheLock(t *testing.T) {
+	needKeystone(t)
+	var issued atomic.Int32
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(time.Duration(rand.IntN(300)) * time.Millisecond)
+		n := issued.Add(1)
+		now := time.Now().UTC()
+		w.Header().Set("X-Subject-Token", fmt.Sprintf("slow-token-%d-%s", n, strings.Repeat("x", 200)))
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprintf(w, `{"token":{"issued_at":%q,"expires_at":%q,"catalog":[%s]}}`, now.Format(time.RFC3339),
+			now.Add(time.Hour).Format(time.RFC3339), strings.TrimSuffix(strings.Repeat(`{"type":"compute","endpoints":[]},`, 200), ","))
+	}))
+	defer slow.Close()
+	s := newSandbox(t)
+	profile := s.profileName("kill")
+	s.must(ks.Password, "store", "--profile", profile, "--auth-url", slow.URL+"/v3", "--project-id", "p",
+		"--username", ks.Username, "--password-stdin", "--no-verify")
+	const rounds = 40
+	for i := range rounds {
+		cmd := exec.Command(binary, "get", "--profile", profile, "--refresh", "--format", "token")
+		cmd.Env = s.env
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(rand.IntN(250)) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		r := s.run(nil, "", "get", "--profile", profile, "--timeout", "10s")
+		if r.code != 0 {
+			t.Fatalf("round %d: get after a SIGKILL: %s", i, r)
+		}
+		if a := decodeToken(t, r); !strings.HasPrefix(a.Token, "slow-token-") {
+			t.Fatalf("round %d: odd token %q", i, a.Token)
+		}
+	}
+	left, _ := filepath.Glob(filepath.Join(s.home, ".cache", "vkc-credential", ".*.tmp"))
+	t.Logf("%d SIGKILLs, %d tokens issued, %d temporary files left behind", rounds, issued.Load(), len(left))
+}
