@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"vkc-credential/keystone"
 )
 
 // Version is the protocol version this program speaks.
@@ -91,6 +93,11 @@ func (req *Request) validate() error {
 	if req.Profile != "" {
 		if err := CheckProfileName(req.Profile); err != nil {
 			return err
+		}
+	}
+	if req.AuthURL != "" {
+		if _, err := keystone.NormalizeAuthURL(req.AuthURL); err != nil {
+			return Errorf(CodeUsage, "bad auth_url in the request: %v", err)
 		}
 	}
 	fields := []struct{ name, value string }{

@@ -89,6 +89,8 @@ func TestParseRequestRefuses(t *testing.T) {
 		{"escaped nul in setting", `{"username":"a\u0000b"}`, "control character"},
 		{"newline in setting", `{"project_id":"a\nb"}`, "control character"},
 		{"syntax", `{"profile":}`, "invalid JSON"},
+		{"http remote auth_url", `{"auth_url":"http://infra.mail.ru:35357/v3/"}`, "auth_url"},
+		{"ftp auth_url", `{"auth_url":"ftp://127.0.0.1/v3"}`, "auth_url"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
