@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 // keyringLock runs scripts/keyring-lock.sh (lock, unlock or status).
@@ -49,5 +50,62 @@ func TestLockedKeychain(t *testing.T) {
 	keyringLock(t, "unlock")
 	if got := decodeToken(t, s.must("", "get", "--profile", profile, "--refresh")); got.Cached {
 		t.Fatal("--refresh after unlocking did not issue a token")
+	}
+}
+
+// TestKeychainFaults: no D-Bus session, a session with no Secret Service,
+// and a keychain daemon that stops answering all end in exit 6 within the
+// keyring timeout, with a hint, and lose nothing.
+func TestKeychainFaults(t *testing.T) {
+	needKeystone(t)
+	s := newSandbox(t)
+	profile := s.profileName("kcfault")
+	s.store(profile)
+	want := decodeToken(t, s.must("", "get", "--profile", profile)).Token
+	refresh := []string{"get", "--profile", profile, "--refresh", "--keyring-timeout", "3s"}
+
+	t.Run("no D-Bus session", func(t *testing.T) {
+		env := []string{"DBUS_SESSION_BUS_ADDRESS="}
+		wantError(t, s.run(env, "", refresh...), 6, "keyring_unavailable", true, "dbus-run-session")
+	})
+	t.Run("no Secret Service", func(t *testing.T) {
+		// A bus of its own, with nothing on it.
+		out, err := exec.Command("dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1", "--nopidfile").Output()
+		if err != nil {
+			t.Fatalf("dbus-daemon: %v", err)
+		}
+		lines := strings.Fields(string(out))
+		if len(lines) < 2 {
+			t.Fatalf("dbus-daemon printed %q", out)
+		}
+		defer exec.Command("kill", lines[1]).Run()
+		// DBUS_SESSION_BUS_ADDRESS decides; a bus with no secrets service
+		// must not start one (gnome-keyring's D-Bus activation file would).
+		env := []string{"DBUS_SESSION_BUS_ADDRESS=" + lines[0], "XDG_DATA_DIRS=" + t.TempDir()}
+		wantError(t, s.run(env, "", refresh...), 6, "keyring_unavailable", true, "Secret Service")
+	})
+	t.Run("daemon stops answering", func(t *testing.T) {
+		pid := os.Getenv("VKC_E2E_KEYRING_PID")
+		if pid == "" {
+			t.Fatal("VKC_E2E_KEYRING_PID is not set")
+		}
+		if err := exec.Command("kill", "-STOP", pid).Run(); err != nil {
+			t.Fatal(err)
+		}
+		defer exec.Command("kill", "-CONT", pid).Run()
+		start := time.Now()
+		r := s.run(nil, "", refresh...)
+		elapsed := time.Since(start)
+		exec.Command("kill", "-CONT", pid).Run()
+		wantError(t, r, 6, "keyring_unavailable", true, "did not answer")
+		if elapsed > 3*time.Second+5*time.Second {
+			t.Fatalf("took %s with --keyring-timeout 3s", elapsed)
+		}
+	})
+	if got := decodeToken(t, s.must("", "get", "--profile", profile)); got.Token != want {
+		t.Fatal("the cached token was lost")
+	}
+	if pw, ok := secretToolLookup(t, profile); !ok || pw != ks.Password {
+		t.Fatal("the stored password was lost")
 	}
 }
