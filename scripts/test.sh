@@ -19,5 +19,8 @@ echo "== cross builds (darwin, windows)"
 for os in darwin windows; do
   GOOS=$os GOARCH=amd64 go build -o /dev/null . && echo "$os: ok"
 done
+echo "== fuzzing (seed corpora in testdata/fuzz, then ${VKC_FUZZ_TIME:-30s} each)"
+go test -run '^$' -fuzz '^FuzzParseRequest$' -fuzztime "${VKC_FUZZ_TIME:-30s}" ./protocol/
+go test -run '^$' -fuzz '^FuzzParseOpenRC$' -fuzztime "${VKC_FUZZ_TIME:-30s}" ./helper/
 echo "== go test -race (unit and end to end)"
 VKC_E2E_REQUIRED=1 bash scripts/test-env.sh go test -race -count=1 -timeout 20m ./...
