@@ -225,3 +225,43 @@ func TestSecretHygiene(t *testing.T) {
 		t.Logf("%d outputs, the argv and environment of store and of an exec child, files under HOME and the keyring dir, Keystone's log: 0 secrets found", len(outputs))
 	}
 }
+
+// TestModesUnderPermissiveUmask: files and directories are created 0600
+// and 0700 whatever the umask, not narrowed afterwards.
+func TestModesUnderPermissiveUmask(t *testing.T) {
+	needKeystone(t)
+	s := newSandbox(t)
+	profile := s.profileName("umask")
+	umask0 := func(args ...string) *exec.Cmd {
+		return exec.Command("sh", append([]string{"-c", `umask 000; exec "$0" "$@"`, binary}, args...)...)
+	}
+	r := s.runCmd(umask0("store", "--profile", profile, "--auth-url", ks.AuthURL, "--project-id", ks.ProjectID,
+		"--username", ks.Username, "--password-stdin"), nil, ks.Password)
+	if r.code != 0 {
+		t.Fatalf("store: %s", r)
+	}
+	if r := s.runCmd(umask0("get", "--profile", profile, "--refresh"), nil, ""); r.code != 0 {
+		t.Fatalf("get: %s", r)
+	}
+	checked := 0
+	for _, root := range []string{filepath.Join(s.home, ".config", "vkc-credential"), filepath.Join(s.home, ".cache", "vkc-credential")} {
+		filepath.Walk(root, func(path string, fi os.FileInfo, err error) error {
+			if err != nil {
+				t.Error(err)
+				return nil
+			}
+			want := os.FileMode(0o600)
+			if fi.IsDir() {
+				want = 0o700
+			}
+			if fi.Mode().Perm() != want {
+				t.Errorf("%s has mode %04o under umask 000, want %04o", path, fi.Mode().Perm(), want)
+			}
+			checked++
+			return nil
+		})
+	}
+	if checked < 5 {
+		t.Fatalf("only %d paths checked", checked)
+	}
+}
