@@ -262,16 +262,24 @@ func tokenPosts(t *testing.T) int {
 	return strings.Count(string(data), `"POST /v3/auth/tokens HTTP/1.1"`)
 }
 
-// validate asks Keystone whether token is valid: GET /v3/auth/tokens.
-func validate(t *testing.T, token string) int {
+// tokenRequest sends method /v3/auth/tokens to the real Keystone with token
+// as both the caller's and the subject token. The caller closes the body.
+func tokenRequest(t *testing.T, method, token string) *http.Response {
 	t.Helper()
-	req, _ := http.NewRequest("GET", strings.TrimSuffix(ks.AuthURL, "/")+"/auth/tokens", nil)
+	req, _ := http.NewRequest(method, strings.TrimSuffix(ks.AuthURL, "/")+"/auth/tokens", nil)
 	req.Header.Set("X-Auth-Token", token)
 	req.Header.Set("X-Subject-Token", token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return resp
+}
+
+// validate asks Keystone whether token is valid: GET /v3/auth/tokens.
+func validate(t *testing.T, token string) int {
+	t.Helper()
+	resp := tokenRequest(t, http.MethodGet, token)
 	resp.Body.Close()
 	return resp.StatusCode
 }

@@ -112,13 +112,7 @@ func kaSince(t *testing.T, n int) []kaRequest {
 // revoke revokes token in Keystone, out of band: DELETE /v3/auth/tokens.
 func kaRevoke(t *testing.T, token string) {
 	t.Helper()
-	req, _ := http.NewRequest("DELETE", strings.TrimSuffix(ks.AuthURL, "/")+"/auth/tokens", nil)
-	req.Header.Set("X-Auth-Token", token)
-	req.Header.Set("X-Subject-Token", token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := tokenRequest(t, http.MethodDelete, token)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("revoking the token: HTTP %d", resp.StatusCode)
