@@ -16,7 +16,7 @@ func TestExecHandsTokenNotPassword(t *testing.T) {
 
 	// The parent shell has the old openrc variables, password included.
 	parent := []string{"OS_USERNAME=" + ks.Username, "OS_PASSWORD=" + ks.Password, "OS_PROJECT_NAME=vkc-test",
-		"OS_USER_DOMAIN_NAME=users", "OS_PROJECT_DOMAIN_ID=default", "KEEP_ME=yes"}
+		"OS_USER_DOMAIN_NAME=users", "OS_PROJECT_DOMAIN_ID=default", "OS_CLOUD=vk", "KEEP_ME=yes"}
 	r := s.run(parent, "", "exec", "--profile", profile, "--", "env")
 	if r.code != 0 {
 		t.Fatalf("exec env: %s", r)
@@ -30,7 +30,7 @@ func TestExecHandsTokenNotPassword(t *testing.T) {
 	if strings.Contains(r.stdout, ks.Password) {
 		t.Fatal("the password reached the child's environment")
 	}
-	for _, gone := range []string{"OS_PASSWORD", "OS_USERNAME", "OS_PROJECT_NAME", "OS_USER_DOMAIN_NAME", "OS_PROJECT_DOMAIN_ID"} {
+	for _, gone := range []string{"OS_PASSWORD", "OS_USERNAME", "OS_PROJECT_NAME", "OS_USER_DOMAIN_NAME", "OS_PROJECT_DOMAIN_ID", "OS_CLOUD"} {
 		if _, ok := child[gone]; ok {
 			t.Errorf("%s reached the child", gone)
 		}

@@ -14,9 +14,11 @@ type Env struct {
 
 // RemovedVars are removed from a tool's environment: with any of them
 // set, the openstack CLI ignores OS_TOKEN, and none of them may leak.
+// OS_CLOUD goes too: it points tools at a clouds.yaml entry (perhaps with a
+// password) that would take precedence over the token.
 var RemovedVars = []string{
 	"OS_PASSWORD", "OS_USERNAME", "OS_USER_ID", "OS_USER_DOMAIN_NAME", "OS_USER_DOMAIN_ID",
-	"OS_PROJECT_NAME", "OS_PROJECT_DOMAIN_NAME", "OS_PROJECT_DOMAIN_ID",
+	"OS_PROJECT_NAME", "OS_PROJECT_DOMAIN_NAME", "OS_PROJECT_DOMAIN_ID", "OS_CLOUD",
 }
 
 // ExecMarker is set in the environment of a command run by `exec`, so

@@ -29,7 +29,7 @@ func TestShellQuoteRoundTrip(t *testing.T) {
 func TestEnvApplyRemovesPasswordVariables(t *testing.T) {
 	tok := &Token{Profile: "prod", Settings: Settings{AuthURL: "https://k/v3/", ProjectID: "p", Region: "RegionOne", Interface: "public"},
 		entry: &cacheEntry{Token: "tok"}}
-	parent := []string{"PATH=/bin", "OS_PASSWORD=hunter2", "OS_USERNAME=u", "OS_PROJECT_NAME=n", "OS_TOKEN=old", "HOME=/h", "OS_CACERT=/ca.pem"}
+	parent := []string{"PATH=/bin", "OS_PASSWORD=hunter2", "OS_USERNAME=u", "OS_PROJECT_NAME=n", "OS_TOKEN=old", "HOME=/h", "OS_CACERT=/ca.pem", "OS_CLOUD=vk"}
 	got := TokenEnv(tok).Apply(parent)
 	want := map[string]string{"PATH": "/bin", "HOME": "/h", "OS_CACERT": "/ca.pem", "OS_AUTH_TYPE": "v3token", "OS_TOKEN": "tok",
 		"OS_AUTH_TOKEN": "tok", "OS_AUTH_URL": "https://k/v3/", "OS_PROJECT_ID": "p", "OS_REGION_NAME": "RegionOne",

@@ -25,10 +25,10 @@ def main(src, dst):
     ax.set_xlabel("wall time per command (ms, mean ± sd)")
     ax.set_title(f"Getting a token: wall time and Keystone requests ({data['runs']} runs each)")
     for bar, r in zip(bars, rows):
-        ax.text(bar.get_width() + max(means) * 0.01, bar.get_y() + bar.get_height() / 2,
+        ax.text(bar.get_width() + r["stddev_ms"] + max(means) * 0.015, bar.get_y() + bar.get_height() / 2,
                 f"{r['mean_ms']:.0f} ms, {r['keystone_requests']} Keystone req.",
                 va="center", fontsize=8)
-    ax.set_xlim(0, max(means) * 1.35)
+    ax.set_xlim(0, max(m + e for m, e in zip(means, errs)) * 1.45)
     fig.text(0.01, 0.01, data["machine"], fontsize=7, color="#555")
     fig.tight_layout()
     fig.savefig(dst)

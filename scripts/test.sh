@@ -19,6 +19,8 @@ echo "== cross builds (darwin, windows)"
 for os in darwin windows; do
   GOOS=$os GOARCH=amd64 go build -o /dev/null . && echo "$os: ok"
 done
+echo "== Terraform and the OpenStack provider, built from the Go module proxy (cached after the first run)"
+bash scripts/install-terraform.sh
 echo "== fuzzing (seed corpora in testdata/fuzz, then ${VKC_FUZZ_TIME:-30s} each)"
 go test -run '^$' -fuzz '^FuzzParseRequest$' -fuzztime "${VKC_FUZZ_TIME:-30s}" ./protocol/
 go test -run '^$' -fuzz '^FuzzParseOpenRC$' -fuzztime "${VKC_FUZZ_TIME:-30s}" ./helper/
