@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,4 +147,22 @@ func TestCacheKeySeparatesIdentities(t *testing.T) {
 func (p Paths) readCacheOnly(s Settings) *cacheEntry {
 	e, _ := p.readCache(s)
 	return e
+}
+
+func TestLooseDirectoryIsNarrowedAndSaid(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "vkc-credential")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o755) // whatever the umask
+	note, err := ensureDir(dir)
+	if err != nil || !strings.Contains(note, "0755") || !strings.Contains(note, "0700") {
+		t.Fatalf("note %q, err %v", note, err)
+	}
+	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o700 {
+		t.Fatalf("mode %04o after repair", fi.Mode().Perm())
+	}
+	if note, err := ensureDir(dir); note != "" || err != nil {
+		t.Fatalf("second call: %q, %v", note, err)
+	}
 }
