@@ -117,6 +117,10 @@ func TestPasswordChangedInKeystone(t *testing.T) {
 		t.Fatal("the cached token was not served")
 	}
 	// A wrong store keeps the old password; the right one mends the profile.
+	// Keystone records the password change as a revocation event with
+	// whole-second precision and treats tokens issued within that second
+	// as revoked too, so the new token is asked for in a later second.
+	time.Sleep(1100 * time.Millisecond)
 	wantError(t, s.run(nil, oldPW, "store", "--profile", profile, "--password-stdin"), 4, "auth_failed", true, "store")
 	s.must(newPW, "store", "--profile", profile, "--password-stdin")
 	if fresh := decodeToken(t, s.must("", "get", "--profile", profile, "--refresh")); fresh.Cached || validate(t, fresh.Token) != 200 {
