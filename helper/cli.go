@@ -53,7 +53,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if f, ok := stdin.(*os.File); ok {
 		inv.stdinIsTTY = term.IsTerminal(int(f.Fd()))
 	}
-	args = hoistCommonFlags(args)
+	args = liftCommonFlags(args)
 	inv.jsonErrors = wantsJSONErrors(args)
 	app := inv.app()
 	if err := app.Run(args); err != nil {
@@ -107,8 +107,8 @@ func (inv *invocation) warnf(format string, args ...any) {
 	fmt.Fprintf(inv.stderr, "vkc-credential: warning: %s\n", fmt.Sprintf(format, args...))
 }
 
-// commonFlags are the flags every command takes. They may also stand
-// before the command name; hoistCommonFlags moves them after it.
+// commonFlags are the flags every command takes, before or after the
+// command name; the app defines them once (see liftCommonFlags).
 func commonFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "profile", Usage: "profile `NAME` (env VKC_PROFILE; default \"default\")"},
@@ -153,6 +153,7 @@ func (inv *invocation) app() *cli.App {
 	cmd := func(c *cli.Command) *cli.Command {
 		c.OnUsageError = usageErr
 		c.HideHelpCommand = true
+		c.Description = "Takes the global flags too (--profile, --timeout, --keyring-timeout, --cacert, --debug), before or after the command name; see `vkc-credential --help`."
 		return c
 	}
 	return &cli.App{
@@ -181,7 +182,7 @@ func (inv *invocation) app() *cli.App {
 				// Few flags on purpose: urfave/cli's flag handling costs time
 				// quadratic in their number, on every cached get. Settings
 				// other than the stored ones come in the JSON request.
-				Flags: with(commonFlags(), tokenFlags(), []cli.Flag{
+				Flags: with(tokenFlags(), []cli.Flag{
 					&cli.StringFlag{Name: "format", Value: FormatJSON, Usage: "json, token, env, exec-credential or keystoneauth"},
 				}),
 				Action: inv.get,
@@ -190,7 +191,7 @@ func (inv *invocation) app() *cli.App {
 				Name:      "exec",
 				Usage:     "run a command with the token in its environment and the password variables removed",
 				UsageText: "vkc-credential exec [--profile NAME] [--min-ttl 5m] [--refresh] [--allow-nested] -- CMD [ARGS...]",
-				Flags: with(commonFlags(), tokenFlags(), []cli.Flag{
+				Flags: with(tokenFlags(), []cli.Flag{
 					&cli.BoolFlag{Name: "allow-nested", Usage: "run even inside another vkc-credential exec"},
 				}),
 				Action: inv.exec,
@@ -199,7 +200,7 @@ func (inv *invocation) app() *cli.App {
 				Name:      "env",
 				Usage:     "print shell lines that export the token, for eval \"$(vkc-credential env)\"",
 				UsageText: "vkc-credential env [--profile NAME] [--min-ttl 5m] [--refresh] [--shell posix|fish|powershell]",
-				Flags: with(commonFlags(), tokenFlags(), []cli.Flag{
+				Flags: with(tokenFlags(), []cli.Flag{
 					&cli.StringFlag{Name: "shell", Value: "posix", Usage: "posix (sh, bash, zsh), fish or powershell"},
 				}),
 				Action: inv.env,
@@ -208,7 +209,7 @@ func (inv *invocation) app() *cli.App {
 				Name:      "store",
 				Usage:     "save a profile's settings and its password (verified with Keystone first)",
 				UsageText: "vkc-credential store [--profile NAME] [--openrc FILE] [--password-stdin] [--no-verify]",
-				Flags: with(commonFlags(), settingFlags(), []cli.Flag{
+				Flags: with(settingFlags(), []cli.Flag{
 					&cli.BoolFlag{Name: "password-stdin", Usage: "read the password from stdin (one trailing newline is dropped)"},
 					&cli.BoolFlag{Name: "no-verify", Usage: "store without proving the password with Keystone"},
 				}),
@@ -218,7 +219,7 @@ func (inv *invocation) app() *cli.App {
 				Name:      "erase",
 				Usage:     "remove a profile, its password and its cached tokens",
 				UsageText: "vkc-credential erase [--profile NAME] [--revoke]",
-				Flags: with(commonFlags(), []cli.Flag{
+				Flags: with([]cli.Flag{
 					&cli.BoolFlag{Name: "revoke", Usage: "also revoke the cached token in Keystone"},
 				}),
 				Action: inv.erase,
@@ -226,66 +227,105 @@ func (inv *invocation) app() *cli.App {
 			cmd(&cli.Command{
 				Name:   "list",
 				Usage:  "list stored profiles and their cached tokens' expiry",
-				Flags:  commonFlags(),
 				Action: inv.list,
 			}),
 			cmd(&cli.Command{
 				Name:   "version",
 				Usage:  "print the version and the protocol version",
-				Flags:  commonFlags(),
 				Action: inv.version,
 			}),
 		},
 	}
 }
 
-// hoistCommonFlags moves common flags written before the command name to
-// just after it, so `vkc-credential --profile p get` works like
-// `vkc-credential get --profile p`.
-func hoistCommonFlags(args []string) []string {
-	if len(args) < 2 {
+// commonValueFlags and valueFlags name the flags that take a value, so
+// that liftCommonFlags can step over the values.
+var (
+	commonValueFlags = map[string]bool{"profile": true, "timeout": true, "keyring-timeout": true, "cacert": true}
+	commonBoolFlags  = map[string]bool{"debug": true}
+	valueFlags       = map[string]bool{"format": true, "min-ttl": true, "shell": true, "auth-url": true, "project-id": true,
+		"username": true, "user-domain-name": true, "region": true, "interface": true, "openrc": true}
+)
+
+// liftCommonFlags moves the common flags written after the command name
+// to before it, where the app defines them once: `vkc-credential get
+// --profile p` becomes `vkc-credential --profile p get`. Defining them once
+// rather than on every command matters for speed: urfave/cli's flag
+// handling costs time quadratic in a command's number of flags. Nothing
+// after `--` or after the first argument that is not a flag is touched.
+func liftCommonFlags(args []string) []string {
+	cmd := commandIndex(args)
+	if cmd < 0 {
 		return args
 	}
-	takesValue := map[string]bool{"profile": true, "timeout": true, "keyring-timeout": true, "cacert": true, "debug": false}
-	var hoisted []string
-	i := 1
-	for i < len(args) {
+	var lifted, rest []string
+	i := cmd + 1
+	for ; i < len(args); i++ {
 		a := args[i]
 		if a == "--" || !strings.HasPrefix(a, "-") || a == "-" {
 			break
 		}
 		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		needs, known := takesValue[name]
-		if !known {
-			return args // help, version or a mistake: let the parser say
+		switch {
+		case commonValueFlags[name]:
+			lifted = append(lifted, a)
+			if !hasValue && i+1 < len(args) {
+				i++
+				lifted = append(lifted, args[i])
+			}
+		case commonBoolFlags[name]:
+			lifted = append(lifted, a)
+		default:
+			rest = append(rest, a)
+			if valueFlags[name] && !hasValue && i+1 < len(args) {
+				i++
+				rest = append(rest, args[i])
+			}
 		}
-		hoisted = append(hoisted, a)
-		i++
-		if needs && !hasValue && i < len(args) {
-			hoisted = append(hoisted, args[i])
+	}
+	if len(lifted) == 0 {
+		return args
+	}
+	out := make([]string, 0, len(args))
+	out = append(out, args[:cmd]...)
+	out = append(out, lifted...)
+	out = append(out, args[cmd])
+	out = append(out, rest...)
+	return append(out, args[i:]...)
+}
+
+// commandIndex finds the command name in args: the first argument that
+// is not a flag or the value of a common flag; -1 when there is none.
+func commandIndex(args []string) int {
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return -1
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			return i
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if commonValueFlags[name] && !hasValue {
 			i++
 		}
 	}
-	if len(hoisted) == 0 || i >= len(args) {
-		return args
-	}
-	out := []string{args[0], args[i]}
-	out = append(out, hoisted...)
-	return append(out, args[i+1:]...)
+	return -1
 }
 
 // wantsJSONErrors tells, from the raw arguments, whether stdout carries
 // JSON and so should carry the error too.
 func wantsJSONErrors(args []string) bool {
-	if len(args) < 2 {
+	cmd := commandIndex(args)
+	if cmd < 0 {
 		return false
 	}
-	switch args[1] {
+	switch args[cmd] {
 	case "store", "erase", "list", "version":
 		return true
 	case "get":
 		format := FormatJSON
-		for i := 2; i < len(args); i++ {
+		for i := cmd + 1; i < len(args); i++ {
 			a := args[i]
 			if a == "--" {
 				break

@@ -75,20 +75,24 @@ func TestRunRefusesBadInput(t *testing.T) {
 	}
 }
 
-func TestHoistCommonFlags(t *testing.T) {
+func TestLiftCommonFlags(t *testing.T) {
 	tests := []struct{ in, want string }{
-		{"x --profile p get", "x get --profile p"},
-		{"x --profile=p --debug get --format token", "x get --profile=p --debug --format token"},
-		{"x --timeout 3s --cacert f.pem store", "x store --timeout 3s --cacert f.pem"},
-		{"x get --profile p", "x get --profile p"},
+		{"x get --profile p", "x --profile p get"},
+		{"x get --format token --profile=p --debug --min-ttl 5m", "x --profile=p --debug get --format token --min-ttl 5m"},
+		{"x --timeout 3s store --cacert f.pem --openrc o.sh", "x --timeout 3s --cacert f.pem store --openrc o.sh"},
+		{"x --profile p get", "x --profile p get"},
+		{"x exec --profile p -- cmd --profile q", "x --profile p exec -- cmd --profile q"},
+		{"x exec cmd --profile q", "x exec cmd --profile q"},
+		{"x get --format --profile", "x get --format --profile"},
+		{"x get --help", "x get --help"},
 		{"x --help", "x --help"},
 		{"x", "x"},
-		{"x --profile", "x --profile"},
+		{"x get --profile", "x --profile get"},
 	}
 	for _, tt := range tests {
-		got := strings.Join(hoistCommonFlags(strings.Fields(tt.in)), " ")
+		got := strings.Join(liftCommonFlags(strings.Fields(tt.in)), " ")
 		if got != tt.want {
-			t.Errorf("hoist(%q) = %q, want %q", tt.in, got, tt.want)
+			t.Errorf("lift(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
