@@ -55,6 +55,9 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	args = liftCommonFlags(args)
 	inv.jsonErrors = wantsJSONErrors(args)
+	// urfave/cli adds this flag to every command; a package variable of
+	// theirs, set to the same value on every run.
+	cli.HelpFlag = fast(&cli.BoolFlag{Name: "help", Aliases: []string{"h"}, Usage: "show help"})[0]
 	app := inv.app()
 	if err := app.Run(args); err != nil {
 		return inv.fail(err)
@@ -143,7 +146,7 @@ func with(groups ...[]cli.Flag) []cli.Flag {
 	for _, g := range groups {
 		out = append(out, g...)
 	}
-	return out
+	return fast(out...)
 }
 
 func (inv *invocation) app() *cli.App {
@@ -167,7 +170,7 @@ func (inv *invocation) app() *cli.App {
 		ExitErrHandler:  func(*cli.Context, error) {},
 		OnUsageError:    usageErr,
 		HideHelpCommand: true,
-		Flags:           commonFlags(),
+		Flags:           fast(commonFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
 				return protocol.Errorf(protocol.CodeUsage, "unknown command %q; see `vkc-credential --help`", c.Args().First())
