@@ -156,21 +156,33 @@ func (s *sandbox) run(extraEnv []string, stdin string, args ...string) result {
 }
 
 func (s *sandbox) runCmd(cmd *exec.Cmd, extraEnv []string, stdin string) result {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	s.t.Helper()
+	return runProcess(s.t, cmd, append(append([]string{}, s.env...), extraEnv...), stdin, time.Minute)
+}
+
+// runProcess runs cmd (its path, args and dir) with env and stdin, with no
+// controlling terminal (so nothing can prompt), for at most timeout.
+func runProcess(t *testing.T, cmd *exec.Cmd, env []string, stdin string, timeout time.Duration) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	c := exec.CommandContext(ctx, cmd.Path, cmd.Args[1:]...)
-	c.Env = append(append([]string{}, s.env...), extraEnv...)
+	c.Dir = cmd.Dir
+	c.Env = env
 	c.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	c.Stdout, c.Stderr = &out, &errb
-	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // no /dev/tty: never a prompt
+	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	err := c.Run()
 	code := 0
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		code = ee.ExitCode()
 	} else if err != nil {
-		s.t.Fatalf("running %v: %v", cmd.Args, err)
+		t.Fatalf("running %v: %v", cmd.Args, err)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("%v timed out after %s\nstdout: %s\nstderr: %s", cmd.Args, timeout, out.String(), errb.String())
 	}
 	return result{stdout: out.String(), stderr: errb.String(), code: code}
 }

@@ -1,11 +1,8 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"debug/buildinfo"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -13,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -165,27 +161,9 @@ func tfNewWorkspace(t *testing.T, s *sandbox, tools tfTools, cliConfig, name, pr
 // terminal, and at most three minutes.
 func (w *tfWorkspace) run(t *testing.T, extraEnv []string, name string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	c := exec.CommandContext(ctx, name, args...)
-	c.Dir = w.dir
-	c.Env = append(append([]string{}, w.env...), extraEnv...)
-	c.Stdin = strings.NewReader("")
-	var out, errb bytes.Buffer
-	c.Stdout, c.Stderr = &out, &errb
-	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	err := c.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running %s %v: %v", name, args, err)
-	}
-	if ctx.Err() != nil {
-		t.Fatalf("%s %v timed out\nstdout: %s\nstderr: %s", name, args, out.String(), errb.String())
-	}
-	return result{stdout: out.String(), stderr: errb.String(), code: code}
+	cmd := exec.Command(name, args...)
+	cmd.Dir = w.dir
+	return runProcess(t, cmd, append(append([]string{}, w.env...), extraEnv...), "", 3*time.Minute)
 }
 
 type tfOutputs struct{ projectID, userName, tokenID string }
