@@ -1,6 +1,7 @@
 package helper
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -34,8 +35,57 @@ type cacheEntry struct {
 	// ValidUntil is on our clock: the earlier of Keystone's expires_at and
 	// ReceivedAt plus the token's lifetime, so that a local clock that is
 	// behind Keystone's does not keep a dead token alive.
-	ValidUntil time.Time       `json:"valid_until"`
-	Body       json.RawMessage `json:"body"`
+	ValidUntil time.Time `json:"valid_until"`
+	// BodyLen is len(Body): with it a reader that skips the body still
+	// knows the file is whole.
+	BodyLen int `json:"body_len"`
+	// Body is Keystone's whole token body. It stays the last field: a
+	// reader that needs only the token decodes what stands before it (see
+	// decodeCacheEntry), since a catalog can be tens of kilobytes.
+	Body json.RawMessage `json:"body"`
+
+	raw []byte // the file as read, for a Body decoded on demand
+}
+
+// bodyKey marks the start of the body in a cache file. No string before
+// it can hold it (quotes in JSON strings are escaped), and no object stands
+// before it, so its first occurrence is the top-level key.
+var bodyKey = []byte(`,"body":`)
+
+// decodeCacheEntry decodes a cache file without its body, which body()
+// decodes when it is asked for.
+func decodeCacheEntry(data []byte) (*cacheEntry, error) {
+	var e cacheEntry
+	if i := bytes.Index(data, bodyKey); i > 0 {
+		head := append(data[:i:i], '}')
+		if err := json.Unmarshal(head, &e); err != nil {
+			return nil, err
+		}
+		if i+len(bodyKey)+e.BodyLen+1 != len(data) || data[len(data)-1] != '}' {
+			return nil, errors.New("the cache file is truncated or padded")
+		}
+		e.raw = data
+		return &e, nil
+	}
+	if err := json.Unmarshal(data, &e); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// body returns Keystone's token body, decoding it from the file on first
+// use.
+func (e *cacheEntry) body() (json.RawMessage, error) {
+	if e.Body == nil && e.raw != nil {
+		var full struct {
+			Body json.RawMessage `json:"body"`
+		}
+		if err := json.Unmarshal(e.raw, &full); err != nil {
+			return nil, fmt.Errorf("the cached token body is damaged: %w", err)
+		}
+		e.Body = full.Body
+	}
+	return e.Body, nil
 }
 
 func newCacheEntry(profile string, s Settings, t *keystone.Token) *cacheEntry {
@@ -90,14 +140,14 @@ func (p Paths) readCache(s Settings) (*cacheEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	var e cacheEntry
-	if err := json.Unmarshal(data, &e); err != nil || e.Version != protocol.Version {
+	e, err := decodeCacheEntry(data)
+	if err != nil || e.Version != protocol.Version {
 		return nil, fmt.Errorf("discarding unparsable cache file %s", path)
 	}
 	if !e.matches(s) {
 		return nil, fmt.Errorf("%s belongs to another identity; ignoring it", path)
 	}
-	return &e, nil
+	return e, nil
 }
 
 // writeCache stores e atomically, 0600, in a 0700 directory.
@@ -106,9 +156,18 @@ func (p Paths) writeCache(e *cacheEntry) (note string, err error) {
 	if err != nil {
 		return note, err
 	}
-	data, err := json.Marshal(e)
-	if err != nil {
-		return note, err
+	// BodyLen is the body's length as encoding/json writes it (compacted,
+	// HTML-escaped), which only a first encoding tells.
+	var data []byte
+	for range 2 {
+		if data, err = json.Marshal(e); err != nil {
+			return note, err
+		}
+		n := len(data) - bytes.Index(data, bodyKey) - len(bodyKey) - 1
+		if n == e.BodyLen {
+			break
+		}
+		e.BodyLen = n
 	}
 	key := cacheKey(Settings{AuthURL: e.AuthURL, UserDomainName: e.UserDomainName, Username: e.Username, ProjectID: e.ProjectID})
 	return note, writeFileAtomic(p.cachePath(key), data)

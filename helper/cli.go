@@ -490,7 +490,11 @@ func (inv *invocation) writeToken(format string, tok *Token) error {
 		_, err := fmt.Fprintln(inv.stdout, tok.ID())
 		return err
 	case FormatKeystoneAuth:
-		return inv.writeJSON(protocol.KeystoneAuthResponse{AuthToken: tok.ID(), Body: tok.Body()})
+		body, err := tok.Body()
+		if err != nil {
+			return protocol.Errorf(protocol.CodeInternal, "%v; run `vkc-credential get --refresh`", err)
+		}
+		return inv.writeJSON(protocol.KeystoneAuthResponse{AuthToken: tok.ID(), Body: body})
 	case FormatExecCredential:
 		cred, err := protocol.NewExecCredential(os.Getenv("KUBERNETES_EXEC_INFO"), tok.ID(), tok.ExpiresAt())
 		if err != nil {

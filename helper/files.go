@@ -108,10 +108,16 @@ func readPrivateFile(path string) ([]byte, error) {
 	if fi.Mode().Perm()&0o077 != 0 && !windows {
 		return nil, fmt.Errorf("%w: %s has mode %04o", errLooseMode, path, fi.Mode().Perm())
 	}
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
+	if fi.Size() > maxFileSize {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxFileSize)
+	}
+	// One read of the size Stat gave (and one byte more, to see growth).
+	buf := make([]byte, fi.Size()+1)
+	n, err := io.ReadFull(f, buf)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
 		return nil, err
 	}
+	data := buf[:n]
 	if len(data) > maxFileSize {
 		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxFileSize)
 	}

@@ -74,7 +74,7 @@ func (t *Token) IssuedAt() time.Time { return t.entry.IssuedAt }
 func (t *Token) ExpiresAt() time.Time { return t.entry.ExpiresAt }
 
 // Body is Keystone's whole token body.
-func (t *Token) Body() []byte { return t.entry.Body }
+func (t *Token) Body() ([]byte, error) { return t.entry.body() }
 
 // GetOptions select the token Get returns.
 type GetOptions struct {
