@@ -5,7 +5,7 @@
 #   bash scripts/install-terraform.sh              # into $(go env GOPATH)/bin
 #   bash scripts/install-terraform.sh /opt/tf/bin
 #
-# Neither releases.hashicorp.com nor registry.terraform.io is needed: both
+# Neither HashiCorp's release downloads nor a Terraform registry is needed: both
 # binaries come from `go install MODULE@VERSION`, i.e. from the Go module
 # proxy.  Installs
 #
