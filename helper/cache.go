@@ -212,17 +212,18 @@ func (p Paths) removeCache(profile string, s *Settings) ([]*cacheEntry, error) {
 			continue
 		}
 		path := p.cachePath(key)
-		data, rerr := readPrivateFile(path)
-		var e cacheEntry
-		parsed := rerr == nil && json.Unmarshal(data, &e) == nil
-		if key != ownKey && (!parsed || e.Profile != profile) {
+		var e *cacheEntry
+		if data, err := readPrivateFile(path); err == nil {
+			e, _ = decodeCacheEntry(data)
+		}
+		if key != ownKey && (e == nil || e.Profile != profile) {
 			continue
 		}
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return removed, err
 		}
-		if parsed {
-			removed = append(removed, &e)
+		if e != nil {
+			removed = append(removed, e)
 		}
 	}
 	return removed, nil

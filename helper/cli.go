@@ -556,9 +556,6 @@ func (inv *invocation) store(c *cli.Context) error {
 			return protocol.Errorf(protocol.CodeUsage, "%v", err)
 		}
 	}
-	if password == "" {
-		return protocol.Errorf(protocol.CodeUsage, "the password is empty; nothing was stored")
-	}
 	res, err := h.Store(c.Context, StoreOptions{Profile: profile, Settings: s, Password: password, Verify: !c.Bool("no-verify")})
 	if err != nil {
 		return err

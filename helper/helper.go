@@ -230,7 +230,7 @@ type StoreResult struct {
 // password Keystone rejects is not stored.
 func (h *Helper) Store(ctx context.Context, o StoreOptions) (*StoreResult, error) {
 	if o.Password == "" {
-		return nil, protocol.Errorf(protocol.CodeUsage, "the password is empty")
+		return nil, protocol.Errorf(protocol.CodeUsage, "the password is empty; nothing was stored")
 	}
 	res := &StoreResult{}
 	if o.Verify {

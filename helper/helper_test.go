@@ -418,3 +418,15 @@ func TestGetRefusesAnAlreadyExpiredToken(t *testing.T) {
 		t.Fatal("an expired token was cached")
 	}
 }
+
+func TestLooseProfileFileIsRefused(t *testing.T) {
+	f := newFixture(t)
+	f.store(t, "p")
+	if err := os.Chmod(f.h.Paths.profilePath("p"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.h.Paths.LoadProfile("p")
+	if protocol.CodeOf(err) != protocol.CodeUsage || !strings.Contains(err.Error(), "chmod 600") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -13,8 +13,7 @@ import (
 // Sentinel errors; every error of this package that is about Keystone wraps
 // exactly one of them, so callers map them to exit codes with errors.Is.
 var (
-	// ErrAuthFailed means Keystone rejected the credentials (401 or 403), or
-	// for Validate that the token is not valid (401 or 404).
+	// ErrAuthFailed means Keystone rejected the credentials (401 or 403).
 	ErrAuthFailed = errors.New("keystone rejected the credentials")
 
 	// ErrUnavailable means Keystone could not be used: it was unreachable,

@@ -212,32 +212,7 @@ func (c *Client) Revoke(ctx context.Context, authURL, token string) error {
 	}
 }
 
-// Validate checks that token is still valid: GET {authURL}/auth/tokens with
-// the token as both X-Auth-Token and X-Subject-Token. 200 is success; 401 and
-// 404 (the token expired, was revoked or never existed) give a *StatusError
-// wrapping ErrAuthFailed; anything else that fails an error wrapping
-// ErrUnavailable. Retries are as for IssuePassword.
-func (c *Client) Validate(ctx context.Context, authURL, token string) error {
-	r, err := tokenRequest(http.MethodGet, authURL, token)
-	if err != nil {
-		return err
-	}
-	ans, err := c.do(ctx, r)
-	if err != nil {
-		return err
-	}
-	switch ans.status {
-	case http.StatusOK:
-		c.debugf("keystone: token is valid")
-		return nil
-	case http.StatusUnauthorized, http.StatusNotFound:
-		return r.statusError(ans, ErrAuthFailed, "", "the token is not valid (expired or revoked); get a new one")
-	default:
-		return r.unexpectedStatus(ans)
-	}
-}
-
-// tokenRequest builds the request of Revoke and Validate.
+// tokenRequest builds the request of Revoke.
 func tokenRequest(method, authURL, token string) (*request, error) {
 	u, err := endpoint(authURL)
 	if err != nil {

@@ -969,45 +969,6 @@ func TestRevoke(t *testing.T) {
 	}
 }
 
-func TestValidate(t *testing.T) {
-	tests := []struct {
-		status int
-		want   error
-	}{
-		{200, nil},
-		{404, ErrAuthFailed},
-		{401, ErrAuthFailed},
-		{403, ErrUnavailable},
-		{500, ErrUnavailable},
-	}
-	for _, tt := range tests {
-		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
-			f := newFakeKeystone(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
-				if tt.status == 200 {
-					writeToken(w, 200, goodBody)
-					return
-				}
-				writeError(w, tt.status, "Could not find token: "+testToken)
-			})
-			h := newHarness(t)
-			err := h.c.Validate(context.Background(), f.authURL(), testToken)
-			if tt.want == nil {
-				if err != nil {
-					t.Fatal(err)
-				}
-			} else {
-				checkErr(t, err, tt.want)
-			}
-			for _, r := range f.requests() {
-				if r.method != http.MethodGet || r.path != "/v3/auth/tokens" ||
-					r.header.Get("X-Auth-Token") != testToken || r.header.Get("X-Subject-Token") != testToken {
-					t.Errorf("request %s %s without the token in both headers", r.method, r.path)
-				}
-			}
-		})
-	}
-}
-
 func TestTokenRequestRefusesBadTokens(t *testing.T) {
 	h := newHarness(t)
 	h.c.Debugf("start") // no request is made
@@ -1016,7 +977,7 @@ func TestTokenRequestRefusesBadTokens(t *testing.T) {
 			t.Errorf("Revoke with token %q succeeded", token)
 		}
 	}
-	err := h.c.Validate(context.Background(), "http://example.com/v3", testToken)
+	err := h.c.Revoke(context.Background(), "http://example.com/v3", testToken)
 	checkErr(t, err, ErrInvalidURL)
 }
 
