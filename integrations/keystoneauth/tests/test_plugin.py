@@ -1,9 +1,10 @@
 """Unit tests of the vkc auth type against a fake vkc-credential.
 
-    cd integrations/keystoneauth && /usr/bin/python3 -m unittest -v
+    cd integrations/keystoneauth && /usr/bin/python3 -m unittest discover -s tests -v
 
 The fake is a small Python script written per test; it logs its argv and
-what it read on stdin, and answers according to FAKE_MODE.
+what it read on stdin, writes FAKE_STDERR to stderr, and answers according
+to FAKE_MODE ("raw": FAKE_STDOUT and exit status FAKE_STATUS).
 """
 
 import http.server
@@ -37,6 +38,11 @@ FAKE = textwrap.dedent("""\
     with open(os.environ["FAKE_LOG"], "a") as f:
         f.write(json.dumps({{"args": args, "stdin": stdin}}) + "\\n")
     mode = os.environ.get("FAKE_MODE", "ok")
+    sys.stderr.buffer.write(os.environb.get(b"FAKE_STDERR", b""))
+    sys.stderr.flush()
+    if mode == "raw":
+        sys.stdout.buffer.write(os.environb.get(b"FAKE_STDOUT", b""))
+        sys.exit(int(os.environ.get("FAKE_STATUS", "0")))
     if mode == "fail":
         sys.stderr.write("vkc-credential: no profile \\"x\\" is stored; "
                          "create it with `vkc-credential store`\\n")
@@ -74,6 +80,7 @@ FAKE = textwrap.dedent("""\
                                       "region_id": "RegionOne",
                                       "url": "{auth_url}"}}]}}],
     }}}}
+    body["token"].update(json.loads(os.environ.get("FAKE_TOKEN_PATCH", "{{}}")))
     print(json.dumps({{"auth_token": token, "body": body}}))
 """)
 
@@ -107,6 +114,16 @@ class _Base(unittest.TestCase):
     def plugin(self, profile="prod", **kw):
         return VkcCredential(vkc_profile=profile, vkc_command=self.cmd, **kw)
 
+    def raw(self, stdout="", status=0):
+        self.mode("raw")
+        os.environ["FAKE_STDOUT"] = stdout
+        os.environ["FAKE_STATUS"] = str(status)
+
+    def get_error(self, plugin=None):
+        """The VkcCredentialError that get_access raises."""
+        with self.assertRaises(VkcCredentialError) as cm:
+            (plugin or self.plugin()).get_access(self.session)
+        return cm.exception
 
 
 class FakeHelperTest(_Base):
@@ -265,6 +282,30 @@ class FakeHelperTest(_Base):
         with self.assertRaises(VkcCredentialError) as cm:
             self.plugin().get_access(self.session)
         self.assertIn('no "token" object', str(cm.exception))
+
+    def test_deeply_nested_json(self):
+        self.raw("[" * 20000 + "]" * 20000)
+        e = self.get_error()
+        self.assertIn("nested too deeply", str(e))
+        self.assertEqual(e.exit_status, 0)
+
+    def test_deeply_nested_json_in_the_body(self):
+        self.raw('{"auth_token": "t", "body": {"token": {"x": %s}}}'
+                 % ("[" * 20000 + "]" * 20000))
+        self.assertIn("nested too deeply", str(self.get_error()))
+
+    def test_not_utf8(self):
+        self.raw("\udcff")  # os.environ writes it as the byte 0xff
+        self.assertIn("can't decode byte 0xff", str(self.get_error()))
+
+    def test_malformed_expires_at(self):
+        os.environ["FAKE_TOKEN_PATCH"] = json.dumps({"expires_at": "soon"})
+        self.assertIn("no keystoneauth answer", str(self.get_error()))
+
+    def test_malformed_catalog(self):
+        for catalog in ([1], [{"type": "identity", "endpoints": "x"}]):
+            os.environ["FAKE_TOKEN_PATCH"] = json.dumps({"catalog": catalog})
+            self.assertIn("no keystoneauth answer", str(self.get_error()))
 
     def test_command_not_found(self):
         p = VkcCredential(vkc_profile="prod",

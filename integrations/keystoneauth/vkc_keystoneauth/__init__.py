@@ -145,12 +145,23 @@ class VkcCredential(base.BaseIdentityPlugin):
             if not isinstance(body, dict) or \
                     not isinstance(body.get("token"), dict):
                 raise ValueError('body has no "token" object')
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
+            auth_ref = access.create(body=body, auth_token=token)
+            # What keystoneauth reads later, read now: a malformed
+            # expires_at or catalog fails here, not in the middle of a
+            # request.
+            auth_ref.expires
+            auth_ref.service_catalog.get_endpoints()
+        except RecursionError:
+            raise VkcCredentialError(
+                "vkc: %s printed JSON nested too deeply to decode" % what,
+                exit_status=0, stderr=stderr)
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            # ValueError includes JSONDecodeError and UnicodeDecodeError.
             raise VkcCredentialError(
                 "vkc: %s printed no keystoneauth answer "
                 '({"auth_token": ..., "body": {"token": ...}}): %s'
                 % (what, e), exit_status=0, stderr=stderr)
-        return access.create(body=body, auth_token=token)
+        return auth_ref
 
     # --- BaseIdentityPlugin -------------------------------------------------
 
