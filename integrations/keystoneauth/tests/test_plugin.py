@@ -9,12 +9,14 @@ to FAKE_MODE ("raw": FAKE_STDOUT and exit status FAKE_STATUS).
 
 import http.server
 import json
+import logging
 import os
 import shutil
 import sys
 import tempfile
 import textwrap
 import threading
+import unicodedata
 import unittest
 from unittest import mock
 
@@ -28,6 +30,11 @@ import vkc_keystoneauth  # noqa: E402
 from vkc_keystoneauth import VkcCredential, VkcCredentialError, VkcLoader  # noqa: E402,E501
 
 PROJECT_ID = "b5b7ffd4ef0547e5b222f44500000000"
+
+# A terminal title change (OSC ... BEL), an erase-line (CSI 2K) and a
+# RIGHT-TO-LEFT OVERRIDE, and how a message must show them.
+HOSTILE = "\x1b]0;title\x07 \x1b[2K\u202eevil\u200b"
+HOSTILE_ESCAPED = "\\x1b]0;title\\x07 \\x1b[2K\\u202eevil\\u200b"
 AUTH_URL = "https://infra.example.com:35357/v3/"
 
 FAKE = textwrap.dedent("""\
@@ -124,6 +131,12 @@ class _Base(unittest.TestCase):
         with self.assertRaises(VkcCredentialError) as cm:
             (plugin or self.plugin()).get_access(self.session)
         return cm.exception
+
+    def assertInert(self, text):
+        unsafe = [c for c in text
+                  if unicodedata.category(c) in ("Cc", "Cf", "Cs")]
+        self.assertEqual(unsafe, [], text)
+
 
 
 class FakeHelperTest(_Base):
@@ -306,6 +319,62 @@ class FakeHelperTest(_Base):
         for catalog in ([1], [{"type": "identity", "endpoints": "x"}]):
             os.environ["FAKE_TOKEN_PATCH"] = json.dumps({"catalog": catalog})
             self.assertIn("no keystoneauth answer", str(self.get_error()))
+
+    def test_json_error_on_stdout_when_stderr_is_silent(self):
+        self.raw(json.dumps({"version": 1, "error": {
+            "code": "auth_failed", "message": "password rejected"}}), 4)
+        e = self.get_error()
+        self.assertTrue(str(e).startswith(
+            "vkc-credential: password rejected (`"), e)
+        self.assertEqual(e.exit_status, 4)
+
+    # --- hostile bytes stay inert ----------------------------------------
+
+    def test_inert(self):
+        inert = vkc_keystoneauth._inert
+        self.assertEqual(inert(" a\tb\r\n c  "), "a b c")
+        self.assertEqual(inert("\x00\x7f\x9b\xad"), "\\x00\\x7f\\x9b\\xad")
+        self.assertEqual(inert("\u200b\ufeff\U000e0001\udcff"),
+                         "\\u200b\\ufeff\\U000e0001\\udcff")
+        self.assertEqual(inert("пароль «x» 密码"), "пароль «x» 密码")
+
+    def test_escapes_in_stderr(self):
+        os.environ["FAKE_STDERR"] = "vkc-credential: " + HOSTILE + "\n"
+        self.raw(status=4)
+        e = self.get_error()
+        self.assertTrue(str(e).startswith(
+            "vkc-credential: " + HOSTILE_ESCAPED + " (`"), e)
+        self.assertInert(str(e))
+        self.assertIn(HOSTILE, e.stderr)  # the attribute keeps it as it was
+
+    def test_escapes_in_a_json_error_message(self):
+        self.raw(json.dumps({"version": 1, "error": {
+            "code": "auth_failed", "message": HOSTILE}}), 4)
+        e = self.get_error()
+        self.assertIn(HOSTILE_ESCAPED, str(e))
+        self.assertInert(str(e))
+
+    def test_escapes_in_a_json_answer(self):
+        os.environ["FAKE_TOKEN_PATCH"] = json.dumps({"expires_at": HOSTILE})
+        e = self.get_error()
+        self.assertIn("no keystoneauth answer", str(e))
+        self.assertInert(str(e))
+
+    def test_escapes_in_the_command_name(self):
+        e = self.get_error(VkcCredential(
+            vkc_command=os.path.join(self.dir, "missing" + HOSTILE)))
+        self.assertIn("missing" + HOSTILE_ESCAPED, str(e))
+        self.assertInert(str(e))
+
+    def test_escapes_in_the_debug_log(self):
+        os.environ["FAKE_STDERR"] = ("vkc-credential: debug: " + HOSTILE +
+                                     "\tend\n")
+        with self.assertLogs("vkc_keystoneauth", logging.DEBUG) as logs:
+            self.plugin(profile="p" + HOSTILE).get_access(self.session)
+        self.assertEqual(len(logs.records), 2)
+        for record in logs.records:
+            self.assertIn(HOSTILE_ESCAPED, record.getMessage())
+            self.assertInert(record.getMessage())
 
     def test_command_not_found(self):
         p = VkcCredential(vkc_profile="prod",

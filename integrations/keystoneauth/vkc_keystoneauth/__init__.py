@@ -21,6 +21,7 @@ import json
 import logging
 import subprocess
 import threading
+import unicodedata
 
 from keystoneauth1 import access
 from keystoneauth1 import exceptions
@@ -48,14 +49,39 @@ class VkcCredentialError(exceptions.AuthorizationFailure):
     """vkc-credential failed or printed something unusable.
 
     ``exit_status`` is its exit status (None when it did not run or did not
-    finish); ``stderr`` its whole standard error.  The message carries the
-    helper's own one-line error message and the exit status.
+    finish); ``stderr`` its whole standard error, as it was.  The message
+    carries the helper's own one-line error message and the exit status,
+    made inert by ``_inert``.
     """
 
     def __init__(self, message, exit_status=None, stderr=""):
-        super(VkcCredentialError, self).__init__(message)
+        super(VkcCredentialError, self).__init__(_inert(message))
         self.exit_status = exit_status
         self.stderr = stderr
+
+
+# Control (Cc), format (Cf: U+202E RIGHT-TO-LEFT OVERRIDE, U+200B ...) and
+# lone surrogate (Cs) characters: escaped in every message.
+_UNSAFE_CATEGORIES = ("Cc", "Cf", "Cs")
+
+
+def _escape(char):
+    code = ord(char)
+    if code < 0x100:
+        return "\\x%02x" % code
+    return "\\u%04x" % code if code < 0x10000 else "\\U%08x" % code
+
+
+def _inert(text):
+    """``text`` on one line, safe to show on a terminal.
+
+    Runs of whitespace (newlines and tabs too) become one space; every other
+    control, format or surrogate character is written as an escape:
+    ``\\x1b``, ``\\u202e``.
+    """
+    return "".join(
+        _escape(c) if unicodedata.category(c) in _UNSAFE_CATEGORIES else c
+        for c in " ".join(str(text).split()))
 
 
 def _error_line(stderr):
@@ -69,6 +95,20 @@ def _error_line(stderr):
         if ln.startswith(_PREFIX):
             return ln
     return lines[-1] if lines else ""
+
+
+def _json_error(stdout):
+    """The message of a JSON error answer on stdout, or "".
+
+    vkc-credential prints ``{"version": 1, "error": {"code": ...,
+    "message": ...}}`` on stdout only for its JSON formats; a wrapper given
+    as vkc_command may do so for keystoneauth too.
+    """
+    try:
+        message = json.loads(stdout.decode("utf-8"))["error"]["message"]
+    except (ValueError, KeyError, TypeError, RecursionError):
+        return ""
+    return _PREFIX + message if isinstance(message, str) and message else ""
 
 
 class VkcCredential(base.BaseIdentityPlugin):
@@ -107,7 +147,7 @@ class VkcCredential(base.BaseIdentityPlugin):
     def _run(self, refresh):
         argv = self._argv(refresh)
         what = "`%s`" % " ".join(argv)
-        LOG.debug("vkc: running %s", what)
+        LOG.debug("vkc: running %s", _inert(what))
         try:
             proc = subprocess.run(
                 argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -129,9 +169,10 @@ class VkcCredential(base.BaseIdentityPlugin):
         stderr = proc.stderr.decode("utf-8", "replace")
         for line in stderr.splitlines():
             # --debug/VKC_DEBUG steps and warnings; tokens come masked.
-            LOG.debug("vkc: %s", line)
+            LOG.debug("vkc: %s", _inert(line))
         if proc.returncode != 0:
-            line = _error_line(stderr) or "(no message on stderr)"
+            line = (_error_line(stderr) or _json_error(proc.stdout) or
+                    "(no message on stderr)")
             raise VkcCredentialError(
                 "%s (%s exited with status %d)" % (line, what,
                                                   proc.returncode),
