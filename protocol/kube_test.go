@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"errors"
 	"testing"
 	"time"
 )
@@ -22,7 +23,7 @@ func TestNewExecCredential(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"{", `{"apiVersion":"client.authentication.k8s.io/v2"}`} {
-		if _, err := NewExecCredential(bad, "tok", exp); CodeOf(err) != CodeUsage {
+		if _, err := NewExecCredential(bad, "tok", exp); !errors.Is(err, ErrBadRequest) {
 			t.Errorf("%q: err = %v, want usage", bad, err)
 		}
 	}

@@ -1,6 +1,6 @@
 // Package protocol defines vkc-credential's wire format: the JSON request
-// read from stdin, the answers written to stdout, and the error codes with
-// their exit statuses.
+// read from stdin, the settings it shares with the stored profiles, the
+// answers written to stdout, and the error codes with their exit statuses.
 package protocol
 
 import (
@@ -10,10 +10,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
+	"unicode"
 	"unicode/utf8"
-
-	"vkc-credential/keystone"
 )
 
 // Version is the protocol version this program speaks.
@@ -25,36 +23,124 @@ const MaxRequestSize = 1 << 20
 // MaxMinTTLSeconds bounds min_ttl_seconds.
 const MaxMinTTLSeconds = 86400
 
+// maxSettingBytes bounds every setting: no real Keystone value comes near.
+const maxSettingBytes = 1024
+
+// ErrBadRequest is wrapped by every refusal of a request, a setting or a
+// profile name: input no caller should have sent.
+var ErrBadRequest = errors.New("bad request")
+
+// Settings are a profile's non-secret settings. The request, the stored
+// profile and the answers share this one type; an empty field means "not
+// given".
+type Settings struct {
+	AuthURL        string `json:"auth_url,omitempty"`
+	ProjectID      string `json:"project_id,omitempty"`
+	Username       string `json:"username,omitempty"`
+	UserDomainName string `json:"user_domain_name,omitempty"`
+	Region         string `json:"region,omitempty"`
+	Interface      string `json:"interface,omitempty"`
+}
+
+// Fill sets each empty field of s from lower, a source of lower
+// precedence.
+func (s *Settings) Fill(lower Settings) {
+	for i, f := range s.fields() {
+		if *f.value == "" {
+			*f.value = *lower.fields()[i].value
+		}
+	}
+}
+
+// setting is one field of Settings, by its wire name.
+type setting struct {
+	name  string
+	value *string
+	// ascii: the value reaches a shell or a header, so it must be
+	// printable ASCII; otherwise control and format characters are refused.
+	ascii bool
+}
+
+// fields lists the settings in a fixed order, so that checks report the
+// same field first every time.
+func (s *Settings) fields() []setting {
+	return []setting{
+		{"auth_url", &s.AuthURL, true},
+		{"project_id", &s.ProjectID, true},
+		{"username", &s.Username, false},
+		{"user_domain_name", &s.UserDomainName, true},
+		{"region", &s.Region, true},
+		{"interface", &s.Interface, true},
+	}
+}
+
+// Check refuses a value no Keystone setting has: longer than 1 KiB, with
+// a control or format character, or, for every field but username (which
+// never reaches a shell), anything but printable ASCII. A non-empty auth
+// URL must pass NormalizeAuthURL; Check does not rewrite it. Fields are
+// checked in a fixed order.
+func (s Settings) Check() error {
+	for _, f := range s.fields() {
+		if err := checkSetting(f); err != nil {
+			return err
+		}
+	}
+	if s.AuthURL != "" {
+		if _, err := NormalizeAuthURL(s.AuthURL); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkSetting(f setting) error {
+	v := *f.value
+	if len(v) > maxSettingBytes {
+		return fmt.Errorf("%w: %s is longer than %d bytes", ErrBadRequest, f.name, maxSettingBytes)
+	}
+	if i := strings.IndexFunc(v, func(r rune) bool { return unicode.In(r, unicode.Cc, unicode.Cf) }); i >= 0 {
+		return fmt.Errorf("%w: %s holds a control or format character at byte %d", ErrBadRequest, f.name, i)
+	}
+	if f.ascii {
+		for i := 0; i < len(v); i++ {
+			if v[i] < 0x20 || v[i] > 0x7e {
+				return fmt.Errorf("%w: %s holds a character that is not printable ASCII at byte %d", ErrBadRequest, f.name, i)
+			}
+		}
+	}
+	return nil
+}
+
 // Request is the JSON object a caller may write to stdin. Every field is
-// optional; an empty string means "not given".
+// optional.
 type Request struct {
-	Version        *int    `json:"version,omitempty"`
-	Profile        string  `json:"profile,omitempty"`
-	AuthURL        string  `json:"auth_url,omitempty"`
-	ProjectID      string  `json:"project_id,omitempty"`
-	Username       string  `json:"username,omitempty"`
-	UserDomainName string  `json:"user_domain_name,omitempty"`
-	Region         string  `json:"region,omitempty"`
-	Interface      string  `json:"interface,omitempty"`
-	MinTTLSeconds  *int    `json:"min_ttl_seconds,omitempty"`
-	Refresh        bool    `json:"refresh,omitempty"`
-	Password       *string `json:"password,omitempty"`
+	Version *int   `json:"version,omitempty"`
+	Profile string `json:"profile,omitempty"`
+	Settings
+	MinTTLSeconds *int    `json:"min_ttl_seconds,omitempty"`
+	Refresh       bool    `json:"refresh,omitempty"`
+	Password      *string `json:"password,omitempty"`
 }
 
 // DecodeRequest reads r to EOF (at most MaxRequestSize bytes) and decodes
 // one request. Empty input, or input of only white space, is no request:
 // it returns nil, nil. Anything but exactly one well-formed JSON object of
-// known fields with valid values is an error of code CodeUsage.
+// known fields with valid values is an error wrapping ErrBadRequest.
 func DecodeRequest(r io.Reader) (*Request, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxRequestSize+1))
 	if err != nil {
-		return nil, Errorf(CodeUsage, "cannot read the request from stdin: %v", err)
+		return nil, fmt.Errorf("%w: cannot read the request from stdin: %v", ErrBadRequest, err)
 	}
 	if len(data) > MaxRequestSize {
-		return nil, Errorf(CodeUsage, "the request on stdin is larger than %d bytes; send one small JSON object", MaxRequestSize)
+		return nil, fmt.Errorf("%w: the request on stdin is larger than %d bytes; send one small JSON object", ErrBadRequest, MaxRequestSize)
 	}
 	return ParseRequest(data)
 }
+
+// ErrNotJSON is wrapped by the refusal of stdin that does not even start
+// like a JSON object, such as a piped password: the command line can then
+// say what was probably meant.
+var ErrNotJSON = errors.New("stdin does not hold a JSON object")
 
 // ParseRequest decodes one request from data; see DecodeRequest.
 func ParseRequest(data []byte) (*Request, error) {
@@ -63,19 +149,19 @@ func ParseRequest(data []byte) (*Request, error) {
 		return nil, nil
 	}
 	if !utf8.Valid(trimmed) {
-		return nil, Errorf(CodeUsage, "the request on stdin is not valid UTF-8")
+		return nil, fmt.Errorf("%w: %w: the request on stdin is not valid UTF-8", ErrBadRequest, ErrNotJSON)
 	}
 	if trimmed[0] != '{' {
-		return nil, Errorf(CodeUsage, "the request on stdin must be one JSON object, like {\"version\": 1, \"profile\": \"prod\"}")
+		return nil, fmt.Errorf("%w: %w: the request on stdin must be one JSON object, like {\"version\": 1, \"profile\": \"prod\"}", ErrBadRequest, ErrNotJSON)
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	dec.DisallowUnknownFields()
 	var req Request
 	if err := dec.Decode(&req); err != nil {
-		return nil, Errorf(CodeUsage, "bad request on stdin: %s", describeJSONError(err))
+		return nil, fmt.Errorf("%w: bad request on stdin: %s", ErrBadRequest, describeJSONError(err))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, Errorf(CodeUsage, "bad request on stdin: data after the JSON object; send exactly one object")
+		return nil, fmt.Errorf("%w: bad request on stdin: data after the JSON object; send exactly one object", ErrBadRequest)
 	}
 	if err := req.validate(); err != nil {
 		return nil, err
@@ -85,41 +171,21 @@ func ParseRequest(data []byte) (*Request, error) {
 
 func (req *Request) validate() error {
 	if req.Version != nil && *req.Version != Version {
-		return Errorf(CodeUsage, "unsupported request version %d; this vkc-credential speaks version %d", *req.Version, Version)
+		return fmt.Errorf("%w: unsupported request version %d; this vkc-credential speaks version %d", ErrBadRequest, *req.Version, Version)
 	}
 	if req.MinTTLSeconds != nil && (*req.MinTTLSeconds < 0 || *req.MinTTLSeconds > MaxMinTTLSeconds) {
-		return Errorf(CodeUsage, "min_ttl_seconds must be between 0 and %d, not %d", MaxMinTTLSeconds, *req.MinTTLSeconds)
+		return fmt.Errorf("%w: min_ttl_seconds must be between 0 and %d, not %d", ErrBadRequest, MaxMinTTLSeconds, *req.MinTTLSeconds)
 	}
 	if req.Profile != "" {
 		if err := CheckProfileName(req.Profile); err != nil {
 			return err
 		}
 	}
-	if req.AuthURL != "" {
-		if _, err := keystone.NormalizeAuthURL(req.AuthURL); err != nil {
-			return Errorf(CodeUsage, "bad auth_url in the request: %v", err)
+	if err := req.Settings.Check(); err != nil {
+		if errors.Is(err, ErrBadRequest) {
+			return fmt.Errorf("%w (in the request)", err)
 		}
-	}
-	fields := []struct{ name, value string }{
-		{"auth_url", req.AuthURL}, {"project_id", req.ProjectID}, {"username", req.Username},
-		{"user_domain_name", req.UserDomainName}, {"region", req.Region}, {"interface", req.Interface},
-	}
-	for _, f := range fields {
-		if err := CheckSetting(f.name, f.value); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// CheckSetting refuses a setting value with control characters or of
-// absurd length; such a value is never a real Keystone setting.
-func CheckSetting(name, value string) error {
-	if len(value) > 1024 {
-		return Errorf(CodeUsage, "%s is longer than 1024 bytes", name)
-	}
-	if strings.IndexFunc(value, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
-		return Errorf(CodeUsage, "%s holds a control character", name)
+		return fmt.Errorf("%w: %w (in the request)", ErrBadRequest, err)
 	}
 	return nil
 }
@@ -141,8 +207,6 @@ func describeJSONError(err error) string {
 
 func jsonTypeName(kind string) string {
 	switch kind {
-	case "string":
-		return "string"
 	case "bool":
 		return "boolean"
 	case "int", "ptr":
@@ -151,8 +215,8 @@ func jsonTypeName(kind string) string {
 	return kind
 }
 
-// CheckProfileName reports whether name is a valid profile name: 1 to 64
-// ASCII letters, digits, '.', '_' and '-', not starting with '.'.
+// CheckProfileName refuses a profile name that is not 1 to 64 ASCII
+// letters, digits, '.', '_' and '-', or that starts with '.'.
 func CheckProfileName(name string) error {
 	ok := len(name) >= 1 && len(name) <= 64 && name[0] != '.'
 	for i := 0; ok && i < len(name); i++ {
@@ -160,73 +224,7 @@ func CheckProfileName(name string) error {
 		ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
 	}
 	if !ok {
-		return Errorf(CodeUsage, "invalid profile name %q: use 1 to 64 ASCII letters, digits, '.', '_' or '-', not starting with '.'", name)
+		return fmt.Errorf("%w: invalid profile name %q: use 1 to 64 ASCII letters, digits, '.', '_' or '-', not starting with '.'", ErrBadRequest, name)
 	}
 	return nil
-}
-
-// TokenResponse is the answer of `get --format json`.
-type TokenResponse struct {
-	Version   int       `json:"version"`
-	Profile   string    `json:"profile"`
-	Token     string    `json:"token"`
-	ExpiresAt time.Time `json:"expires_at"`
-	IssuedAt  time.Time `json:"issued_at"`
-	AuthURL   string    `json:"auth_url"`
-	ProjectID string    `json:"project_id"`
-	Region    string    `json:"region"`
-	Cached    bool      `json:"cached"`
-}
-
-// KeystoneAuthResponse is the answer of `get --format keystoneauth`: the
-// token and Keystone's whole token body, catalog included.
-type KeystoneAuthResponse struct {
-	AuthToken string          `json:"auth_token"`
-	Body      json.RawMessage `json:"body"`
-}
-
-// StoreResponse is the answer of `store`.
-type StoreResponse struct {
-	Version        int        `json:"version"`
-	Profile        string     `json:"profile"`
-	Stored         bool       `json:"stored"`
-	Verified       bool       `json:"verified"`
-	AuthURL        string     `json:"auth_url"`
-	ProjectID      string     `json:"project_id"`
-	Username       string     `json:"username"`
-	UserDomainName string     `json:"user_domain_name"`
-	Region         string     `json:"region"`
-	Interface      string     `json:"interface"`
-	ExpiresAt      *time.Time `json:"expires_at,omitempty"`
-}
-
-// EraseResponse is the answer of `erase`.
-type EraseResponse struct {
-	Version         int    `json:"version"`
-	Profile         string `json:"profile"`
-	Erased          bool   `json:"erased"`
-	PasswordRemoved bool   `json:"password_removed"`
-	TokensRemoved   int    `json:"tokens_removed"`
-	Revoked         bool   `json:"revoked"`
-}
-
-// ProfileInfo is one entry of the answer of `list`.
-type ProfileInfo struct {
-	Profile        string     `json:"profile"`
-	AuthURL        string     `json:"auth_url"`
-	ProjectID      string     `json:"project_id"`
-	Username       string     `json:"username"`
-	UserDomainName string     `json:"user_domain_name"`
-	Region         string     `json:"region"`
-	Interface      string     `json:"interface"`
-	ExpiresAt      *time.Time `json:"expires_at"`
-}
-
-// VersionResponse is the answer of `version`.
-type VersionResponse struct {
-	Version         int    `json:"version"`
-	ProtocolVersion int    `json:"protocol_version"`
-	Program         string `json:"program"`
-	ProgramVersion  string `json:"program_version"`
-	GoVersion       string `json:"go_version"`
 }

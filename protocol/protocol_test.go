@@ -86,11 +86,11 @@ func TestParseRequestRefuses(t *testing.T) {
 		{"profile slash", `{"profile":"a/b"}`, "invalid profile name"},
 		{"invalid utf8", "{\"profile\":\"\xff\"}", "UTF-8"},
 		{"nul byte", "{\"profile\":\"a\x00\"}", "invalid"},
-		{"escaped nul in setting", `{"username":"a\u0000b"}`, "control character"},
-		{"newline in setting", `{"project_id":"a\nb"}`, "control character"},
+		{"escaped nul in setting", `{"username":"a\u0000b"}`, "username holds a control"},
+		{"newline in setting", `{"project_id":"a\nb"}`, "project_id holds a control"},
 		{"syntax", `{"profile":}`, "invalid JSON"},
-		{"http remote auth_url", `{"auth_url":"http://infra.mail.ru:35357/v3/"}`, "auth_url"},
-		{"ftp auth_url", `{"auth_url":"ftp://127.0.0.1/v3"}`, "auth_url"},
+		{"http remote auth_url", `{"auth_url":"http://infra.mail.ru:35357/v3/"}`, "auth URL"},
+		{"ftp auth_url", `{"auth_url":"ftp://127.0.0.1/v3"}`, "auth URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,8 +98,8 @@ func TestParseRequestRefuses(t *testing.T) {
 			if err == nil {
 				t.Fatalf("ParseRequest(%q) = %+v, want an error", tt.in, r)
 			}
-			if CodeOf(err) != CodeUsage || CodeOf(err).ExitCode() != 2 {
-				t.Fatalf("code = %s, want usage", CodeOf(err))
+			if !errors.Is(err, ErrBadRequest) {
+				t.Fatalf("error %v does not wrap ErrBadRequest", err)
 			}
 			if !strings.Contains(err.Error(), tt.wantMsg) {
 				t.Fatalf("error %q does not mention %q", err, tt.wantMsg)
@@ -111,7 +111,7 @@ func TestParseRequestRefuses(t *testing.T) {
 func TestDecodeRequestSizeCap(t *testing.T) {
 	big := `{"profile":"` + strings.Repeat("a", MaxRequestSize) + `"}`
 	_, err := DecodeRequest(strings.NewReader(big))
-	if CodeOf(err) != CodeUsage || !strings.Contains(err.Error(), "larger than") {
+	if !errors.Is(err, ErrBadRequest) || !strings.Contains(err.Error(), "larger than") {
 		t.Fatalf("err = %v", err)
 	}
 	// Exactly at the cap is read (and refused for the long name, not the size).
@@ -144,16 +144,47 @@ func TestCodesAndExitStatuses(t *testing.T) {
 			t.Errorf("%s.ExitCode() = %d, want %d", c, c.ExitCode(), n)
 		}
 	}
-	cause := errors.New("cause")
-	err := Errorf(CodeAuthFailed, "wrapped: %w", cause)
-	if !errors.Is(err, cause) || CodeOf(err) != CodeAuthFailed || err.Error() != "wrapped: cause" {
-		t.Fatalf("Errorf: %v (%s)", err, CodeOf(err))
+}
+
+func TestSettingsCheck(t *testing.T) {
+	good := Settings{AuthURL: "https://k.example:5000/v3/", ProjectID: "p1", Username: "Jürgen@example.com",
+		UserDomainName: "users", Region: "RegionOne", Interface: "public"}
+	if err := good.Check(); err != nil {
+		t.Fatalf("good settings refused: %v", err)
 	}
-	if CodeOf(errors.New("plain")) != CodeInternal {
-		t.Fatal("plain errors must be internal")
+	tests := []struct {
+		name    string
+		mutate  func(*Settings)
+		wantMsg string
+	}{
+		{"powershell quote in region", func(s *Settings) { s.Region = "RegionOne\u2019; New-Item x; \u2018" }, "region holds a character that is not printable ASCII"},
+		{"RTL override in username", func(s *Settings) { s.Username = "u\u202eexe" }, "username holds a control or format character"},
+		{"newline in project", func(s *Settings) { s.ProjectID = "a\nb" }, "project_id holds a control"},
+		{"non-ASCII interface", func(s *Settings) { s.Interface = "publíc" }, "interface holds a character that is not printable ASCII"},
+		{"long domain", func(s *Settings) { s.UserDomainName = strings.Repeat("d", 1025) }, "user_domain_name is longer"},
+		{"http remote URL", func(s *Settings) { s.AuthURL = "http://k.example/v3" }, "http"},
+		// Two bad fields: the first in wire order is reported, every time.
+		{"fixed order", func(s *Settings) { s.Interface = "\x00"; s.ProjectID = "\x00" }, "project_id"},
 	}
-	resp := NewErrorResponse(err)
-	if resp.Version != 1 || resp.Error.Code != CodeAuthFailed || resp.Error.Message != "wrapped: cause" {
-		t.Fatalf("NewErrorResponse = %+v", resp)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for range 20 {
+				s := good
+				tt.mutate(&s)
+				err := s.Check()
+				if err == nil || !strings.Contains(err.Error(), tt.wantMsg) {
+					t.Fatalf("Check() = %v, want it to mention %q", err, tt.wantMsg)
+				}
+			}
+		})
+	}
+}
+
+func TestFillKeepsHigherPrecedence(t *testing.T) {
+	s := Settings{ProjectID: "mine"}
+	s.Fill(Settings{ProjectID: "theirs", Region: "R2"})
+	s.Fill(Settings{Region: "R3", Interface: "internal"})
+	if s != (Settings{ProjectID: "mine", Region: "R2", Interface: "internal"}) {
+		t.Fatalf("Fill: %+v", s)
 	}
 }

@@ -1,0 +1,77 @@
+package protocol
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// TokenResponse is the answer of `get --format json`.
+type TokenResponse struct {
+	Version   int       `json:"version"`
+	Profile   string    `json:"profile"`
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+	IssuedAt  time.Time `json:"issued_at"`
+	AuthURL   string    `json:"auth_url"`
+	ProjectID string    `json:"project_id"`
+	Region    string    `json:"region"`
+	Cached    bool      `json:"cached"`
+}
+
+// KeystoneAuthResponse is the answer of `get --format keystoneauth`: the
+// token and Keystone's whole token body, catalog included.
+type KeystoneAuthResponse struct {
+	AuthToken string          `json:"auth_token"`
+	Body      json.RawMessage `json:"body"`
+}
+
+// StoreResponse is the answer of `store`.
+type StoreResponse struct {
+	Version  int    `json:"version"`
+	Profile  string `json:"profile"`
+	Stored   bool   `json:"stored"`
+	Verified bool   `json:"verified"`
+	Settings
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+// EraseResponse is the answer of `erase`.
+type EraseResponse struct {
+	Version         int    `json:"version"`
+	Profile         string `json:"profile"`
+	Erased          bool   `json:"erased"`
+	PasswordRemoved bool   `json:"password_removed"`
+	TokensRemoved   int    `json:"tokens_removed"`
+	Revoked         bool   `json:"revoked"`
+	// SharedTokenKept says that the cached token was left alone because
+	// another profile of the same identity still uses it.
+	SharedTokenKept bool `json:"shared_token_kept,omitempty"`
+}
+
+// ProfileInfo is one entry of the answer of `list`.
+type ProfileInfo struct {
+	Profile string `json:"profile"`
+	Settings
+	ExpiresAt *time.Time `json:"expires_at"`
+}
+
+// VersionResponse is the answer of `version`.
+type VersionResponse struct {
+	Version         int    `json:"version"`
+	ProtocolVersion int    `json:"protocol_version"`
+	Program         string `json:"program"`
+	ProgramVersion  string `json:"program_version"`
+	GoVersion       string `json:"go_version"`
+}
+
+// ErrorBody is the "error" member of an error answer.
+type ErrorBody struct {
+	Code    Code   `json:"code"`
+	Message string `json:"message"`
+}
+
+// ErrorResponse is what stdout carries on failure in the JSON formats.
+type ErrorResponse struct {
+	Version int       `json:"version"`
+	Error   ErrorBody `json:"error"`
+}
