@@ -19,7 +19,7 @@ func TestNoSessionBusFailsFast(t *testing.T) {
 	}
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
 	called := false
-	err := OS{Timeout: time.Second}.call("read", func() error { called = true; return nil })
+	err := OS{Timeout: time.Second}.call(opRead, func() error { called = true; return nil })
 	if called || !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "dbus-run-session") {
 		t.Fatalf("called=%t err=%v", called, err)
 	}
@@ -31,14 +31,14 @@ func TestNoSessionBusFailsFast(t *testing.T) {
 
 func TestVanishedItemIsNotFound(t *testing.T) {
 	gone := dbus.Error{Name: "org.freedesktop.DBus.Error.UnknownMethod", Body: []any{"Object does not exist at path “/org/freedesktop/secrets/collection/login/16”"}}
-	if err := mapError("read", gone); err != ErrNotFound {
+	if err := mapError(opRead, gone); err != ErrNotFound {
 		t.Fatalf("read of a vanished item: %v", err)
 	}
-	if err := mapError("read", &gone); err != ErrNotFound {
+	if err := mapError(opRead, &gone); err != ErrNotFound {
 		t.Fatalf("read of a vanished item (pointer): %v", err)
 	}
 	// Writing into a collection that does not exist is a keychain problem.
-	if err := mapError("write", gone); !errors.Is(err, ErrUnavailable) {
+	if err := mapError(opWrite, gone); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("write: %v", err)
 	}
 }

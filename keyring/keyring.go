@@ -15,12 +15,18 @@ import (
 // account is the profile name.
 const Service = "vkc-credential"
 
+// DefaultTimeout bounds each keychain call when OS.Timeout is not set.
+const DefaultTimeout = 10 * time.Second
+
 var (
 	// ErrNotFound means no password is stored for the profile.
 	ErrNotFound = errors.New("no password stored")
 	// ErrUnavailable means the keychain is missing, locked, refused the
 	// call, or did not answer in time.
 	ErrUnavailable = errors.New("keychain unavailable")
+	// ErrTimeout means the keychain did not answer in time; such errors
+	// wrap ErrUnavailable too.
+	ErrTimeout = errors.New("keychain timed out")
 )
 
 // Store is what the rest of the program needs of a keychain.
@@ -30,15 +36,26 @@ type Store interface {
 	Delete(profile string) error
 }
 
-// OS is the operating system's keychain. Each call gives up after Timeout.
+// OS is the operating system's keychain. Each call gives up after Timeout
+// (DefaultTimeout when zero).
 type OS struct {
 	Timeout time.Duration
 }
 
+// The kinds of call, for messages and for telling a vanished item from a
+// keychain failure.
+type op string
+
+const (
+	opRead   op = "read"
+	opWrite  op = "write"
+	opDelete op = "delete"
+)
+
 // Get returns the password stored for profile.
 func (k OS) Get(profile string) (string, error) {
 	var pw string
-	err := k.call("read", func() error {
+	err := k.call(opRead, func() error {
 		var err error
 		pw, err = gokeyring.Get(Service, profile)
 		return err
@@ -48,20 +65,20 @@ func (k OS) Get(profile string) (string, error) {
 
 // Set stores password for profile, replacing any earlier one.
 func (k OS) Set(profile, password string) error {
-	return k.call("write", func() error { return gokeyring.Set(Service, profile, password) })
+	return k.call(opWrite, func() error { return gokeyring.Set(Service, profile, password) })
 }
 
 // Delete removes the password of profile; ErrNotFound if there was none.
 func (k OS) Delete(profile string) error {
-	return k.call("delete", func() error { return gokeyring.Delete(Service, profile) })
+	return k.call(opDelete, func() error { return gokeyring.Delete(Service, profile) })
 }
 
 // call runs fn in a goroutine and waits at most k.Timeout for it. A call
 // that times out is abandoned: the process is about to exit anyway.
-func (k OS) call(what string, fn func() error) error {
+func (k OS) call(what op, fn func() error) error {
 	timeout := k.Timeout
 	if timeout <= 0 {
-		timeout = 10 * time.Second
+		timeout = DefaultTimeout
 	}
 	if err := sessionBusMissing(); err != nil {
 		return err
@@ -74,15 +91,19 @@ func (k OS) call(what string, fn func() error) error {
 	case err := <-done:
 		return mapError(what, err)
 	case <-timer.C:
-		return fmt.Errorf("%w: the keychain did not answer a %s within %s; %s (or raise --keyring-timeout)", ErrUnavailable, what, timeout, unlockHint)
+		return fmt.Errorf("%w: %w: the keychain did not answer a %s within %s; %s", ErrUnavailable, ErrTimeout, what, timeout, unlockHint)
 	}
 }
 
-func mapError(what string, err error) error {
+func mapError(what op, err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, gokeyring.ErrNotFound), what == "read" && vanished(err):
+	case errors.Is(err, gokeyring.ErrNotFound):
+		return ErrNotFound
+	case what == opRead && vanished(err):
+		// An item deleted between the search and the read (a racing
+		// erase) is not stored, not a keychain failure.
 		return ErrNotFound
 	case errors.Is(err, gokeyring.ErrSetDataTooBig):
 		return fmt.Errorf("%w: the password is too large for this keychain", ErrUnavailable)

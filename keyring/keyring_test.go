@@ -16,24 +16,24 @@ func TestCallTimesOut(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
 	k := OS{Timeout: 50 * time.Millisecond}
-	err := k.call("read", func() error { <-release; return nil })
-	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "did not answer") || !strings.Contains(err.Error(), "--keyring-timeout") {
+	err := k.call(opRead, func() error { <-release; return nil })
+	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "did not answer") {
 		t.Fatalf("err = %v", err)
 	}
 }
 
 func TestMapError(t *testing.T) {
-	if err := mapError("read", gokeyring.ErrNotFound); err != ErrNotFound {
+	if err := mapError(opRead, gokeyring.ErrNotFound); err != ErrNotFound {
 		t.Fatalf("not found: %v", err)
 	}
-	if err := mapError("write", gokeyring.ErrSetDataTooBig); !errors.Is(err, ErrUnavailable) {
+	if err := mapError(opWrite, gokeyring.ErrSetDataTooBig); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("too big: %v", err)
 	}
-	err := mapError("read", fmt.Errorf("The name org.freedesktop.secrets was not provided by any .service files"))
+	err := mapError(opRead, fmt.Errorf("The name org.freedesktop.secrets was not provided by any .service files"))
 	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), unlockHint) {
 		t.Fatalf("no service: %v", err)
 	}
-	if mapError("read", nil) != nil {
+	if mapError(opRead, nil) != nil {
 		t.Fatal("nil must stay nil")
 	}
 }
