@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -31,21 +32,44 @@ func DefaultPaths() (Paths, error) {
 	}, nil
 }
 
+// maxFileSize bounds the config and cache files read; Keystone's token
+// bodies with big catalogs are well under it.
+const maxFileSize = 16 << 20
+
+// errLooseMode: a file of ours that others may read. Its contents may have
+// leaked, so it is not used.
+var errLooseMode = errors.New("file readable by others")
+
+// errNotOurs: a path where we expect a file or directory of our own holds
+// something else: a symbolic link, a named pipe or other special file, or
+// a file or directory owned by another user. It is never read, written
+// through or repaired; the user is told to move it away.
+var errNotOurs = errors.New("not ours to use")
+
 // ensureDir creates dir with mode 0700, or narrows an existing one that
 // others could read. It returns a note when it had to repair the mode.
+//
+// dir itself must be a directory owned by the effective uid, not a
+// symbolic link (its parents may be links, such as a ~/.cache that the
+// user pointed elsewhere); otherwise the error wraps errNotOurs. The
+// checks and the repair go through one descriptor of the directory, so a
+// link swapped in after the check cannot redirect the chmod.
 func ensureDir(dir string) (repaired string, err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
+		if fi, lerr := os.Lstat(dir); lerr == nil {
+			if err := checkOurs(dir, fi, true); err != nil {
+				return "", err
+			}
+		}
 		return "", fmt.Errorf("cannot create %s: %w", dir, err)
 	}
-	fi, err := os.Lstat(dir)
+	f, fi, err := openOurs(dir, os.O_RDONLY|oDirectory, 0, true)
 	if err != nil {
 		return "", err
 	}
-	if !fi.IsDir() {
-		return "", fmt.Errorf("%s is not a directory; move it away", dir)
-	}
+	defer f.Close()
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 && !windows {
-		if err := os.Chmod(dir, 0o700); err != nil {
+		if err := f.Chmod(0o700); err != nil {
 			return "", fmt.Errorf("%s has mode %04o and cannot be narrowed to 0700: %w", dir, perm, err)
 		}
 		return fmt.Sprintf("%s had mode %04o, which lets others read it; narrowed it to 0700", dir, perm), nil
@@ -56,8 +80,19 @@ func ensureDir(dir string) (repaired string, err error) {
 // writeFileAtomic writes data to path through a new 0600 temporary file in
 // the same directory and a rename, so readers see the old file or the new
 // one, never a torn one.
+//
+// The directory must be ours (owned by the effective uid, not a symbolic
+// link; else errNotOurs). The temporary file is created with O_EXCL, and
+// the rename replaces whatever path names (a symbolic link too) without
+// following it.
 func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	dir := filepath.Dir(path)
+	if fi, err := os.Lstat(dir); err == nil {
+		if err := checkOurs(dir, fi, true); err != nil {
+			return err
+		}
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
 	}
@@ -69,9 +104,16 @@ func writeFileAtomic(path string, data []byte) error {
 			os.Remove(tmp)
 		}
 	}()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if err := checkOurs(tmp, fi, false); err != nil {
+		return err
+	}
 	// CreateTemp makes the file 0600 whatever the umask; check, for a
 	// filesystem that does not keep modes.
-	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o077 != 0 && !windows {
+	if fi.Mode().Perm()&0o077 != 0 && !windows {
 		return fmt.Errorf("temporary file %s was created with mode %04o", tmp, fi.Mode().Perm())
 	}
 	if _, err := f.Write(data); err != nil {
@@ -90,21 +132,21 @@ func writeFileAtomic(path string, data []byte) error {
 	return nil
 }
 
-// readPrivateFile reads a file that must be readable by its owner only. A
-// missing file is fs.ErrNotExist; one that others may read is errLooseMode.
+// readPrivateFile reads a file that must be ours and readable by its owner
+// only. The errors are told apart with errors.Is: a missing file is
+// fs.ErrNotExist; a symbolic link, a named pipe or other special file, or
+// a file owned by another user is errNotOurs; one that others may read is
+// errLooseMode.
+//
+// The file is opened without following a symbolic link and without
+// blocking (a named pipe planted at path would otherwise wait for a writer
+// forever), then checked through the descriptor before anything is read.
 func readPrivateFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, fi, err := openOurs(path, os.O_RDONLY|oNonblock, 0, false)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
 	if fi.Mode().Perm()&0o077 != 0 && !windows {
 		return nil, fmt.Errorf("%w: %s has mode %04o", errLooseMode, path, fi.Mode().Perm())
 	}
@@ -112,6 +154,7 @@ func readPrivateFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxFileSize)
 	}
 	// One read of the size Stat gave (and one byte more, to see growth).
+	// A regular file ignores O_NONBLOCK.
 	buf := make([]byte, fi.Size()+1)
 	n, err := io.ReadFull(f, buf)
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
@@ -124,8 +167,71 @@ func readPrivateFile(path string) ([]byte, error) {
 	return data, nil
 }
 
-// maxFileSize bounds the config and cache files read; Keystone's token
-// bodies with big catalogs are well under it.
-const maxFileSize = 16 << 20
+// openOurs opens path with flag (and perm, when flag creates it) without
+// following a symbolic link at its last component, and checks through the
+// descriptor that what it opened is ours: owned by the effective uid, and
+// a directory when dir is true, else a regular file. A missing path is
+// fs.ErrNotExist; anything not ours is errNotOurs.
+func openOurs(path string, flag int, perm fs.FileMode, dir bool) (*os.File, fs.FileInfo, error) {
+	f, err := os.OpenFile(path, flag|oNoFollow, perm)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, err
+		}
+		// A symbolic link fails with ELOOP (EMLINK on FreeBSD, ENOTDIR
+		// with O_DIRECTORY on Linux): say what is there.
+		if fi, lerr := os.Lstat(path); lerr == nil {
+			if err := checkOurs(path, fi, dir); err != nil {
+				return nil, nil, err
+			}
+		}
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil {
+		err = checkOurs(path, fi, dir)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
 
-var errLooseMode = errors.New("file readable by others")
+// checkOurs returns an errNotOurs error unless fi, the status of path, is
+// a directory (dir true) or a regular file (dir false) owned by the
+// effective uid. Windows has no owner check here, as it has no mode checks.
+func checkOurs(path string, fi fs.FileInfo, dir bool) error {
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("%w: %s is a symbolic link; move it away", errNotOurs, path)
+	case dir && !fi.IsDir():
+		return fmt.Errorf("%w: %s is %s, not a directory; move it away", errNotOurs, path, describeType(fi.Mode()))
+	case !dir && !fi.Mode().IsRegular():
+		return fmt.Errorf("%w: %s is %s, not a regular file; move it away", errNotOurs, path, describeType(fi.Mode()))
+	}
+	if uid, ok := fileOwner(fi); ok && uid != os.Geteuid() {
+		return fmt.Errorf("%w: %s is owned by uid %d, but vkc-credential runs as uid %d; move it away", errNotOurs, path, uid, os.Geteuid())
+	}
+	return nil
+}
+
+// describeType names the kind of file m is, for an error message.
+func describeType(m fs.FileMode) string {
+	switch {
+	case m.IsRegular():
+		return "a regular file"
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	default:
+		return "a special file"
+	}
+}
