@@ -15,9 +15,14 @@ if [ -n "$unformatted" ]; then
 fi
 echo "== go vet"
 go vet ./...
-echo "== cross builds (darwin, windows)"
-for os in darwin windows; do
-  GOOS=$os GOARCH=amd64 go build -o /dev/null . && echo "$os: ok"
+echo "== cross builds (linux, darwin, windows × amd64, arm64)"
+# `cmd && echo` would hide a failing build from set -e: test it with if.
+for target in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64; do
+  if ! GOOS=${target%/*} GOARCH=${target#*/} go build -o /dev/null .; then
+    echo "cross build failed: $target" >&2
+    exit 1
+  fi
+  echo "$target: ok"
 done
 echo "== Terraform and the OpenStack provider, built from the Go module proxy (cached after the first run)"
 bash scripts/install-terraform.sh
