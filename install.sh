@@ -21,7 +21,7 @@ trap 'rm -f "$tmp"' EXIT
 # urfave_cli_no_docs leaves out the man-page and markdown generators,
 # which cost start-up time on every call.
 (cd "$here" && CGO_ENABLED=0 go build -trimpath -tags urfave_cli_no_docs \
-  -ldflags "-s -w -X vkc-credential/helper.ProgramVersion=$version" -o "$tmp" .)
+  -ldflags "-s -w -X vkc-credential/cmdline.buildVersion=$version" -o "$tmp" .)
 chmod 0755 "$tmp"
 mv -f "$tmp" "$bindir/vkc-credential"
 trap - EXIT

@@ -5,9 +5,9 @@ package main
 import (
 	"os"
 
-	"vkc-credential/helper"
+	"vkc-credential/cmdline"
 )
 
 func main() {
-	os.Exit(helper.Run(os.Args, os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(cmdline.Main())
 }

@@ -14,8 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gofrs/flock"
-
 	"vkc-credential/keystone"
 	"vkc-credential/protocol"
 )
@@ -174,56 +172,57 @@ func (p Paths) writeCache(e *cacheEntry) (note string, err error) {
 }
 
 // lockCache takes the cross-process lock of s's cache file, waiting at
-// most until ctx is done.
+// most until ctx is done (then the error wraps ErrLockBusy).
 func (p Paths) lockCache(ctx context.Context, s Settings) (unlock func(), err error) {
 	if _, err := ensureDir(p.CacheDir); err != nil {
 		return nil, err
 	}
-	l := flock.New(p.lockPath(cacheKey(s)), flock.SetPermissions(0o600))
-	ok, err := l.TryLockContext(ctx, 10*time.Millisecond)
-	if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
-		return nil, fmt.Errorf("cannot lock %s: %w", l.Path(), err)
-	}
-	if !ok {
-		return nil, protocol.Errorf(protocol.CodeKeystoneUnavailable,
-			"another vkc-credential process held the lock %s for too long; try again, or remove the lock file if no vkc-credential runs", l.Path())
-	}
-	return func() { l.Unlock() }, nil
+	return lockFile(ctx, p.lockPath(cacheKey(s)))
 }
 
-// removeCache deletes the cached tokens of identity s and every cached
-// token recorded for profile; it returns the entries it removed.
-func (p Paths) removeCache(profile string, s *Settings) ([]*cacheEntry, error) {
+// removeCache deletes the cache files of key own and those recorded for
+// profile, but none whose key is in keep (identities other profiles still
+// use); then the lock files of keys in neither keep nor the cache, so
+// that lock files do not pile up. It returns how many tokens it removed.
+func (p Paths) removeCache(profile, own string, keep map[string]bool) (int, error) {
 	entries, err := os.ReadDir(p.CacheDir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return 0, nil
 	}
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	ownKey := ""
-	if s != nil {
-		ownKey = cacheKey(*s)
-	}
-	var removed []*cacheEntry
+	removed := 0
+	live := map[string]bool{} // keys whose cache file stays
 	for _, de := range entries {
 		key, ok := strings.CutSuffix(de.Name(), ".json")
 		if !ok {
 			continue
 		}
 		path := p.cachePath(key)
-		var e *cacheEntry
+		recorded := ""
 		if data, err := readPrivateFile(path); err == nil {
-			e, _ = decodeCacheEntry(data)
+			if e, err := decodeCacheEntry(data); err == nil {
+				recorded = e.Profile
+			}
 		}
-		if key != ownKey && (e == nil || e.Profile != profile) {
+		if keep[key] || (key != own && recorded != profile) {
+			live[key] = true
 			continue
 		}
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return removed, err
 		}
-		if e != nil {
-			removed = append(removed, e)
+		removed++
+	}
+	for _, de := range entries {
+		key, ok := strings.CutSuffix(de.Name(), ".lock")
+		if !ok || keep[key] || live[key] {
+			continue
+		}
+		// A lock another process holds stays; it serves the next caller.
+		if err := removeLockFile(p.lockPath(key)); err != nil && !errors.Is(err, ErrLockBusy) {
+			return removed, err
 		}
 	}
 	return removed, nil

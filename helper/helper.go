@@ -1,6 +1,7 @@
 // Package helper is vkc-credential's logic: profiles, the token cache and
 // its lock, and the get, store, erase and list operations, with the
-// keychain, Keystone and the clock passed in.
+// keychain, Keystone and the clock passed in. It knows nothing of the
+// command line: its errors are plain, and the caller maps them.
 package helper
 
 import (
@@ -15,7 +16,7 @@ import (
 )
 
 // Helper carries what the operations need. The zero value is not usable:
-// set every field but Debugf.
+// set every field but Debugf and Warnf.
 type Helper struct {
 	Paths   Paths
 	Keyring keyring.Store
@@ -26,7 +27,7 @@ type Helper struct {
 	Timeout        time.Duration // the whole Keystone exchange
 	KeyringTimeout time.Duration // each keychain call; used to bound lock waits
 	Debugf         func(format string, args ...any)
-	Warnf          func(format string, args ...any) // things the user should fix
+	Warnf          func(format string, args ...any) // things the user should know or fix
 
 	warned map[string]bool // warnings already given in this process
 }
@@ -37,7 +38,7 @@ func (h *Helper) debugf(format string, args ...any) {
 	}
 }
 
-// warnf tells the user something to fix, once per process.
+// warnf tells the user something, once per process.
 func (h *Helper) warnf(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	if h.Warnf == nil || h.warned[msg] {
@@ -60,14 +61,14 @@ func (h *Helper) note(n string) {
 type Token struct {
 	Profile  string
 	Settings Settings
-	entry    *cacheEntry
 	Cached   bool
+	entry    *cacheEntry
 }
 
 // ID returns the token itself.
 func (t *Token) ID() string { return t.entry.Token }
 
-// IssuedAt and ExpiresAt are Keystone's times of the token.
+// IssuedAt is when Keystone says it issued the token.
 func (t *Token) IssuedAt() time.Time { return t.entry.IssuedAt }
 
 // ExpiresAt is when Keystone says the token expires.
@@ -79,7 +80,7 @@ func (t *Token) Body() ([]byte, error) { return t.entry.body() }
 // GetOptions select the token Get returns.
 type GetOptions struct {
 	Profile  string
-	Settings Settings // resolved and checked
+	Settings Settings // as Resolve returns them
 	MinTTL   time.Duration
 	Refresh  bool
 }
@@ -88,12 +89,17 @@ type GetOptions struct {
 // from the cache when it holds one (no keychain, no network), otherwise a
 // new one from Keystone, cached for the next caller. Concurrent callers of
 // the same identity share one issuance through a lock on the cache file.
+// When even a fresh token cannot meet MinTTL it is returned, with a
+// warning that names its lifetime.
 func (h *Helper) Get(ctx context.Context, o GetOptions) (*Token, error) {
 	start := h.Now()
+	tok := func(e *cacheEntry, cached bool) *Token {
+		return &Token{Profile: o.Profile, Settings: o.Settings, entry: e, Cached: cached}
+	}
 	if !o.Refresh {
 		if e := h.readCache(o.Settings); e.validFor(start, o.MinTTL) {
 			h.debugf("cache: hit, valid until %s", e.ValidUntil.Format(time.RFC3339))
-			return &Token{Profile: o.Profile, Settings: o.Settings, entry: e, Cached: true}, nil
+			return tok(e, true), nil
 		}
 		h.debugf("cache: miss")
 	}
@@ -108,18 +114,33 @@ func (h *Helper) Get(ctx context.Context, o GetOptions) (*Token, error) {
 	if e := h.readCache(o.Settings); e != nil {
 		if !o.Refresh && e.validFor(now, o.MinTTL) {
 			h.debugf("cache: hit after the lock wait")
-			return &Token{Profile: o.Profile, Settings: o.Settings, entry: e, Cached: true}, nil
+			return tok(e, true), nil
 		}
 		if e.ReceivedAt.After(start) && e.validFor(now, 0) {
 			h.debugf("cache: a token issued after this call started; taking it")
-			return &Token{Profile: o.Profile, Settings: o.Settings, entry: e, Cached: true}, nil
+			h.warnShortLifetime(e, o.MinTTL)
+			return tok(e, true), nil
 		}
 	}
-	e, err := h.issue(ctx, o.Profile, o.Settings, "")
+	password, err := h.Keyring.Get(o.Profile)
+	if err != nil {
+		return nil, fmt.Errorf("profile %q: %w", o.Profile, err)
+	}
+	e, err := h.issue(ctx, o.Profile, o.Settings, password)
 	if err != nil {
 		return nil, err
 	}
-	return &Token{Profile: o.Profile, Settings: o.Settings, entry: e, Cached: false}, nil
+	h.warnShortLifetime(e, o.MinTTL)
+	return tok(e, false), nil
+}
+
+// warnShortLifetime says when a fresh token cannot meet minTTL, which
+// would otherwise make every call issue a token again.
+func (h *Helper) warnShortLifetime(e *cacheEntry, minTTL time.Duration) {
+	if !e.validFor(h.Now(), minTTL) {
+		h.warnf("keystone issues tokens that live %s, less than the %s asked for; returning it anyway (ask for a shorter minimum TTL to use the cache)",
+			e.ExpiresAt.Sub(e.IssuedAt).Round(time.Second), minTTL)
+	}
 }
 
 // readCache reads the cached token of s; a cache file others could read
@@ -147,21 +168,12 @@ func (h *Helper) lock(ctx context.Context, s Settings) (func(), error) {
 	return unlock, err
 }
 
-// issue gets a new token with the stored password (or password, when not
-// empty) and caches it. The caller holds the lock.
+// issue gets a new token with password and caches it. The caller holds
+// the lock.
 func (h *Helper) issue(ctx context.Context, profile string, s Settings, password string) (*cacheEntry, error) {
-	if password == "" {
-		t0 := time.Now()
-		pw, err := h.Keyring.Get(profile)
-		h.debugf("keychain: read in %s", time.Since(t0).Round(time.Microsecond))
-		if err != nil {
-			return nil, keyringError(profile, err)
-		}
-		password = pw
-	}
 	kc, err := h.Keystone()
 	if err != nil {
-		return nil, protocol.Errorf(protocol.CodeUsage, "%v", err)
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
 	defer cancel()
@@ -171,14 +183,13 @@ func (h *Helper) issue(ctx context.Context, profile string, s Settings, password
 		Password: password, ProjectID: s.ProjectID,
 	})
 	if err != nil {
-		return nil, keystoneError(profile, err)
+		return nil, err
 	}
 	h.debugf("keystone: token issued in %s, expires %s", time.Since(t0).Round(time.Millisecond), tok.ExpiresAt.Format(time.RFC3339))
 	e := newCacheEntry(profile, s, tok)
 	if !e.validFor(h.Now(), 0) {
-		return nil, protocol.Errorf(protocol.CodeKeystoneUnavailable,
-			"keystone issued a token that has already expired (expires_at %s, local time %s); check this machine's clock and Keystone's",
-			tok.ExpiresAt.Format(time.RFC3339), h.Now().UTC().Format(time.RFC3339))
+		return nil, fmt.Errorf("%w: keystone issued a token that has already expired (expires_at %s, local time %s); check this machine's clock and Keystone's",
+			ErrClock, tok.ExpiresAt.Format(time.RFC3339), h.Now().UTC().Format(time.RFC3339))
 	}
 	note, err := h.Paths.writeCache(e)
 	h.note(note)
@@ -189,34 +200,26 @@ func (h *Helper) issue(ctx context.Context, profile string, s Settings, password
 	return e, nil
 }
 
-func keyringError(profile string, err error) error {
-	switch {
-	case errors.Is(err, keyring.ErrNotFound):
-		return protocol.Errorf(protocol.CodeNotFound, "no password is stored for profile %q; run `vkc-credential store --profile %s`", profile, profile)
-	case errors.Is(err, keyring.ErrUnavailable):
-		return protocol.Errorf(protocol.CodeKeyringUnavailable, "%w", err)
-	}
-	return protocol.Errorf(protocol.CodeInternal, "keychain: %w", err)
-}
-
-func keystoneError(profile string, err error) error {
-	switch {
-	case errors.Is(err, keystone.ErrAuthFailed):
-		return protocol.Errorf(protocol.CodeAuthFailed, "%w; if the password changed, run `vkc-credential store --profile %s` again", err, profile)
-	case errors.Is(err, keystone.ErrUnavailable):
-		return protocol.Errorf(protocol.CodeKeystoneUnavailable, "%w", err)
-	case errors.Is(err, keystone.ErrInvalidURL):
-		return protocol.Errorf(protocol.CodeUsage, "%w", err)
-	}
-	return protocol.Errorf(protocol.CodeInternal, "keystone: %w", err)
+// StoredPassword returns the password stored for profile:
+// keyring.ErrNotFound when there is none, keyring.ErrUnavailable when the
+// keychain does not answer. `store` asks before it prompts, so that a
+// missing keychain fails before anyone types a password.
+func (h *Helper) StoredPassword(profile string) (string, error) {
+	t0 := time.Now()
+	pw, err := h.Keyring.Get(profile)
+	h.debugf("keychain: read in %s", time.Since(t0).Round(time.Microsecond))
+	return pw, err
 }
 
 // StoreOptions are the inputs of Store.
 type StoreOptions struct {
 	Profile  string
-	Settings Settings // resolved and checked
+	Settings Settings // as Resolve returns them
 	Password string
-	Verify   bool
+	// Stored says that Password is the one already in the keychain, so
+	// only the settings change.
+	Stored bool
+	Verify bool
 }
 
 // StoreResult tells what Store did.
@@ -230,7 +233,7 @@ type StoreResult struct {
 // password Keystone rejects is not stored.
 func (h *Helper) Store(ctx context.Context, o StoreOptions) (*StoreResult, error) {
 	if o.Password == "" {
-		return nil, protocol.Errorf(protocol.CodeUsage, "the password is empty; nothing was stored")
+		return nil, ErrEmptyPassword
 	}
 	res := &StoreResult{}
 	if o.Verify {
@@ -247,13 +250,15 @@ func (h *Helper) Store(ctx context.Context, o StoreOptions) (*StoreResult, error
 		exp := e.ExpiresAt
 		res.ExpiresAt = &exp
 	}
-	if err := h.Keyring.Set(o.Profile, o.Password); err != nil {
-		return nil, keyringError(o.Profile, err)
+	if !o.Stored {
+		if err := h.Keyring.Set(o.Profile, o.Password); err != nil {
+			return nil, err
+		}
 	}
 	note, err := h.Paths.SaveProfile(o.Profile, o.Settings)
 	h.note(note)
 	if err != nil {
-		return nil, protocol.Errorf(protocol.CodeInternal, "the password is in the keychain, but the profile could not be saved: %w", err)
+		return nil, fmt.Errorf("the password is in the keychain, but the profile could not be saved: %w", err)
 	}
 	return res, nil
 }
@@ -263,17 +268,23 @@ type EraseResult struct {
 	PasswordRemoved bool
 	TokensRemoved   int
 	Revoked         bool
+	// SharedTokenKept: another profile of the same identity still uses
+	// the cached token, so it was neither removed nor revoked.
+	SharedTokenKept bool
 }
 
-// Erase removes a profile, its password and its cached tokens; with
-// revoke, it first revokes the cached token in Keystone. When revoking
-// fails the local data is erased anyway, and the error says so.
+// Erase removes a profile, its password and the cached tokens no other
+// profile uses. With revoke, it also revokes the profile's cached token in
+// Keystone, unless another profile of the same identity still uses it.
+// When revoking fails the local data is erased anyway, and the error is a
+// *RevokeError.
 func (h *Helper) Erase(ctx context.Context, profile string, revoke bool) (*EraseResult, error) {
 	s, loadErr := h.Paths.LoadProfile(profile)
 	var settings *Settings
-	if loadErr == nil {
+	switch {
+	case loadErr == nil:
 		settings = &s
-	} else if protocol.CodeOf(loadErr) != protocol.CodeNotFound {
+	case !errors.Is(loadErr, ErrProfileNotFound):
 		h.warnf("%v", loadErr)
 	}
 	res := &EraseResult{}
@@ -283,31 +294,62 @@ func (h *Helper) Erase(ctx context.Context, profile string, revoke bool) (*Erase
 		res.PasswordRemoved = true
 	case errors.Is(err, keyring.ErrNotFound):
 	default:
-		return nil, keyringError(profile, err)
+		return nil, err
 	}
-	if settings == nil && !res.PasswordRemoved && protocol.CodeOf(loadErr) == protocol.CodeNotFound {
-		return nil, protocol.Errorf(protocol.CodeNotFound, "no profile %q is stored", profile)
+	if settings == nil && !res.PasswordRemoved && errors.Is(loadErr, ErrProfileNotFound) {
+		return nil, loadErr
+	}
+	// The keys of the identities that other profiles still use.
+	inUse, err := h.otherProfilesKeys(profile)
+	if err != nil {
+		return res, err
+	}
+	if settings != nil && inUse[cacheKey(*settings)] {
+		res.SharedTokenKept = true
 	}
 
 	var revokeErr error
-	if revoke && settings != nil {
+	if revoke && settings != nil && !res.SharedTokenKept {
 		if e := h.readCache(*settings); e.validFor(h.Now(), 0) {
 			revokeErr = h.revoke(ctx, e)
 			res.Revoked = revokeErr == nil
 		}
 	}
-	removed, err := h.Paths.removeCache(profile, settings)
-	res.TokensRemoved = len(removed)
-	if err != nil {
-		return res, protocol.Errorf(protocol.CodeInternal, "cannot remove cached tokens: %w", err)
+	own := ""
+	if settings != nil {
+		own = cacheKey(*settings)
 	}
-	if _, err := h.Paths.DeleteProfile(profile); err != nil {
-		return res, protocol.Errorf(protocol.CodeInternal, "cannot remove profile %q: %w", profile, err)
+	n, err := h.Paths.removeCache(profile, own, inUse)
+	res.TokensRemoved = n
+	if err != nil {
+		return res, fmt.Errorf("cannot remove cached tokens: %w", err)
+	}
+	if err := h.Paths.deleteProfile(profile); err != nil {
+		return res, fmt.Errorf("cannot remove profile %q: %w", profile, err)
 	}
 	if revokeErr != nil {
-		return res, protocol.Errorf(protocol.CodeKeystoneUnavailable, "profile %q was erased here, but revoking its token failed: %v; the token stays usable until it expires", profile, revokeErr)
+		return res, &RevokeError{Profile: profile, Err: revokeErr}
 	}
 	return res, nil
+}
+
+// otherProfilesKeys returns the cache keys of every stored profile but
+// skip.
+func (h *Helper) otherProfilesKeys(skip string) (map[string]bool, error) {
+	names, err := h.Paths.ProfileNames()
+	if err != nil {
+		return nil, err
+	}
+	keys := map[string]bool{}
+	for _, name := range names {
+		if name == skip {
+			continue
+		}
+		if s, err := h.Paths.LoadProfile(name); err == nil {
+			keys[cacheKey(s)] = true
+		}
+	}
+	return keys, nil
 }
 
 func (h *Helper) revoke(ctx context.Context, e *cacheEntry) error {
@@ -324,7 +366,7 @@ func (h *Helper) revoke(ctx context.Context, e *cacheEntry) error {
 func (h *Helper) List() ([]protocol.ProfileInfo, error) {
 	names, err := h.Paths.ProfileNames()
 	if err != nil {
-		return nil, protocol.Errorf(protocol.CodeInternal, "%w", err)
+		return nil, err
 	}
 	out := []protocol.ProfileInfo{}
 	now := h.Now()
@@ -334,8 +376,7 @@ func (h *Helper) List() ([]protocol.ProfileInfo, error) {
 			h.warnf("%v", err)
 			continue
 		}
-		info := protocol.ProfileInfo{Profile: name, AuthURL: s.AuthURL, ProjectID: s.ProjectID, Username: s.Username,
-			UserDomainName: s.UserDomainName, Region: s.Region, Interface: s.Interface}
+		info := protocol.ProfileInfo{Profile: name, Settings: s}
 		if e := h.readCache(s); e.validFor(now, 0) {
 			exp := e.ExpiresAt
 			info.ExpiresAt = &exp

@@ -3,6 +3,7 @@ package helper
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -78,7 +79,7 @@ type fakeKeystone struct {
 	lifetime     time.Duration
 }
 
-func newFakeKeystone(t *testing.T, password string, issuedAt time.Time) *fakeKeystone {
+func newFakeKeystone(t testing.TB, password string, issuedAt time.Time) *fakeKeystone {
 	f := &fakeKeystone{password: password, issuedAt: issuedAt, lifetime: time.Hour}
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/v3/auth/tokens" {
@@ -143,7 +144,7 @@ type fixture struct {
 
 const goodPassword = `pä ss "wörd' 1`
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	start := time.Date(2026, 11, 27, 17, 0, 0, 0, time.UTC)
 	f := &fixture{kr: &memKeyring{items: map[string]string{}}, clock: &clock{now: start}}
@@ -237,12 +238,12 @@ func TestGetErrorsKeepTheCache(t *testing.T) {
 	cases := []struct {
 		name  string
 		setup func()
-		code  protocol.Code
+		want  error
 	}{
-		{"keystone 401", func() { f.ks.status.Store(401) }, protocol.CodeAuthFailed},
-		{"keystone 503", func() { f.ks.status.Store(503) }, protocol.CodeKeystoneUnavailable},
-		{"keychain locked", func() { f.kr.err = fmt.Errorf("%w: locked", keyring.ErrUnavailable) }, protocol.CodeKeyringUnavailable},
-		{"no password", func() { delete(f.kr.items, "p") }, protocol.CodeNotFound},
+		{"keystone 401", func() { f.ks.status.Store(401) }, keystone.ErrAuthFailed},
+		{"keystone 503", func() { f.ks.status.Store(503) }, keystone.ErrUnavailable},
+		{"keychain locked", func() { f.kr.err = fmt.Errorf("%w: locked", keyring.ErrUnavailable) }, keyring.ErrUnavailable},
+		{"no password", func() { delete(f.kr.items, "p") }, keyring.ErrNotFound},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -251,8 +252,8 @@ func TestGetErrorsKeepTheCache(t *testing.T) {
 			f.kr.items["p"] = goodPassword
 			c.setup()
 			_, err := f.h.Get(context.Background(), GetOptions{Profile: "p", Settings: f.s, Refresh: true})
-			if protocol.CodeOf(err) != c.code {
-				t.Fatalf("err = %v (%s), want %s", err, protocol.CodeOf(err), c.code)
+			if !errors.Is(err, c.want) {
+				t.Fatalf("err = %v, want it to wrap %v", err, c.want)
 			}
 			if strings.Contains(err.Error(), goodPassword) {
 				t.Fatal("the error shows the password")
@@ -272,13 +273,13 @@ func TestGetErrorsKeepTheCache(t *testing.T) {
 func TestStoreVerifiesBeforeStoring(t *testing.T) {
 	f := newFixture(t)
 	_, err := f.h.Store(context.Background(), StoreOptions{Profile: "p", Settings: f.s, Password: "wrong", Verify: true})
-	if protocol.CodeOf(err) != protocol.CodeAuthFailed {
-		t.Fatalf("err = %v, want auth_failed", err)
+	if !errors.Is(err, keystone.ErrAuthFailed) {
+		t.Fatalf("err = %v, want keystone.ErrAuthFailed", err)
 	}
 	if len(f.kr.items) != 0 {
 		t.Fatal("a rejected password was stored")
 	}
-	if _, err := f.h.Paths.LoadProfile("p"); protocol.CodeOf(err) != protocol.CodeNotFound {
+	if _, err := f.h.Paths.LoadProfile("p"); !errors.Is(err, ErrProfileNotFound) {
 		t.Fatalf("a profile was saved for a rejected password: %v", err)
 	}
 	res, err := f.h.Store(context.Background(), StoreOptions{Profile: "p", Settings: f.s, Password: goodPassword, Verify: true})
@@ -300,14 +301,14 @@ func TestStoreVerifiesBeforeStoring(t *testing.T) {
 	if tok := f.get(t, 0, false); !tok.Cached {
 		t.Fatal("the token issued by store was not cached")
 	}
-	if _, err := f.h.Store(context.Background(), StoreOptions{Profile: "p", Settings: f.s, Password: "", Verify: false}); protocol.CodeOf(err) != protocol.CodeUsage {
+	if _, err := f.h.Store(context.Background(), StoreOptions{Profile: "p", Settings: f.s, Password: "", Verify: false}); !errors.Is(err, ErrEmptyPassword) {
 		t.Fatal("an empty password must be refused")
 	}
 }
 
 func TestEraseAndRevoke(t *testing.T) {
 	f := newFixture(t)
-	if _, err := f.h.Erase(context.Background(), "p", false); protocol.CodeOf(err) != protocol.CodeNotFound {
+	if _, err := f.h.Erase(context.Background(), "p", false); !errors.Is(err, ErrProfileNotFound) {
 		t.Fatalf("erase of an unknown profile: %v", err)
 	}
 	f.store(t, "p")
@@ -321,7 +322,8 @@ func TestEraseAndRevoke(t *testing.T) {
 	f.get(t, 0, true)
 	f.ks.revokeStatus.Store(500)
 	res, err = f.h.Erase(context.Background(), "p", true)
-	if protocol.CodeOf(err) != protocol.CodeKeystoneUnavailable || res == nil || res.Revoked || !strings.Contains(err.Error(), "erased") {
+	var revokeErr *RevokeError
+	if !errors.As(err, &revokeErr) || !errors.Is(err, keystone.ErrUnavailable) || res == nil || res.Revoked || !strings.Contains(err.Error(), "erased") {
 		t.Fatalf("erase with a failing revoke: %+v, %v", res, err)
 	}
 	if len(f.kr.items) != 0 {
@@ -340,7 +342,7 @@ func TestEraseKeychainUnavailableKeepsEverything(t *testing.T) {
 	f.store(t, "p")
 	f.get(t, 0, false)
 	f.kr.err = fmt.Errorf("%w: no secret service", keyring.ErrUnavailable)
-	if _, err := f.h.Erase(context.Background(), "p", false); protocol.CodeOf(err) != protocol.CodeKeyringUnavailable {
+	if _, err := f.h.Erase(context.Background(), "p", false); !errors.Is(err, keyring.ErrUnavailable) {
 		t.Fatalf("err = %v", err)
 	}
 	if _, err := f.h.Paths.LoadProfile("p"); err != nil {
@@ -368,24 +370,134 @@ func TestListShowsExpiryOnly(t *testing.T) {
 	}
 }
 
-func TestSettingsCheck(t *testing.T) {
-	ok := Settings{AuthURL: "https://infra.mail.ru:35357/v3/", ProjectID: "p", Username: "u"}
-	if err := ok.Check(); err != nil {
-		t.Fatal(err)
+func TestResolve(t *testing.T) {
+	stored := Settings{AuthURL: "https://k.example/v3/", ProjectID: "p", Username: "u", UserDomainName: "users", Region: "RegionOne", Interface: "public"}
+	tests := []struct {
+		name    string
+		src     Sources
+		want    Settings
+		wantErr error
+	}{
+		{"defaults fill the rest", Sources{Flags: Settings{AuthURL: "https://k.example:5000", ProjectID: "p", Username: "u"}},
+			Settings{AuthURL: "https://k.example:5000/v3", ProjectID: "p", Username: "u", UserDomainName: "users", Region: "RegionOne", Interface: "public"}, nil},
+		{"precedence flags > request > openrc > stored > env",
+			Sources{Flags: Settings{Region: "F"}, Request: Settings{Region: "R", Interface: "R"}, OpenRC: Settings{Interface: "O", ProjectID: "O"},
+				Stored: &stored, Env: Settings{ProjectID: "E", UserDomainName: "E"}},
+			Settings{AuthURL: stored.AuthURL, ProjectID: "O", Username: "u", UserDomainName: "users", Region: "F", Interface: "R"}, nil},
+		{"no default auth URL", Sources{Flags: Settings{ProjectID: "p", Username: "u"}}, Settings{}, &MissingSettingError{Field: "auth_url"}},
+		{"no project", Sources{Env: Settings{AuthURL: "https://k.example/v3", Username: "u"}}, Settings{}, &MissingSettingError{Field: "project_id"}},
+		{"no user", Sources{OpenRC: Settings{AuthURL: "https://k.example/v3", ProjectID: "p"}}, Settings{}, &MissingSettingError{Field: "username"}},
+		{"request may change the project", Sources{Request: Settings{ProjectID: "p2", Region: "R2"}, Stored: &stored},
+			Settings{AuthURL: stored.AuthURL, ProjectID: "p2", Username: "u", UserDomainName: "users", Region: "R2", Interface: "public"}, nil},
+		{"request may not change the auth URL", Sources{Request: Settings{AuthURL: "http://127.0.0.1:18402/v3"}, Stored: &stored}, Settings{}, ErrIdentityChanged},
+		{"request may not change the user", Sources{Request: Settings{Username: "mallory"}, Stored: &stored}, Settings{}, ErrIdentityChanged},
+		{"request may not change the domain", Sources{Request: Settings{UserDomainName: "other"}, Stored: &stored}, Settings{}, ErrIdentityChanged},
+		{"request naming the same identity is fine", Sources{Request: Settings{AuthURL: "https://K.EXAMPLE/v3/", Username: "u"}, Stored: &stored}, stored, nil},
+		{"env never overrides the stored identity", Sources{Env: Settings{AuthURL: "https://evil.example/v3", Username: "mallory"}, Stored: &stored}, stored, nil},
+		{"http to a remote host", Sources{Flags: Settings{AuthURL: "http://k.example/v3", ProjectID: "p", Username: "u"}}, Settings{}, protocol.ErrInvalidAuthURL},
+		{"non-ASCII region", Sources{Flags: Settings{AuthURL: "https://k.example/v3", ProjectID: "p", Username: "u", Region: "R’"}}, Settings{}, protocol.ErrBadRequest},
 	}
-	for name, s := range map[string]Settings{
-		"no project":       {AuthURL: ok.AuthURL, Username: "u"},
-		"no user":          {AuthURL: ok.AuthURL, ProjectID: "p"},
-		"http remote":      {AuthURL: "http://infra.mail.ru:35357/v3/", ProjectID: "p", Username: "u"},
-		"control in field": {AuthURL: ok.AuthURL, ProjectID: "p\x01", Username: "u"},
-	} {
-		if err := s.Check(); protocol.CodeOf(err) != protocol.CodeUsage {
-			t.Errorf("%s: err = %v, want usage", name, err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Resolve(tt.src)
+			var missing *MissingSettingError
+			switch want := tt.wantErr.(type) {
+			case nil:
+				if err != nil || got != tt.want {
+					t.Fatalf("Resolve = %+v, %v; want %+v", got, err, tt.want)
+				}
+			case *MissingSettingError:
+				if !errors.As(err, &missing) || missing.Field != want.Field {
+					t.Fatalf("err = %v, want %s missing", err, want.Field)
+				}
+			default:
+				if !errors.Is(err, want) {
+					t.Fatalf("err = %v, want %v", err, want)
+				}
+			}
+		})
+	}
+}
+
+// TestCachedGetNeverBuildsAKeystoneClient counts the calls of the
+// Keystone factory: a cached get makes none (no TLS roots, no network).
+func TestCachedGetNeverBuildsAKeystoneClient(t *testing.T) {
+	f := newFixture(t)
+	f.store(t, "p")
+	f.get(t, 0, false)
+	build := f.h.Keystone
+	calls, reads := 0, f.kr.gets
+	f.h.Keystone = func() (*keystone.Client, error) { calls++; return build() }
+	for range 3 {
+		if tok := f.get(t, 0, false); !tok.Cached {
+			t.Fatal("not served from the cache")
 		}
 	}
-	loop := Settings{AuthURL: "http://127.0.0.1:5000", ProjectID: "p", Username: "u"}
-	if err := loop.Check(); err != nil || loop.AuthURL != "http://127.0.0.1:5000/v3" {
-		t.Fatalf("loopback http: %q, %v", loop.AuthURL, err)
+	if calls != 0 || f.kr.gets != reads {
+		t.Fatalf("a cached get built %d Keystone clients and read the keychain %d times", calls, f.kr.gets-reads)
+	}
+	f.get(t, 0, true)
+	if calls != 1 {
+		t.Fatalf("a refresh built %d Keystone clients, want 1", calls)
+	}
+}
+
+func TestEraseLeavesASharedTokenAlone(t *testing.T) {
+	f := newFixture(t)
+	f.store(t, "a")
+	f.store(t, "b") // the same identity and project: one cached token
+	tok, err := f.h.Get(context.Background(), GetOptions{Profile: "a", Settings: f.s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.h.Erase(context.Background(), "b", true)
+	if err != nil || !res.SharedTokenKept || res.Revoked || res.TokensRemoved != 0 || f.ks.revoked.Load() != 0 {
+		t.Fatalf("erase b: %+v, %v (revocations %d)", res, err, f.ks.revoked.Load())
+	}
+	again, err := f.h.Get(context.Background(), GetOptions{Profile: "a", Settings: f.s})
+	if err != nil || !again.Cached || again.ID() != tok.ID() {
+		t.Fatalf("a's token was lost: %+v, %v", again, err)
+	}
+	// The last profile of the identity takes the token and its lock along.
+	res, err = f.h.Erase(context.Background(), "a", true)
+	if err != nil || res.SharedTokenKept || !res.Revoked || res.TokensRemoved != 1 {
+		t.Fatalf("erase a: %+v, %v", res, err)
+	}
+	left, _ := os.ReadDir(f.h.Paths.CacheDir)
+	if len(left) != 0 {
+		t.Fatalf("files left in the cache: %v", left)
+	}
+}
+
+func TestEraseSweepsLockFiles(t *testing.T) {
+	f := newFixture(t)
+	for i := range 5 {
+		name := fmt.Sprintf("p%d", i)
+		s := f.s
+		s.ProjectID = name
+		if _, err := f.h.Store(context.Background(), StoreOptions{Profile: name, Settings: s, Password: goodPassword, Verify: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 4 {
+		if _, err := f.h.Erase(context.Background(), fmt.Sprintf("p%d", i), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	locks, _ := filepath.Glob(filepath.Join(f.h.Paths.CacheDir, "*.lock"))
+	s := f.s
+	s.ProjectID = "p4"
+	if len(locks) != 1 || filepath.Base(locks[0]) != cacheKey(s)+".lock" {
+		t.Fatalf("lock files left: %v, want only p4's", locks)
+	}
+}
+
+func TestGetWarnsWhenMinTTLExceedsTheLifetime(t *testing.T) {
+	f := newFixture(t)
+	f.store(t, "p")
+	f.get(t, 2*time.Hour, false)
+	if len(f.warns) != 1 || !strings.Contains(f.warns[0], "live 1h0m0s") {
+		t.Fatalf("warnings %q", f.warns)
 	}
 }
 
@@ -411,7 +523,7 @@ func TestGetRefusesAnAlreadyExpiredToken(t *testing.T) {
 	f.store(t, "p")
 	f.ks.issuedAt = f.clock.Now().Add(-2 * time.Hour) // Keystone's clock, or the token, is off
 	_, err := f.h.Get(context.Background(), GetOptions{Profile: "p", Settings: f.s})
-	if protocol.CodeOf(err) != protocol.CodeKeystoneUnavailable || !strings.Contains(err.Error(), "clock") {
+	if !errors.Is(err, ErrClock) || !strings.Contains(err.Error(), "clock") {
 		t.Fatalf("err = %v", err)
 	}
 	if f.h.Paths.readCacheOnly(f.s) != nil {
@@ -426,7 +538,7 @@ func TestLooseProfileFileIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := f.h.Paths.LoadProfile("p")
-	if protocol.CodeOf(err) != protocol.CodeUsage || !strings.Contains(err.Error(), "chmod 600") {
+	if !errors.Is(err, ErrUnsafeFile) || !strings.Contains(err.Error(), "chmod 600") {
 		t.Fatalf("err = %v", err)
 	}
 }

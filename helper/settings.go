@@ -10,61 +10,90 @@ import (
 	"sort"
 	"strings"
 
-	"vkc-credential/keystone"
 	"vkc-credential/protocol"
 )
 
-// The defaults of a profile's settings: VK Cloud's.
+// The defaults of a profile's settings where no source gives one: VK
+// Cloud's. There is no default auth URL: a password is sent only to an
+// auth URL the user named.
 const (
-	DefaultAuthURL        = "https://infra.mail.ru:35357/v3/"
 	DefaultUserDomainName = "users"
 	DefaultRegion         = "RegionOne"
 	DefaultInterface      = "public"
 )
 
-// Settings are a profile's non-secret settings.
-type Settings struct {
-	AuthURL        string `json:"auth_url"`
-	ProjectID      string `json:"project_id"`
-	Username       string `json:"username"`
-	UserDomainName string `json:"user_domain_name"`
-	Region         string `json:"region"`
-	Interface      string `json:"interface"`
+// Settings are a profile's non-secret settings (one type for the wire,
+// the profile file and the answers).
+type Settings = protocol.Settings
+
+// Sources are the places settings come from, in order of precedence: a
+// field set in an earlier one wins.
+type Sources struct {
+	Flags   Settings  // the command line
+	Request Settings  // the JSON request on stdin
+	OpenRC  Settings  // --openrc FILE
+	Stored  *Settings // the profile as stored; nil when there is none
+	Env     Settings  // OS_* variables
 }
 
-// Fill sets each empty field of s from lower, a source of lower
-// precedence.
-func (s *Settings) Fill(lower Settings) {
-	fill := func(dst *string, v string) {
-		if *dst == "" {
-			*dst = v
+// Resolve merges the sources and the defaults, checks the values and
+// normalizes the auth URL. A required field that no source gives is a
+// *MissingSettingError. For a stored profile, a request may change the
+// project, region and interface for one call but not the identity the
+// secret belongs to: an auth URL, user name or user domain in the request
+// that differs from the stored one is ErrIdentityChanged.
+func Resolve(src Sources) (Settings, error) {
+	s := src.Flags
+	s.Fill(src.Request)
+	s.Fill(src.OpenRC)
+	if src.Stored != nil {
+		s.Fill(*src.Stored)
+	}
+	s.Fill(src.Env)
+	s.Fill(Settings{UserDomainName: DefaultUserDomainName, Region: DefaultRegion, Interface: DefaultInterface})
+	for _, f := range []struct{ name, value string }{
+		{"auth_url", s.AuthURL}, {"project_id", s.ProjectID}, {"username", s.Username},
+	} {
+		if f.value == "" {
+			return Settings{}, &MissingSettingError{Field: f.name}
 		}
 	}
-	fill(&s.AuthURL, lower.AuthURL)
-	fill(&s.ProjectID, lower.ProjectID)
-	fill(&s.Username, lower.Username)
-	fill(&s.UserDomainName, lower.UserDomainName)
-	fill(&s.Region, lower.Region)
-	fill(&s.Interface, lower.Interface)
-}
-
-// Defaults are the settings used where no source gives one.
-func Defaults() Settings {
-	return Settings{AuthURL: DefaultAuthURL, UserDomainName: DefaultUserDomainName, Region: DefaultRegion, Interface: DefaultInterface}
-}
-
-// FromRequest returns the settings a JSON request carries.
-func FromRequest(r *protocol.Request) Settings {
-	if r == nil {
-		return Settings{}
+	if err := s.Check(); err != nil {
+		return Settings{}, err
 	}
-	return Settings{AuthURL: r.AuthURL, ProjectID: r.ProjectID, Username: r.Username,
-		UserDomainName: r.UserDomainName, Region: r.Region, Interface: r.Interface}
+	s.AuthURL, _ = protocol.NormalizeAuthURL(s.AuthURL) // Check passed it
+	if src.Stored != nil && src.Request != (Settings{}) {
+		req := src.Request
+		req.Fill(*src.Stored)
+		if err := checkSameIdentity(req, *src.Stored); err != nil {
+			return Settings{}, err
+		}
+	}
+	return s, nil
 }
 
-// FromVars returns the settings named by OS_* variables, as lookup finds
-// them (os.LookupEnv, or an openrc file's exports).
-func FromVars(lookup func(string) (string, bool)) Settings {
+// SameIdentity reports whether a and b name the same user on the same
+// Keystone: the identity a stored secret belongs to.
+func SameIdentity(a, b Settings) bool {
+	return checkSameIdentity(a, b) == nil
+}
+
+func checkSameIdentity(a, b Settings) error {
+	ua, _ := protocol.NormalizeAuthURL(a.AuthURL)
+	ub, _ := protocol.NormalizeAuthURL(b.AuthURL)
+	for _, f := range []struct{ name, a, b string }{
+		{"auth_url", ua, ub}, {"username", a.Username, b.Username}, {"user_domain_name", a.UserDomainName, b.UserDomainName},
+	} {
+		if f.a != f.b {
+			return fmt.Errorf("%w: the request's %s differs from the stored profile's, and the stored password is sent only to the identity it was stored for", ErrIdentityChanged, f.name)
+		}
+	}
+	return nil
+}
+
+// SettingsFromVars returns the settings named by OS_* variables, as
+// lookup finds them (os.LookupEnv, or an openrc file's exports).
+func SettingsFromVars(lookup func(string) (string, bool)) Settings {
 	get := func(name string) string { v, _ := lookup(name); return strings.TrimSpace(v) }
 	return Settings{
 		AuthURL:        get("OS_AUTH_URL"),
@@ -74,31 +103,6 @@ func FromVars(lookup func(string) (string, bool)) Settings {
 		Region:         get("OS_REGION_NAME"),
 		Interface:      get("OS_INTERFACE"),
 	}
-}
-
-// Check normalizes the auth URL and refuses settings Keystone cannot use.
-func (s *Settings) Check() error {
-	fields := []struct{ name, flag, env, value string }{
-		{"project_id", "--project-id", "OS_PROJECT_ID", s.ProjectID},
-		{"username", "--username", "OS_USERNAME", s.Username},
-	}
-	for _, f := range fields {
-		if f.value == "" {
-			return protocol.Errorf(protocol.CodeUsage, "%s is not set; give it with %s, the request's %q field, an openrc file or %s", f.name, f.flag, f.name, f.env)
-		}
-	}
-	for name, v := range map[string]string{"auth_url": s.AuthURL, "project_id": s.ProjectID, "username": s.Username,
-		"user_domain_name": s.UserDomainName, "region": s.Region, "interface": s.Interface} {
-		if err := protocol.CheckSetting(name, v); err != nil {
-			return err
-		}
-	}
-	u, err := keystone.NormalizeAuthURL(s.AuthURL)
-	if err != nil {
-		return protocol.Errorf(protocol.CodeUsage, "%v", err)
-	}
-	s.AuthURL = u
-	return nil
 }
 
 // profileFile is the JSON form of a stored profile.
@@ -113,33 +117,38 @@ func (p Paths) profilePath(name string) string {
 }
 
 // LoadProfile reads the stored settings of profile name. A profile that
-// is not stored is an error of code CodeNotFound.
+// is not stored is ErrProfileNotFound.
 func (p Paths) LoadProfile(name string) (Settings, error) {
-	data, err := readPrivateFile(p.profilePath(name))
-	if errors.Is(err, fs.ErrNotExist) {
-		return Settings{}, protocol.Errorf(protocol.CodeNotFound, "no profile %q is stored; create it with `vkc-credential store --profile %s --openrc FILE`", name, name)
-	}
-	if errors.Is(err, errLooseMode) {
-		return Settings{}, protocol.Errorf(protocol.CodeUsage, "%v, which lets others read it; run `chmod 600` on it", err)
-	}
-	if err != nil {
-		return Settings{}, protocol.Errorf(protocol.CodeInternal, "cannot read profile %q: %w", name, err)
+	path := p.profilePath(name)
+	data, err := readPrivateFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return Settings{}, fmt.Errorf("%w: no profile %q is stored", ErrProfileNotFound, name)
+	case errors.Is(err, errLooseMode):
+		return Settings{}, fmt.Errorf("%w: %v, which lets others read it; run `chmod 600` on it", ErrUnsafeFile, err)
+	case errors.Is(err, errNotOurs):
+		return Settings{}, fmt.Errorf("%w: %v", ErrUnsafeFile, err)
+	case err != nil:
+		return Settings{}, fmt.Errorf("cannot read profile %q: %w", name, err)
 	}
 	var pf profileFile
 	if err := json.Unmarshal(data, &pf); err != nil {
-		return Settings{}, protocol.Errorf(protocol.CodeInternal, "profile file %s is damaged (%v); run `vkc-credential store --profile %s` again", p.profilePath(name), err, name)
+		return Settings{}, fmt.Errorf("%w: profile file %s cannot be parsed (%v)", ErrDamaged, path, err)
+	}
+	if pf.Version != protocol.Version {
+		return Settings{}, fmt.Errorf("%w: profile file %s is of version %d; this vkc-credential reads version %d", ErrDamaged, path, pf.Version, protocol.Version)
 	}
 	return pf.Settings, nil
 }
 
-// SaveProfile stores the settings of profile name, atomically, 0600.
+// SaveProfile stores the settings of profile name, atomically, 0600. It
+// returns a note when it had to narrow a directory's mode.
 func (p Paths) SaveProfile(name string, s Settings) (note string, err error) {
 	note, err = ensureDir(p.ConfigDir)
 	if err != nil {
 		return note, err
 	}
-	dir := filepath.Dir(p.profilePath(name))
-	if n, err := ensureDir(dir); err != nil {
+	if n, err := ensureDir(filepath.Dir(p.profilePath(name))); err != nil {
 		return note, err
 	} else if n != "" {
 		note = n
@@ -151,14 +160,14 @@ func (p Paths) SaveProfile(name string, s Settings) (note string, err error) {
 	return note, writeFileAtomic(p.profilePath(name), append(data, '\n'))
 }
 
-// DeleteProfile removes the stored settings of profile name; it reports
-// whether there were any.
-func (p Paths) DeleteProfile(name string) (bool, error) {
+// deleteProfile removes the stored settings of profile name; a profile
+// that is not stored is no error.
+func (p Paths) deleteProfile(name string) error {
 	err := os.Remove(p.profilePath(name))
 	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
+		return nil
 	}
-	return err == nil, err
+	return err
 }
 
 // ProfileNames lists the stored profiles, sorted.

@@ -1,0 +1,69 @@
+package cmdline
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+)
+
+// exec runs a command with the token in its environment. stdin belongs to
+// the command: no request is read.
+func (inv *invocation) exec(c *cli.Context) error {
+	args := c.Args().Slice()
+	if len(args) == 0 {
+		return usagef("exec needs a command: vkc-credential exec -- CMD [ARGS...]")
+	}
+	if outer := inExec(); outer != "" && !c.Bool("allow-nested") {
+		return usagef("already inside `vkc-credential exec` for profile %q; run the command directly, or pass --allow-nested", outer)
+	}
+	// Before any keychain or Keystone work: a mistyped command costs
+	// nothing. The child's PATH is ours (exec changes no PATH).
+	path, err := exec.LookPath(args[0])
+	if err != nil {
+		return usagef("cannot run %q: %v", args[0], err)
+	}
+	tok, err := inv.token(c, false)
+	if err != nil {
+		return err
+	}
+	env := tokenEnv(tok)
+	env.set = append(env.set, [2]string{execMarker, tok.Profile})
+	environ := env.apply(os.Environ())
+	inv.debugf("exec: running %s with token %s", path, maskToken(tok.ID()))
+	if inv.replaceProcess {
+		err = replaceProcess(path, args, environ) // returns only on failure
+	} else {
+		err = inv.runChild(path, args, environ)
+	}
+	var exit *exitStatus
+	if err != nil && !errors.As(err, &exit) {
+		return fmt.Errorf("cannot run %q: %w", args[0], err)
+	}
+	return err
+}
+
+// runChild runs the command as a child with the program's streams and
+// returns its status as an *exitStatus: its exit code, or 128+N when
+// signal N killed it.
+func (inv *invocation) runChild(path string, args, environ []string) error {
+	cmd := exec.Command(path, args[1:]...)
+	cmd.Args[0] = args[0]
+	cmd.Env = environ
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = inv.stdin, inv.stdout, inv.stderr
+	err := cmd.Run()
+	if err == nil {
+		return &exitStatus{code: 0}
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return err
+	}
+	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return &exitStatus{code: 128 + int(ws.Signal())}
+	}
+	return &exitStatus{code: ee.ExitCode()}
+}

@@ -1,0 +1,52 @@
+package helper
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors of the operations, for the command line to map to exit codes
+// and hints with errors.Is and errors.As. Errors from the keychain
+// (keyring.ErrNotFound, keyring.ErrUnavailable) and from Keystone
+// (keystone.ErrAuthFailed, keystone.ErrUnavailable...) come through
+// wrapped, unchanged.
+var (
+	// ErrProfileNotFound means no profile of that name is stored.
+	ErrProfileNotFound = errors.New("profile not found")
+	// ErrDamaged means a file of ours cannot be used as it stands.
+	ErrDamaged = errors.New("damaged file")
+	// ErrIdentityChanged means a request asked to use a stored secret for
+	// another auth URL, user or user domain.
+	ErrIdentityChanged = errors.New("identity changed")
+	// ErrEmptyPassword means store was given an empty password.
+	ErrEmptyPassword = errors.New("the password is empty; nothing was stored")
+	// ErrUnsafeFile means a profile file others could read or that is
+	// not this user's own; it is not used.
+	ErrUnsafeFile = errors.New("unsafe file")
+	// ErrClock means Keystone issued a token that had already expired by
+	// this machine's clock.
+	ErrClock = errors.New("clocks disagree")
+)
+
+// MissingSettingError means a required setting was given by no source.
+type MissingSettingError struct {
+	Field string // the wire name: auth_url, project_id or username
+}
+
+func (e *MissingSettingError) Error() string {
+	return fmt.Sprintf("%s is not set", e.Field)
+}
+
+// RevokeError means a profile was erased here but revoking its token in
+// Keystone failed; Err is why.
+type RevokeError struct {
+	Profile string
+	Err     error
+}
+
+func (e *RevokeError) Error() string {
+	return fmt.Sprintf("profile %q was erased here, but revoking its token failed: %v; the token stays usable until it expires", e.Profile, e.Err)
+}
+
+// Unwrap returns why revoking failed.
+func (e *RevokeError) Unwrap() error { return e.Err }
