@@ -5,46 +5,71 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
 
-// Sentinel errors; every error of this package that is about Keystone wraps
-// exactly one of them, so callers map them to exit codes with errors.Is.
+// Sentinel errors. Every error of this package about an exchange with
+// Keystone wraps ErrAuthFailed or ErrUnavailable, and some also say more
+// with ErrTimeout or ErrUntrustedCertificate, so that the caller can map
+// them to exit codes and hints with errors.Is. An auth URL that
+// protocol.NormalizeAuthURL refuses gives that function's error, wrapping
+// protocol.ErrInvalidAuthURL; NewHTTPClient's errors wrap ErrCAFile.
 var (
 	// ErrAuthFailed means Keystone rejected the credentials (401 or 403).
 	ErrAuthFailed = errors.New("keystone rejected the credentials")
 
 	// ErrUnavailable means Keystone could not be used: it was unreachable,
 	// timed out, answered 5xx or 429 on every attempt, sent a malformed
-	// answer or a redirect, or answered any other unexpected status.
+	// answer or a redirect, presented a certificate that cannot be
+	// verified, or answered any other unexpected status.
 	ErrUnavailable = errors.New("keystone unavailable")
 
-	// ErrInvalidURL means an auth URL is unparsable, does not use https://,
-	// or uses http:// to a host that is not loopback.
-	ErrInvalidURL = errors.New("invalid auth URL")
+	// ErrTimeout means the exchange ran out of time: the context's deadline
+	// passed, or the next retry would have passed it. Such errors wrap
+	// ErrUnavailable too. A context canceled without a deadline is not a
+	// timeout.
+	ErrTimeout = errors.New("the exchange with keystone ran out of time")
+
+	// ErrUntrustedCertificate means Keystone's TLS certificate could not
+	// be verified: an unknown authority, a wrong host name, or an invalid
+	// certificate. Such errors wrap ErrUnavailable too.
+	ErrUntrustedCertificate = errors.New("the TLS certificate of keystone cannot be verified")
+
+	// ErrCAFile means the CA file given to NewHTTPClient cannot be read or
+	// holds no PEM certificate.
+	ErrCAFile = errors.New("cannot use the CA file")
 )
 
-// maxMessageRunes caps StatusError.Message.
-const maxMessageRunes = 200
+// Caps of text from the network that goes into a message, in runes.
+const (
+	maxMessageRunes = 200 // Keystone's error.message
+	maxNetworkRunes = 500 // a transport error, TLS errors included
+)
 
 // StatusError is the error for an HTTP answer from Keystone that was not a
-// success. It wraps ErrAuthFailed or ErrUnavailable, so errors.Is works on
-// it, and errors.As gives the status and Keystone's own message.
+// success. It wraps ErrAuthFailed or ErrUnavailable (and ErrTimeout when
+// the retries stopped at the deadline), so errors.Is works on it, and
+// errors.As gives the status and Keystone's own message.
 type StatusError struct {
 	// StatusCode is the HTTP status Keystone answered.
 	StatusCode int
 	// Message is Keystone's error.message from the answer body, if it had
-	// one, on one line and trimmed to 200 characters, with any secret sent
-	// in the request masked.
+	// one: any secret sent in the request masked, on one line, control and
+	// format characters escaped, trimmed to 200 characters.
 	Message string
 
-	kind   error  // ErrAuthFailed or ErrUnavailable
-	method string // the request's method
-	url    string // the request's URL, as displayURL renders it
-	note   string // what happened around the answer, e.g. "after 4 attempts"
-	hint   string // how to fix it
+	kind     error         // ErrAuthFailed or ErrUnavailable
+	method   string        // the request's method
+	url      string        // the request's URL, as displayURL renders it
+	redirect string        // for a 3xx: where the Location pointed, cleaned; "" for none
+	attempts int           // how many attempts were made; 0 when not worth saying
+	gaveUp   bool          // no retry was made: waiting nextWait would pass the deadline
+	nextWait time.Duration // the wait before the retry not made
+	hint     string        // how to fix it
 }
 
 // Error says which request got which status, what Keystone said, and how to
@@ -60,18 +85,25 @@ func (e *StatusError) Error() string {
 	} else {
 		b.WriteString("keystone answered ")
 	}
-	fmt.Fprintf(&b, "%d", e.StatusCode)
+	b.WriteString(strconv.Itoa(e.StatusCode))
 	if text := http.StatusText(e.StatusCode); text != "" {
 		b.WriteString(" " + text)
+	}
+	if e.StatusCode >= 300 && e.StatusCode < 400 {
+		b.WriteString(", a redirect")
+		if e.redirect != "" {
+			b.WriteString(" to " + e.redirect)
+		}
+		b.WriteString(" that is not followed")
 	}
 	if e.Message != "" {
 		fmt.Fprintf(&b, " (keystone said %q)", e.Message)
 	}
-	if e.note != "" {
-		if !strings.HasPrefix(e.note, ",") {
-			b.WriteString(" ")
-		}
-		b.WriteString(e.note)
+	if e.attempts > 0 {
+		b.WriteString(" " + attemptsText(e.attempts))
+	}
+	if e.gaveUp {
+		b.WriteString("; " + gaveUpText(e.nextWait))
 	}
 	if e.hint != "" {
 		b.WriteString("; " + e.hint)
@@ -79,12 +111,45 @@ func (e *StatusError) Error() string {
 	return b.String()
 }
 
-// Unwrap returns ErrAuthFailed or ErrUnavailable.
-func (e *StatusError) Unwrap() error { return e.kind }
+// Unwrap returns ErrAuthFailed or ErrUnavailable, and ErrTimeout when the
+// retries stopped at the deadline.
+func (e *StatusError) Unwrap() []error {
+	var errs []error
+	if e.kind != nil {
+		errs = append(errs, e.kind)
+	}
+	if e.gaveUp {
+		errs = append(errs, ErrTimeout)
+	}
+	return errs
+}
+
+// timeoutError marks an error as a timeout without changing its message.
+type timeoutError struct{ err error }
+
+// Error returns the message of the error it marks.
+func (e *timeoutError) Error() string { return e.err.Error() }
+
+// Unwrap returns the error it marks and ErrTimeout.
+func (e *timeoutError) Unwrap() []error { return []error{e.err, ErrTimeout} }
+
+// cleanError is an error from the network whose message is made safe to
+// print with cleanText, secrets masked; errors.Is and errors.As still see
+// the original.
+type cleanError struct {
+	err     error
+	secrets []string
+}
+
+// Error returns the original message, cleaned.
+func (e *cleanError) Error() string { return cleanText(e.err.Error(), e.secrets, maxNetworkRunes) }
+
+// Unwrap returns the original error.
+func (e *cleanError) Unwrap() error { return e.err }
 
 // keystoneMessage extracts error.message from a Keystone error body
-// ({"error": {"code": 401, "title": "...", "message": "..."}}), masks the
-// secrets in it, folds it onto one line and trims it to maxMessageRunes.
+// ({"error": {"code": 401, "title": "...", "message": "..."}}) and cleans it
+// with cleanText.
 func keystoneMessage(body []byte, secrets []string) string {
 	var e struct {
 		Error struct {
@@ -94,26 +159,45 @@ func keystoneMessage(body []byte, secrets []string) string {
 	if err := json.Unmarshal(body, &e); err != nil {
 		return ""
 	}
-	return cleanMessage(e.Error.Message, secrets)
+	return cleanText(e.Error.Message, secrets, maxMessageRunes)
 }
 
-// cleanMessage masks secrets in s (before trimming, so that no prefix of a
-// secret survives a cut), turns control characters into spaces, collapses
-// runs of space and keeps at most maxMessageRunes runes.
-func cleanMessage(s string, secrets []string) string {
+// cleanText makes text from the network fit for a one-line message: it
+// masks secrets (before anything else, so that no piece of a secret
+// survives a cut), turns white space and control characters (Unicode Cc)
+// into single spaces, trims them at both ends, writes every other rune that
+// is not graphic (format characters, Unicode Cf, such as U+202E, private and
+// unassigned code points) as a \uXXXX escape, turns invalid UTF-8 into
+// U+FFFD, and keeps at most maxRunes runes of the result.
+func cleanText(s string, secrets []string, maxRunes int) string {
 	for _, secret := range secrets {
 		if secret != "" {
 			s = strings.ReplaceAll(s, secret, "***")
 		}
 	}
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
+	var b strings.Builder
+	n, space := 0, false
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			space = b.Len() > 0
+			continue
+		}
+		piece := string(r)
+		switch {
+		case unicode.IsGraphic(r):
+		case r > 0xFFFF:
+			piece = fmt.Sprintf(`\U%08X`, r)
+		default:
+			piece = fmt.Sprintf(`\u%04X`, r)
+		}
+		if space {
+			piece = " " + piece
+			space = false
+		}
+		if n += utf8.RuneCountInString(piece); n > maxRunes {
+			break
+		}
+		b.WriteString(piece)
 	}
-	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool {
-		return unicode.IsSpace(r) || unicode.IsControl(r)
-	}), " ")
-	if utf8.RuneCountInString(s) > maxMessageRunes {
-		s = string([]rune(s)[:maxMessageRunes])
-	}
-	return s
+	return b.String()
 }

@@ -1,4 +1,5 @@
-// Package keystone is a minimal OpenStack Keystone v3 client: password-method token issue, revoke and validate.
+// Package keystone is a minimal OpenStack Keystone v3 client: it issues
+// project-scoped tokens with the password method and revokes tokens.
 package keystone
 
 import (
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"vkc-credential/protocol"
 )
 
 // maxBodyBytes caps how much of an answer body is read.
@@ -19,12 +22,18 @@ const maxBodyBytes = 8 << 20
 // userAgent is sent with every request.
 const userAgent = "vkc-credential"
 
-// Hints appended to error messages.
+// maxTokenBytes caps the size of a token: Keystone's Fernet tokens are
+// a few hundred bytes, and a token is copied into caches, headers and
+// environments.
+const maxTokenBytes = 8 << 10
+
+// Hints appended to error messages. They name no command-line flag or
+// environment variable: the command line adds its own hints, by the
+// sentinel errors the messages wrap.
 const (
-	hintCredentials = "check the username, domain, project and password; run `vkc-credential store` again"
-	hintAuthURL     = "check the auth URL: it must be keystone's v3 endpoint, e.g. " + exampleAuthURL
-	hintTimeout     = "raise --timeout or VKC_TIMEOUT"
-	hintCACert      = "if keystone uses a private CA, pass its certificate with --cacert FILE or OS_CACERT"
+	hintCredentials = "check the username, domain, project and password"
+	hintAuthURL     = "check the auth URL: it must be keystone's v3 endpoint, e.g. " + protocol.VKCloudAuthURL
+	hintCACert      = "if keystone uses a private CA, trust its certificate"
 	hintRetryLater  = "keystone is overloaded or failing; try again later"
 )
 
@@ -58,8 +67,8 @@ type Client struct {
 
 // PasswordAuth is what IssuePassword needs to issue a project-scoped token.
 type PasswordAuth struct {
-	// AuthURL is Keystone's v3 endpoint as NormalizeAuthURL returns it
-	// (IssuePassword checks it again).
+	// AuthURL is Keystone's v3 endpoint as protocol.NormalizeAuthURL
+	// returns it (IssuePassword checks it again).
 	AuthURL string
 	// Username is sent as auth.identity.password.user.name.
 	Username string
@@ -138,9 +147,12 @@ func (a *PasswordAuth) check() error {
 // backoff and jitter (429 and 503 honour Retry-After); a wait that would
 // pass ctx's deadline is not started. 401 and 403 give a *StatusError
 // wrapping ErrAuthFailed; any other status, a redirect, a certificate that
-// cannot be verified, a timeout or a malformed answer give an error wrapping
-// ErrUnavailable. An AuthURL that NormalizeAuthURL refuses gives an error
-// wrapping ErrInvalidURL.
+// cannot be verified (also ErrUntrustedCertificate), running out of time
+// (also ErrTimeout) or a malformed answer give an error wrapping
+// ErrUnavailable. A token larger than 8 KiB or with anything but printable
+// ASCII is a malformed answer. An AuthURL that protocol.NormalizeAuthURL
+// refuses gives that function's error, wrapping protocol.ErrInvalidAuthURL,
+// and nothing is sent.
 func (c *Client) IssuePassword(ctx context.Context, a PasswordAuth) (*Token, error) {
 	u, err := endpoint(a.AuthURL)
 	if err != nil {
@@ -168,14 +180,14 @@ func (c *Client) IssuePassword(ctx context.Context, a PasswordAuth) (*Token, err
 	switch ans.status {
 	case http.StatusCreated, http.StatusOK:
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return nil, r.statusError(ans, ErrAuthFailed, "", hintCredentials)
+		return nil, r.statusError(ans, ErrAuthFailed, hintCredentials)
 	default:
 		return nil, r.unexpectedStatus(ans)
 	}
 	tok, err := parseToken(ans)
 	if err != nil {
-		return nil, fmt.Errorf("%w: malformed answer from keystone: %s %s answered %d with %v; check the auth URL, or try again later",
-			ErrUnavailable, r.method, displayURL(r.url), ans.status, err)
+		return nil, fmt.Errorf("%w: malformed answer from keystone: %s %s answered %d with %s; check the auth URL, or try again later",
+			ErrUnavailable, r.method, displayURL(r.url), ans.status, cleanText(err.Error(), nil, maxNetworkRunes))
 	}
 	tok.ReceivedAt = ans.receivedAt
 	c.debugf("keystone: token of %d bytes issued at %s, expires at %s (lifetime %s), body of %d bytes",
@@ -188,9 +200,12 @@ func (c *Client) IssuePassword(ctx context.Context, a PasswordAuth) (*Token, err
 // X-Auth-Token and X-Subject-Token. 204 or 200 is success, and so is 404
 // (the token is already gone). Retries are as for IssuePassword; 401 and 403
 // give a *StatusError wrapping ErrAuthFailed, anything else that fails an
-// error wrapping ErrUnavailable.
+// error wrapping ErrUnavailable (and ErrTimeout or ErrUntrustedCertificate
+// as for IssuePassword). An authURL that protocol.NormalizeAuthURL refuses,
+// or a token that no Keystone issues (see IssuePassword), is refused before
+// anything is sent.
 func (c *Client) Revoke(ctx context.Context, authURL, token string) error {
-	r, err := tokenRequest(http.MethodDelete, authURL, token)
+	r, err := revokeRequest(authURL, token)
 	if err != nil {
 		return err
 	}
@@ -206,14 +221,14 @@ func (c *Client) Revoke(ctx context.Context, authURL, token string) error {
 		c.debugf("keystone: token already gone (404), nothing to revoke")
 		return nil
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return r.statusError(ans, ErrAuthFailed, "", "keystone refused to revoke the token, which may have expired already")
+		return r.statusError(ans, ErrAuthFailed, "keystone refused to revoke the token, which may have expired already")
 	default:
 		return r.unexpectedStatus(ans)
 	}
 }
 
-// tokenRequest builds the request of Revoke.
-func tokenRequest(method, authURL, token string) (*request, error) {
+// revokeRequest builds the DELETE request of Revoke.
+func revokeRequest(authURL, token string) (*request, error) {
 	u, err := endpoint(authURL)
 	if err != nil {
 		return nil, err
@@ -221,15 +236,28 @@ func tokenRequest(method, authURL, token string) (*request, error) {
 	if token == "" {
 		return nil, errors.New("keystone: no token given")
 	}
-	for i := 0; i < len(token); i++ {
-		if token[i] <= ' ' || token[i] >= 0x7f {
-			return nil, errors.New("keystone: the token holds characters that no keystone token has")
-		}
+	if err := checkToken(token); err != nil {
+		return nil, fmt.Errorf("keystone: cannot revoke %v", err)
 	}
 	h := http.Header{}
 	h.Set("X-Auth-Token", token)
 	h.Set("X-Subject-Token", token)
-	return &request{method: method, url: u, header: h, secrets: []string{token}}, nil
+	return &request{method: http.MethodDelete, url: u, header: h, secrets: []string{token}}, nil
+}
+
+// checkToken refuses a token that no Keystone issues: larger than
+// maxTokenBytes, or with a byte that is not printable ASCII (0x21 to 0x7e).
+// Its errors never hold the token.
+func checkToken(id string) error {
+	if len(id) > maxTokenBytes {
+		return fmt.Errorf("a token of %d bytes, larger than %d KiB", len(id), maxTokenBytes>>10)
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return fmt.Errorf("a token with a byte that is not printable ASCII at offset %d", i)
+		}
+	}
+	return nil
 }
 
 // parseToken checks a successful IssuePassword answer and builds the Token.
@@ -241,6 +269,9 @@ func parseToken(ans *answer) (*Token, error) {
 	id := strings.TrimSpace(ans.header.Get("X-Subject-Token"))
 	if id == "" {
 		return nil, errors.New("no X-Subject-Token header")
+	}
+	if err := checkToken(id); err != nil {
+		return nil, err
 	}
 	var env struct {
 		Token json.RawMessage `json:"token"`
@@ -281,7 +312,7 @@ func parseTime(field string, s *string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, *s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("a token whose %s %q is not an RFC 3339 time", field, cleanMessage(*s, nil))
+		return time.Time{}, fmt.Errorf("a token whose %s %q is not an RFC 3339 time", field, cleanText(*s, nil, maxMessageRunes))
 	}
 	return t.UTC(), nil
 }

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -13,7 +16,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -21,6 +26,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"vkc-credential/protocol"
 )
 
 // The secrets of the tests: none of them may show up in an error or a
@@ -95,7 +102,9 @@ func assertNoSecrets(t *testing.T, what, s string) {
 	}
 }
 
-// checkErr checks that err wraps want and holds no secret.
+// checkErr checks that err wraps want, holds no secret, and names no
+// command-line flag, environment variable or command: those hints belong to
+// the command line.
 func checkErr(t *testing.T, err, want error) {
 	t.Helper()
 	if err == nil {
@@ -108,6 +117,11 @@ func checkErr(t *testing.T, err, want error) {
 	assertNoSecrets(t, "error", err.Error())
 	if msg := err.Error(); strings.HasSuffix(msg, ".") || msg != strings.TrimSpace(msg) || strings.ContainsAny(msg, "\r\n") {
 		t.Errorf("error %q is not one line without a trailing period", msg)
+	}
+	for _, edge := range []string{" --", "OS_", "VKC_", "vkc-credential ", "`"} {
+		if strings.Contains(err.Error(), edge) {
+			t.Errorf("error %q names the command line (%q)", err, edge)
+		}
 	}
 }
 
@@ -282,7 +296,7 @@ func TestIssuePasswordRefused(t *testing.T) {
 		mention []string
 	}{
 		{http.StatusUnauthorized, "The request you have made requires authentication.", ErrAuthFailed,
-			[]string{"401", "requires authentication", "run `vkc-credential store` again", "/v3/auth/tokens"}},
+			[]string{"401", "requires authentication", "check the username, domain, project and password", "/v3/auth/tokens"}},
 		{http.StatusForbidden, "You are not authorized to perform the requested action.", ErrAuthFailed,
 			[]string{"403", "check the username, domain, project and password"}},
 		{http.StatusBadRequest, "Expecting to find domain in user.", ErrUnavailable,
@@ -456,8 +470,13 @@ func TestRetryAfterPastDeadlineGivesUp(t *testing.T) {
 	start := time.Now()
 	_, err := h.c.IssuePassword(ctx, testAuth(f.authURL()))
 	checkErr(t, err, ErrUnavailable)
-	if !strings.Contains(err.Error(), "would pass the deadline") || !strings.Contains(err.Error(), "raise --timeout or VKC_TIMEOUT") {
+	checkErr(t, err, ErrTimeout)
+	if !strings.Contains(err.Error(), "429 Too Many Requests after 1 attempt; gave up: the next retry, 10s away, would pass the deadline; try again later") {
 		t.Errorf("error %q does not explain giving up", err)
+	}
+	var serr *StatusError
+	if !errors.As(err, &serr) || serr.StatusCode != 429 {
+		t.Errorf("error %#v is not a 429 *StatusError", err)
 	}
 	if f.hits() != 1 || len(h.recordedSleeps()) != 0 {
 		t.Errorf("%d requests and waits %v, want 1 request and no wait", f.hits(), h.recordedSleeps())
@@ -508,10 +527,9 @@ func TestTimeoutNoAnswer(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("error %q does not wrap context.DeadlineExceeded", err)
 	}
-	for _, m := range []string{"timed out after", "raise --timeout or VKC_TIMEOUT"} {
-		if !strings.Contains(err.Error(), m) {
-			t.Errorf("error %q does not mention %q", err, m)
-		}
+	checkErr(t, err, ErrTimeout)
+	if !strings.Contains(err.Error(), "timed out after 150ms") {
+		t.Errorf("error %q does not say it timed out after 150ms", err)
 	}
 }
 
@@ -524,6 +542,9 @@ func TestCanceledContext(t *testing.T) {
 	checkErr(t, err, ErrUnavailable)
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "canceled") {
 		t.Errorf("error %q does not say it was canceled", err)
+	}
+	if errors.Is(err, ErrTimeout) {
+		t.Errorf("error %q of a canceled context wraps ErrTimeout", err)
 	}
 }
 
@@ -690,7 +711,8 @@ func TestTLS(t *testing.T) {
 		h.c.HTTP = hc
 		_, err = h.c.IssuePassword(context.Background(), testAuth(authURL))
 		checkErr(t, err, ErrUnavailable)
-		for _, m := range []string{"--cacert", "OS_CACERT", "certificate"} {
+		checkErr(t, err, ErrUntrustedCertificate)
+		for _, m := range []string{"if keystone uses a private CA, trust its certificate", "unknown authority"} {
 			if !strings.Contains(err.Error(), m) {
 				t.Errorf("error %q does not mention %q", err, m)
 			}
@@ -743,7 +765,8 @@ func TestTLS(t *testing.T) {
 		h.c.HTTP = hc
 		_, err = h.c.IssuePassword(context.Background(), testAuth("https://keystone.invalid:"+port+"/v3"))
 		checkErr(t, err, ErrUnavailable)
-		if !strings.Contains(err.Error(), "host name") || !strings.Contains(err.Error(), "--cacert") || len(h.recordedSleeps()) != 0 {
+		checkErr(t, err, ErrUntrustedCertificate)
+		if !strings.Contains(err.Error(), "check the auth URL's host name") || !strings.Contains(err.Error(), "private CA") || len(h.recordedSleeps()) != 0 {
 			t.Errorf("error %q after waits %v", err, h.recordedSleeps())
 		}
 	})
@@ -794,80 +817,10 @@ func TestNewHTTPClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{filepath.Join(dir, "missing.pem"), empty, dir} {
-		if _, err := NewHTTPClient(name); err == nil || !strings.Contains(err.Error(), "--cacert") {
-			t.Errorf("NewHTTPClient(%q) = %v, want an error mentioning --cacert", name, err)
-		}
-	}
-}
-
-func TestNormalizeAuthURL(t *testing.T) {
-	tests := []struct {
-		in, want string // want "" means refused
-		mention  string
-	}{
-		{"https://infra.mail.ru:35357/v3/", "https://infra.mail.ru:35357/v3/", ""},
-		{"  https://infra.mail.ru:35357/v3/\n", "https://infra.mail.ru:35357/v3/", ""},
-		{"https://infra.mail.ru:35357/v3", "https://infra.mail.ru:35357/v3", ""},
-		{"https://h:5000", "https://h:5000/v3", ""},
-		{"https://h:5000/", "https://h:5000/v3", ""},
-		{"https://h/identity", "https://h/identity/v3", ""},
-		{"https://h/identity/v3/", "https://h/identity/v3/", ""},
-		{"HTTPS://h:5000", "https://h:5000/v3", ""},
-		{"http://localhost:5000", "http://localhost:5000/v3", ""},
-		{"http://LocalHost/v3", "http://LocalHost/v3", ""},
-		{"http://127.0.0.1:5000/v3/", "http://127.0.0.1:5000/v3/", ""},
-		{"http://127.0.0.5/v3", "http://127.0.0.5/v3", ""},
-		{"http://[::1]:5000/", "http://[::1]:5000/v3", ""},
-		{"http://infra.mail.ru:35357/v3/", "", "https://"},
-		{"http://128.0.0.1/v3", "", "not loopback"},
-		{"http://localhost.evil.com/v3", "", "not loopback"},
-		{"ftp://infra.mail.ru/v3", "", "https://"},
-		{"infra.mail.ru:35357/v3", "", "https://"},
-		{"//infra.mail.ru/v3", "", "no scheme"},
-		{"https://alice:" + testPassword + "@infra.mail.ru/v3", "", "user name or password"},
-		{"https://alice@infra.mail.ru/v3", "", "user name or password"},
-		{"https://h/v3?x=1", "", "query"},
-		{"https://h/v3?", "", "query"},
-		{"https://h/v3#frag", "", "fragment"},
-		{"https://h/v2.0", "", "v3"},
-		{"https:///v3", "", "no host"},
-		{"https://h:port/v3", "", "cannot be parsed"},
-		{"", "", "empty"},
-		{"   ", "", "empty"},
-	}
-	for _, tt := range tests {
-		got, err := NormalizeAuthURL(tt.in)
-		if tt.want != "" {
-			if err != nil || got != tt.want {
-				t.Errorf("NormalizeAuthURL(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
-			}
-			// Normalizing again changes nothing.
-			if again, err := NormalizeAuthURL(got); err != nil || again != got {
-				t.Errorf("NormalizeAuthURL(%q) = %q, %v; not idempotent", got, again, err)
-			}
-			continue
-		}
-		if err == nil {
-			t.Errorf("NormalizeAuthURL(%q) = %q, want an error", tt.in, got)
-			continue
-		}
-		checkErr(t, err, ErrInvalidURL)
-		if !strings.Contains(err.Error(), tt.mention) {
-			t.Errorf("NormalizeAuthURL(%q) error %q does not mention %q", tt.in, err, tt.mention)
-		}
-	}
-}
-
-func TestIsLoopbackHost(t *testing.T) {
-	for host, want := range map[string]bool{
-		"localhost": true, "LOCALHOST": true, "localhost.": true,
-		"127.0.0.1": true, "127.0.0.5": true, "127.255.255.254": true,
-		"::1": true, "[::1]": true,
-		"": false, "example.com": false, "localhost.example.com": false, "128.0.0.1": false,
-		"10.0.0.1": false, "::2": false, "0.0.0.0": false, "127.1": false,
-	} {
-		if got := IsLoopbackHost(host); got != want {
-			t.Errorf("IsLoopbackHost(%q) = %v, want %v", host, got, want)
+		_, err := NewHTTPClient(name)
+		checkErr(t, err, ErrCAFile)
+		if err != nil && !strings.Contains(err.Error(), name) {
+			t.Errorf("NewHTTPClient(%q) error %q does not name the file", name, err)
 		}
 	}
 }
@@ -879,7 +832,7 @@ func TestIssuePasswordRefusesBeforeSending(t *testing.T) {
 
 	auth := testAuth("http://example.com/v3")
 	_, err := h.c.IssuePassword(context.Background(), auth)
-	checkErr(t, err, ErrInvalidURL)
+	checkErr(t, err, protocol.ErrInvalidAuthURL)
 
 	for _, mutate := range []func(*PasswordAuth){
 		func(a *PasswordAuth) { a.Password = "" },
@@ -978,7 +931,7 @@ func TestTokenRequestRefusesBadTokens(t *testing.T) {
 		}
 	}
 	err := h.c.Revoke(context.Background(), "http://example.com/v3", testToken)
-	checkErr(t, err, ErrInvalidURL)
+	checkErr(t, err, protocol.ErrInvalidAuthURL)
 }
 
 func TestBackoff(t *testing.T) {
@@ -1012,7 +965,7 @@ func TestBackoff(t *testing.T) {
 
 func TestStatusErrorZeroValue(t *testing.T) {
 	e := &StatusError{StatusCode: 418}
-	if e.Error() != "keystone answered 418 I'm a teapot" || e.Unwrap() != nil {
+	if e.Error() != "keystone answered 418 I'm a teapot" || len(e.Unwrap()) != 0 {
 		t.Errorf("Error() = %q, Unwrap() = %v", e.Error(), e.Unwrap())
 	}
 }
@@ -1026,5 +979,374 @@ func TestDefaultClientWorks(t *testing.T) {
 	}
 	if tok.ReceivedAt.IsZero() || tok.ID != testToken {
 		t.Errorf("token %+v", tok)
+	}
+}
+
+func TestTokenMustBeSmallPrintableASCII(t *testing.T) {
+	tests := []struct {
+		name    string
+		token   string
+		ok      bool
+		mention string
+	}{
+		{"8 KiB exactly", testToken + strings.Repeat("A", maxTokenBytes-len(testToken)), true, ""},
+		{"one byte over 8 KiB", testToken + strings.Repeat("A", maxTokenBytes+1-len(testToken)), false, "larger than 8 KiB"},
+		{"64 KiB", testToken + strings.Repeat("A", 64<<10), false, "larger than 8 KiB"},
+		{"not ASCII", testToken + "é", false, "not printable ASCII"},
+		{"DEL, which net/http refuses", testToken + "\x7f" + testToken, false, "a header that cannot be parsed"},
+		{"inner space", testToken + " " + testToken, false, "not printable ASCII"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeKeystone(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+				w.Header()["X-Subject-Token"] = []string{tt.token}
+				w.WriteHeader(201)
+				io.WriteString(w, goodBody)
+			})
+			h := newHarness(t)
+			tok, err := h.c.IssuePassword(context.Background(), testAuth(f.authURL()))
+			if tt.ok {
+				if err != nil || tok.ID != tt.token {
+					t.Fatalf("IssuePassword = %v, %v; want the token of %d bytes", tok, err, len(tt.token))
+				}
+				return
+			}
+			if tok != nil {
+				t.Errorf("got a token of %d bytes", len(tok.ID))
+			}
+			checkErr(t, err, ErrUnavailable)
+			if !strings.Contains(err.Error(), "malformed answer") || !strings.Contains(err.Error(), tt.mention) {
+				t.Errorf("error %q does not say malformed answer ... %s", err, tt.mention)
+			}
+			if f.hits() != 1 {
+				t.Errorf("%d requests, want 1", f.hits())
+			}
+		})
+	}
+}
+
+func TestRevokeRefusesBadTokens(t *testing.T) {
+	h := newHarness(t)
+	h.c.Debugf("start") // no request is made
+	f := newFakeKeystone(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) })
+	for _, token := range []string{"", "a b", "a\r\nX-Evil: 1", "тoken", testToken + strings.Repeat("A", maxTokenBytes)} {
+		err := h.c.Revoke(context.Background(), f.authURL(), token)
+		if err == nil {
+			t.Errorf("Revoke with a token of %d bytes succeeded", len(token))
+			continue
+		}
+		assertNoSecrets(t, "error", err.Error())
+	}
+	if f.hits() != 0 {
+		t.Errorf("%d requests were sent", f.hits())
+	}
+}
+
+func TestNetworkTextIsCleaned(t *testing.T) {
+	t.Run("keystone's message", func(t *testing.T) {
+		f := newFakeKeystone(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+			writeError(w, 401, "bad \u202euser\x1b[31m red\u2028next \U000E0041tag\u200b")
+		})
+		h := newHarness(t)
+		_, err := h.c.IssuePassword(context.Background(), testAuth(f.authURL()))
+		checkErr(t, err, ErrAuthFailed)
+		var serr *StatusError
+		if !errors.As(err, &serr) {
+			t.Fatalf("error %#v is not a *StatusError", err)
+		}
+		if want := `bad \u202Euser [31m red next \U000E0041tag\u200B`; serr.Message != want {
+			t.Errorf("Message = %q, want %q", serr.Message, want)
+		}
+	})
+
+	t.Run("redirect location", func(t *testing.T) {
+		f := newFakeKeystone(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Location", "https://evil\u202e.example/v3/auth/tokens?q=1")
+			w.WriteHeader(http.StatusTemporaryRedirect)
+		})
+		h := newHarness(t)
+		_, err := h.c.IssuePassword(context.Background(), testAuth(f.authURL()))
+		checkErr(t, err, ErrUnavailable)
+		if !strings.Contains(err.Error(), `a redirect to https://evil\u202E.example/v3/auth/tokens that is not followed`) ||
+			strings.ContainsRune(err.Error(), '\u202e') {
+			t.Errorf("error %q does not show the Location escaped", err)
+		}
+	})
+
+	t.Run("certificate names", func(t *testing.T) {
+		// A certificate whose names hold a format and a control character,
+		// as a hostile server could present; Go cannot encode one, so the
+		// transport hands back the error that verifying it would give.
+		cert := &x509.Certificate{
+			DNSNames:   []string{"keystone\u202e.example", "a\nb.example"},
+			Extensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{2, 5, 29, 17}}},
+		}
+		h := newHarness(t)
+		h.c.HTTP = &http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) {
+			return nil, &tls.CertificateVerificationError{Err: x509.HostnameError{Certificate: cert, Host: "keystone.example"}}
+		})}
+		_, err := h.c.IssuePassword(context.Background(), testAuth("https://keystone.example/v3"))
+		checkErr(t, err, ErrUntrustedCertificate)
+		checkErr(t, err, ErrUnavailable)
+		var hostErr x509.HostnameError
+		if !errors.As(err, &hostErr) {
+			t.Errorf("error %q does not wrap the x509.HostnameError", err)
+		}
+		if !strings.Contains(err.Error(), `keystone\u202E.example, a b.example`) || strings.ContainsRune(err.Error(), '\u202e') {
+			t.Errorf("error %q does not show the certificate's names escaped", err)
+		}
+		if len(h.recordedSleeps()) != 0 {
+			t.Errorf("a certificate error was retried: waits %v", h.recordedSleeps())
+		}
+	})
+}
+
+// roundTripFunc is an http.RoundTripper made of a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestCleanText(t *testing.T) {
+	tests := []struct {
+		in      string
+		secrets []string
+		max     int
+		want    string
+	}{
+		{"  a \t b\r\n", nil, 10, "a b"},
+		{"a\x00b\x7fc\u0085d", nil, 10, "a b c d"},
+		{"x\u202ey", nil, 10, `x\u202Ey`},
+		{"\u202e", nil, 5, ""},
+		{"ab \u202e", nil, 8, `ab`},
+		{"bad\xffutf8", nil, 20, "bad\uFFFDutf8"},
+		{"the secret is hunter2!", []string{"", "hunter2"}, 100, "the secret is ***!"},
+		{"hunter2", []string{"hunter2"}, 2, "**"},
+		{"ééé", nil, 2, "éé"},
+	}
+	for _, tt := range tests {
+		if got := cleanText(tt.in, tt.secrets, tt.max); got != tt.want {
+			t.Errorf("cleanText(%q, %q, %d) = %q, want %q", tt.in, tt.secrets, tt.max, got, tt.want)
+		}
+	}
+}
+
+func TestStatusErrorParts(t *testing.T) {
+	base := StatusError{StatusCode: 503, kind: ErrUnavailable, method: "POST", url: "https://h/v3/auth/tokens"}
+	tests := []struct {
+		name    string
+		mutate  func(*StatusError)
+		want    string
+		timeout bool
+	}{
+		{"bare", func(*StatusError) {}, "keystone unavailable: POST https://h/v3/auth/tokens answered 503 Service Unavailable", false},
+		{"all parts", func(e *StatusError) {
+			e.Message, e.attempts, e.hint = "down", 4, "try again later"
+		}, `keystone unavailable: POST https://h/v3/auth/tokens answered 503 Service Unavailable (keystone said "down") after 4 attempts; try again later`, false},
+		{"gave up", func(e *StatusError) {
+			e.attempts, e.gaveUp, e.nextWait, e.hint = 1, true, 0, "try again later"
+		}, "keystone unavailable: POST https://h/v3/auth/tokens answered 503 Service Unavailable after 1 attempt; gave up: the next retry, 0s away, would pass the deadline; try again later", true},
+		{"redirect without Location", func(e *StatusError) { e.StatusCode = 302 },
+			"keystone unavailable: POST https://h/v3/auth/tokens answered 302 Found, a redirect that is not followed", false},
+		{"redirect", func(e *StatusError) { e.StatusCode, e.redirect = 308, "https://o/v3" },
+			"keystone unavailable: POST https://h/v3/auth/tokens answered 308 Permanent Redirect, a redirect to https://o/v3 that is not followed", false},
+		{"unknown status", func(e *StatusError) { e.StatusCode = 599 },
+			"keystone unavailable: POST https://h/v3/auth/tokens answered 599", false},
+	}
+	for _, tt := range tests {
+		e := base
+		tt.mutate(&e)
+		if got := e.Error(); got != tt.want {
+			t.Errorf("%s: Error() =\n%q, want\n%q", tt.name, got, tt.want)
+		}
+		if !errors.Is(&e, ErrUnavailable) || errors.Is(&e, ErrTimeout) != tt.timeout {
+			t.Errorf("%s: errors.Is(ErrUnavailable) = %v, errors.Is(ErrTimeout) = %v, want true, %v",
+				tt.name, errors.Is(&e, ErrUnavailable), errors.Is(&e, ErrTimeout), tt.timeout)
+		}
+	}
+}
+
+func TestGiveUpOnConnectionErrorIsTimeout(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	authURL := srv.URL + "/v3"
+	srv.Close()
+	h := newHarness(t)
+	h.c.BaseBackoff, h.c.MaxBackoff = time.Hour, time.Hour
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err := h.c.IssuePassword(ctx, testAuth(authURL))
+	checkErr(t, err, ErrUnavailable)
+	checkErr(t, err, ErrTimeout)
+	if !strings.Contains(err.Error(), "cannot reach keystone") || !strings.Contains(err.Error(), "would pass the deadline") {
+		t.Errorf("error %q does not say it gave up on an unreachable keystone", err)
+	}
+	if len(h.recordedSleeps()) != 0 {
+		t.Errorf("waits %v, want none", h.recordedSleeps())
+	}
+}
+
+func TestProxyFunc(t *testing.T) {
+	proxy, _ := url.Parse("http://proxy.example:3128")
+	fromEnv := func(*http.Request) (*url.URL, error) { return proxy, nil }
+	pf := proxyFunc(fromEnv)
+	for target, direct := range map[string]bool{
+		"http://localhost:5000/v3/auth/tokens": true,
+		"http://LOCALHOST:5000/v3":             true,
+		"http://localhost.:5000/v3":            true,
+		"http://127.0.0.1/v3":                  true,
+		"http://127.9.9.9:1/v3":                true,
+		"http://[::1]:5000/v3":                 true,
+		"https://localhost:5000/v3":            false,
+		"https://infra.mail.ru:35357/v3/":      false,
+		"http://keystone.example/v3":           false,
+		"http://localhost.evil.example/v3":     false,
+	} {
+		req, err := http.NewRequest(http.MethodPost, target, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := pf(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]*url.URL{true: nil, false: proxy}[direct]; got != want {
+			t.Errorf("proxy for %s = %v, want %v", target, got, want)
+		}
+	}
+}
+
+// proxyChildEnv names the environment variable that makes
+// TestLoopbackNeverProxied run its child part; its value is the fake
+// Keystone's port.
+const proxyChildEnv = "KEYSTONE_TEST_PROXY_CHILD_PORT"
+
+// TestLoopbackNeverProxied runs a child test process with HTTP_PROXY set
+// (net/http reads the proxy variables once per process, so the parent
+// cannot set them for itself) and checks that plain http to loopback went
+// straight to the fake Keystone while other plain http went to the proxy.
+func TestLoopbackNeverProxied(t *testing.T) {
+	if port := os.Getenv(proxyChildEnv); port != "" {
+		loopbackNeverProxiedChild(t, port)
+		return
+	}
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	f := newFakeKeystone(t, func(_ int, w http.ResponseWriter, _ *http.Request) { writeToken(w, 201, goodBody) })
+	var proxyHits atomic.Int32
+	var proxied sync.Map
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proxyHits.Add(1)
+		proxied.Store(r.URL.String(), true)
+		w.WriteHeader(http.StatusTeapot)
+	}))
+	t.Cleanup(proxy.Close)
+	_, port, _ := net.SplitHostPort(f.Listener.Addr().String())
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLoopbackNeverProxied$", "-test.count=1", "-test.v")
+	for _, kv := range os.Environ() {
+		switch name, _, _ := strings.Cut(kv, "="); strings.ToUpper(name) {
+		case "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "REQUEST_METHOD", proxyChildEnv:
+		default:
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "HTTP_PROXY="+proxy.URL, "http_proxy="+proxy.URL, "HTTPS_PROXY="+proxy.URL, proxyChildEnv+"="+port)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	if !bytes.Contains(out, []byte("--- PASS: TestLoopbackNeverProxied")) {
+		t.Fatalf("the child did not run the test:\n%s", out)
+	}
+	if n := proxyHits.Load(); n != 1 {
+		t.Errorf("the proxy got %d requests, want 1 (the control request)", n)
+	}
+	if _, ok := proxied.Load("http://keystone.example/v3"); !ok {
+		t.Error("the control request did not reach the proxy")
+	}
+	if n := f.hits(); n != 3 {
+		t.Errorf("the fake keystone got %d requests, want 3", n)
+	}
+}
+
+// loopbackNeverProxiedChild is the child part of TestLoopbackNeverProxied.
+func loopbackNeverProxiedChild(t *testing.T, port string) {
+	hc, err := NewHTTPClient("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Client{HTTP: hc, MaxAttempts: 1}
+	for _, raw := range []string{"http://LOCALHOST:" + port + "/v3", "http://127.0.0.1:" + port + "/v3/"} {
+		authURL, err := protocol.NormalizeAuthURL(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.IssuePassword(context.Background(), testAuth(authURL)); err != nil {
+			t.Errorf("IssuePassword(%s): %v", authURL, err)
+		}
+	}
+	// Unnormalised, which net/http alone would send to the proxy; the
+	// resolver here may not know "localhost.", so its dial is pointed at
+	// the fake keystone (a dial to the proxy would not be).
+	dial := hc.Transport.(*http.Transport).DialContext
+	hc.Transport.(*http.Transport).DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if addr == "localhost.:"+port {
+			addr = "127.0.0.1:" + port
+		}
+		return dial(ctx, network, addr)
+	}
+	resp, err := hc.Get("http://localhost.:" + port + "/v3/auth/tokens")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Errorf("http://localhost.: status %d, want 201 from the fake keystone", resp.StatusCode)
+	}
+	// The control: a remote host goes to the proxy.
+	resp, err = hc.Get("http://keystone.example/v3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTeapot {
+		t.Errorf("control: status %d, want 418 from the proxy", resp.StatusCode)
+	}
+}
+
+func TestRedirectLocations(t *testing.T) {
+	for loc, want := range map[string]string{
+		"/other/v3":             "a redirect to http://127.0.0.1:PORT/other/v3 that is not followed",
+		"https://o.example/v3?": "a redirect to https://o.example/v3 that is not followed",
+		"mailto:x@y":            "a redirect to (an unparsable address) that is not followed",
+	} {
+		f := newFakeKeystone(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+			w.Header()["Location"] = []string{loc}
+			w.WriteHeader(http.StatusFound)
+		})
+		h := newHarness(t)
+		err := h.c.Revoke(context.Background(), f.authURL(), testToken)
+		checkErr(t, err, ErrUnavailable)
+		_, port, _ := net.SplitHostPort(f.Listener.Addr().String())
+		if want = strings.ReplaceAll(want, "PORT", port); !strings.Contains(err.Error(), want) {
+			t.Errorf("Location %q: error %q does not say %q", loc, err, want)
+		}
+	}
+}
+
+func TestSleepContext(t *testing.T) {
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := sleepContext(canceled, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("sleepContext(canceled, 1h) = %v, want context.Canceled", err)
+	}
+	if err := sleepContext(canceled, 0); !errors.Is(err, context.Canceled) {
+		t.Errorf("sleepContext(canceled, 0) = %v, want context.Canceled", err)
+	}
+	if err := sleepContext(context.Background(), time.Nanosecond); err != nil {
+		t.Errorf("sleepContext(background, 1ns) = %v", err)
+	}
+	if (&Client{}).sleepFunc() == nil {
+		t.Error("no default sleep")
 	}
 }

@@ -11,11 +11,14 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"vkc-credential/protocol"
 )
 
 // Defaults of the Client fields.
@@ -25,57 +28,76 @@ const (
 	defaultMaxBackoff  = 5 * time.Second
 )
 
-// maxCAFileBytes caps how much of a --cacert file is read.
+// maxCAFileBytes caps how much of a CA file is read.
 const maxCAFileBytes = 16 << 20
 
 // NewHTTPClient returns an *http.Client for Keystone: it never follows
 // redirects, trusts the system roots plus the PEM certificates in caFile
 // when caFile is not empty, speaks TLS 1.2 or later, takes its proxy from
-// the environment (HTTPS_PROXY, NO_PROXY...) and has no overall Timeout: the
-// caller's context bounds each exchange. It fails when caFile cannot be read
-// or holds no PEM certificate; every error of it is about caFile.
+// the environment (HTTPS_PROXY, NO_PROXY...) except for plain http to a
+// loopback host, which never goes through a proxy, and has no overall
+// Timeout: the caller's context bounds each exchange. It fails when caFile
+// cannot be read or holds no PEM certificate; its errors wrap ErrCAFile.
 func NewHTTPClient(caFile string) (*http.Client, error) {
-	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
-	if caFile != "" {
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		pem, err := readCAFile(caFile)
-		if err != nil {
-			return nil, err
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("the CA file %s holds no PEM certificate; check --cacert or OS_CACERT", caFile)
-		}
-		tlsConfig.RootCAs = pool
+	if caFile == "" {
+		return newHTTPClient(nil), nil
 	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	pem, err := readCAFile(caFile)
+	if err != nil {
+		return nil, err
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%w: %s holds no PEM certificate", ErrCAFile, caFile)
+	}
+	return newHTTPClient(pool), nil
+}
+
+// newHTTPClient is NewHTTPClient with the roots already loaded; nil roots
+// means the system's.
+func newHTTPClient(roots *x509.CertPool) *http.Client {
 	transport := &http.Transport{
-		Proxy: http.ProxyFromEnvironment,
+		Proxy: proxyFunc(http.ProxyFromEnvironment),
 		DialContext: (&net.Dialer{
 			Timeout:   30 * time.Second,
 			KeepAlive: 30 * time.Second,
 		}).DialContext,
-		TLSClientConfig:       tlsConfig,
+		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots},
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          10,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
-	return &http.Client{Transport: transport, CheckRedirect: noRedirect}, nil
+	return &http.Client{Transport: transport, CheckRedirect: noRedirect}
 }
 
-// readCAFile reads at most maxCAFileBytes of a CA file.
+// proxyFunc returns the Transport.Proxy of NewHTTPClient: no proxy for
+// plain http to a loopback host, which must not leave the machine (a proxy
+// would see the password in clear); fromEnv's choice for anything else.
+func proxyFunc(fromEnv func(*http.Request) (*url.URL, error)) func(*http.Request) (*url.URL, error) {
+	return func(req *http.Request) (*url.URL, error) {
+		if req.URL.Scheme == "http" && protocol.IsLoopbackHost(req.URL.Hostname()) {
+			return nil, nil
+		}
+		return fromEnv(req)
+	}
+}
+
+// readCAFile reads at most maxCAFileBytes of a CA file. The errors of the
+// os package name the file.
 func readCAFile(name string) ([]byte, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the CA file: %w; check --cacert or OS_CACERT", err)
+		return nil, fmt.Errorf("%w: %w", ErrCAFile, err)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxCAFileBytes))
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the CA file %s: %w; check --cacert or OS_CACERT", name, err)
+		return nil, fmt.Errorf("%w: %w", ErrCAFile, err)
 	}
 	return data, nil
 }
@@ -99,21 +121,19 @@ type answer struct {
 	status     int
 	header     http.Header
 	body       []byte
-	tooLarge   bool // the body was longer than maxBodyBytes; body is cut
+	tooLarge   bool     // the body was longer than maxBodyBytes; body is cut
+	location   *url.URL // the Location header resolved against the request's URL; nil for none
 	receivedAt time.Time
 }
 
 // permanentError is a transport failure that a retry would not cure.
 type permanentError struct {
-	err  error
+	err  error // what failed, its text cleaned
 	hint string
 }
 
 // Error returns the failure without its hint.
 func (e *permanentError) Error() string { return e.err.Error() }
-
-// Unwrap returns the failure.
-func (e *permanentError) Unwrap() error { return e.err }
 
 // cutOffError is a failure to read the body of an answer.
 type cutOffError struct {
@@ -131,7 +151,8 @@ func (e *cutOffError) Unwrap() error { return e.err }
 
 // do sends r, retrying connection errors, 5xx and 429 with backoff, and
 // returns the first answer of any other status for the caller to judge.
-// Every error it returns wraps ErrUnavailable.
+// Every error it returns wraps ErrUnavailable; see IssuePassword for the
+// others.
 func (c *Client) do(ctx context.Context, r *request) (*answer, error) {
 	hc := c.httpClient()
 	if c.HTTP == nil {
@@ -175,7 +196,9 @@ func (c *Client) do(ctx context.Context, r *request) (*answer, error) {
 				return ans, nil
 			}
 			last = fmt.Sprintf("the last answer was %d %s", ans.status, http.StatusText(ans.status))
-			failure = r.statusError(ans, ErrUnavailable, attemptsText(attempt), hintRetryLater)
+			serr := r.statusError(ans, ErrUnavailable, hintRetryLater)
+			serr.attempts = attempt
+			failure = serr
 			wait = c.backoff(attempt)
 			if ra, ok := c.retryAfter(ans); ok {
 				wait = ra
@@ -217,14 +240,17 @@ func (c *Client) once(ctx context.Context, hc *http.Client, r *request) (*answer
 
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, classify(err)
+		return nil, classify(err, r.secrets)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
 	if err != nil {
-		return nil, &cutOffError{status: resp.StatusCode, err: classify(err)}
+		return nil, &cutOffError{status: resp.StatusCode, err: classify(err, r.secrets)}
 	}
 	ans := &answer{status: resp.StatusCode, header: resp.Header, body: data, receivedAt: c.now()}
+	if loc, err := resp.Location(); err == nil {
+		ans.location = loc
+	}
 	if len(data) > maxBodyBytes {
 		ans.body, ans.tooLarge = data[:maxBodyBytes], true
 	}
@@ -232,12 +258,22 @@ func (c *Client) once(ctx context.Context, hc *http.Client, r *request) (*answer
 }
 
 // classify strips what net/http adds around a transport error (the method
-// and URL) and marks the failures a retry would not cure as permanent.
-func classify(err error) error {
+// and URL), cleans its text (which may quote the network, such as the names
+// in a certificate) with cleanText, masking the request's secrets, and
+// marks the failures a retry would not cure as permanent. A header that
+// cannot be parsed is not shown at all: net/http quotes the whole line,
+// which may be X-Subject-Token with a token.
+func classify(err error, secrets []string) error {
 	var uerr *url.Error
 	if errors.As(err, &uerr) {
 		err = uerr.Err
 	}
+	var protoErr textproto.ProtocolError
+	if errors.As(err, &protoErr) {
+		return &permanentError{err: errors.New("malformed answer from keystone: a header that cannot be parsed (not shown: it may hold a token)"),
+			hint: "check the auth URL, or try again later"}
+	}
+	err = &cleanError{err: err, secrets: secrets}
 	var cverr *tls.CertificateVerificationError
 	var hostErr x509.HostnameError
 	var authErr x509.UnknownAuthorityError
@@ -247,13 +283,13 @@ func classify(err error) error {
 	var dnsErr *net.DNSError
 	switch {
 	case errors.As(err, &hostErr):
-		return &permanentError{err: fmt.Errorf("the TLS certificate of keystone cannot be verified: %w", err),
+		return &permanentError{err: fmt.Errorf("%w: %w", ErrUntrustedCertificate, err),
 			hint: "check the auth URL's host name; " + hintCACert}
 	case errors.As(err, &invalidErr):
-		return &permanentError{err: fmt.Errorf("the TLS certificate of keystone cannot be verified: %w", err),
+		return &permanentError{err: fmt.Errorf("%w: %w", ErrUntrustedCertificate, err),
 			hint: "check the system clock; " + hintCACert}
 	case errors.As(err, &cverr), errors.As(err, &authErr):
-		return &permanentError{err: fmt.Errorf("the TLS certificate of keystone cannot be verified: %w", err),
+		return &permanentError{err: fmt.Errorf("%w: %w", ErrUntrustedCertificate, err),
 			hint: hintCACert}
 	case errors.Is(err, http.ErrSchemeMismatch), errors.As(err, &recErr):
 		return &permanentError{err: fmt.Errorf("the server does not speak TLS: %w", err),
@@ -326,7 +362,8 @@ func (c *Client) retryAfter(ans *answer) (time.Duration, bool) {
 	return min(max(d, 0), maxWait), true
 }
 
-// contextError is the error for a call cut short by its context.
+// contextError is the error for a call cut short by its context: a timeout
+// when the deadline passed.
 func (r *request) contextError(ctx context.Context, start time.Time, attempts int, last string) error {
 	detail := attemptsText(attempts)
 	if last != "" {
@@ -337,34 +374,38 @@ func (r *request) contextError(ctx context.Context, start time.Time, attempts in
 		if deadline, ok := ctx.Deadline(); ok {
 			limit = deadline.Sub(start)
 		}
-		return fmt.Errorf("%w: %s %s timed out after %s (%w, %s); %s",
-			ErrUnavailable, r.method, displayURL(r.url), roundDuration(limit), ctx.Err(), detail, hintTimeout)
+		return &timeoutError{fmt.Errorf("%w: %s %s timed out after %s (%w, %s)",
+			ErrUnavailable, r.method, displayURL(r.url), roundDuration(limit), ctx.Err(), detail)}
 	}
 	return fmt.Errorf("%w: %s %s was canceled (%w, %s)", ErrUnavailable, r.method, displayURL(r.url), ctx.Err(), detail)
 }
 
-// withGiveUp adds to a retryable failure that the next retry was not made
-// because its wait would pass the deadline.
+// withGiveUp marks a retryable failure as a timeout: the next retry was
+// not made because its wait would pass the deadline.
 func withGiveUp(failure error, wait time.Duration) error {
-	note := fmt.Sprintf("gave up: the next retry, %s away, would pass the deadline", roundDuration(wait))
 	var serr *StatusError
 	if errors.As(failure, &serr) {
-		serr.note += "; " + note
-		serr.hint = hintTimeout + ", or try again later"
+		serr.gaveUp, serr.nextWait = true, wait
+		serr.hint = "try again later"
 		return serr
 	}
-	return fmt.Errorf("%w; %s; %s", failure, note, hintTimeout)
+	return &timeoutError{fmt.Errorf("%w; %s", failure, gaveUpText(wait))}
+}
+
+// gaveUpText says that no retry was made because waiting would pass the
+// deadline.
+func gaveUpText(wait time.Duration) string {
+	return fmt.Sprintf("gave up: the next retry, %s away, would pass the deadline", roundDuration(wait))
 }
 
 // statusError builds the error for an answer of a failing status.
-func (r *request) statusError(ans *answer, kind error, note, hint string) *StatusError {
+func (r *request) statusError(ans *answer, kind error, hint string) *StatusError {
 	return &StatusError{
 		StatusCode: ans.status,
 		Message:    keystoneMessage(ans.body, r.secrets),
 		kind:       kind,
 		method:     r.method,
 		url:        displayURL(r.url),
-		note:       note,
 		hint:       hint,
 	}
 }
@@ -374,24 +415,17 @@ func (r *request) statusError(ans *answer, kind error, note, hint string) *Statu
 func (r *request) unexpectedStatus(ans *answer) *StatusError {
 	switch {
 	case ans.status >= 300 && ans.status < 400:
-		note := ""
-		if loc := ans.header.Get("Location"); loc != "" {
-			if base, err := url.Parse(r.url); err == nil {
-				if target, err := base.Parse(loc); err == nil {
-					loc = target.String()
-				}
-			}
-			note = ", a redirect to " + displayURL(loc) + " that is not followed"
-		} else {
-			note = ", a redirect that is not followed"
+		serr := r.statusError(ans, ErrUnavailable, "set the auth URL to keystone's own v3 address")
+		if ans.location != nil {
+			serr.redirect = cleanText(displayURL(ans.location.String()), nil, maxNetworkRunes)
 		}
-		return r.statusError(ans, ErrUnavailable, note, "set the auth URL to keystone's own v3 address")
+		return serr
 	case ans.status == http.StatusBadRequest && r.body != nil:
-		return r.statusError(ans, ErrUnavailable, "", "keystone found the request malformed; check the project ID, the user domain name and the auth URL")
+		return r.statusError(ans, ErrUnavailable, "keystone found the request malformed; check the project ID, the user domain name and the auth URL")
 	case ans.status == http.StatusNotFound:
-		return r.statusError(ans, ErrUnavailable, "", hintAuthURL)
+		return r.statusError(ans, ErrUnavailable, hintAuthURL)
 	default:
-		return r.statusError(ans, ErrUnavailable, "", hintAuthURL+", or try again later")
+		return r.statusError(ans, ErrUnavailable, hintAuthURL+", or try again later")
 	}
 }
 
@@ -435,11 +469,7 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 // in both cases made to never follow a redirect.
 func (c *Client) httpClient() *http.Client {
 	if c.HTTP == nil {
-		hc, err := NewHTTPClient("")
-		if err == nil {
-			return hc
-		}
-		return &http.Client{CheckRedirect: noRedirect}
+		return newHTTPClient(nil)
 	}
 	hc := *c.HTTP
 	hc.CheckRedirect = noRedirect
