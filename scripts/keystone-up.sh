@@ -13,6 +13,10 @@
 # through keystone_fixture.py serve, which writes each line BEFORE the
 # response is sent (stock wsgiref writes it after), so a test may count lines
 # as soon as its request has returned.  N = body bytes (Content-Length).
+#
+# VKC_E2E_HASH_ROUNDS (default 4) is Keystone's bcrypt cost for the
+# passwords it creates: 4 keeps tests fast (~16 ms a password check); 12,
+# bcrypt's default and a real Keystone's, costs ~250 ms (scripts/bench-slow.sh).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -20,6 +24,9 @@ PY=/usr/bin/python3   # Debian's python: the one that has keystone/keystoneauth
 
 die() { echo "keystone-up.sh: error: $*" >&2; exit 1; }
 log() { echo "keystone-up.sh: $*" >&2; }
+
+HASH_ROUNDS=${VKC_E2E_HASH_ROUNDS:-4}
+case "$HASH_ROUNDS" in 4|5|6|7|8|9|1[0-9]|2[0-9]|3[01]) ;; *) die "VKC_E2E_HASH_ROUNDS must be 4..31 (bcrypt cost), not $HASH_ROUNDS";; esac
 
 [ $# -eq 1 ] || die "usage: $0 DIR"
 mkdir -p "$1"
@@ -68,7 +75,7 @@ expiration = 3600
 
 [identity]
 password_hash_algorithm = bcrypt
-password_hash_rounds = 4
+password_hash_rounds = $HASH_ROUNDS
 
 [fernet_tokens]
 key_repository = $DIR/fernet-keys
