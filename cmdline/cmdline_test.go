@@ -1,0 +1,576 @@
+package cmdline
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"vkc-credential/keyring"
+)
+
+// memKeyring is a keychain in memory; err, when set, is what every call
+// fails with.
+type memKeyring struct {
+	mu    sync.Mutex
+	items map[string]string
+	err   error
+}
+
+func (m *memKeyring) Get(p string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return "", m.err
+	}
+	pw, ok := m.items[p]
+	if !ok {
+		return "", keyring.ErrNotFound
+	}
+	return pw, nil
+}
+
+func (m *memKeyring) Set(p, pw string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return m.err
+	}
+	m.items[p] = pw
+	return nil
+}
+
+func (m *memKeyring) Delete(p string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return m.err
+	}
+	if _, ok := m.items[p]; !ok {
+		return keyring.ErrNotFound
+	}
+	delete(m.items, p)
+	return nil
+}
+
+const testPassword = `pä ss "wörd' 1`
+
+// fakeKeystone issues tokens for testPassword; message, when set, is the
+// error message of a 401 answer.
+type fakeKeystone struct {
+	*httptest.Server
+	posts   atomic.Int32
+	message atomic.Value // string
+}
+
+func newFakeKeystone(tb testing.TB) *fakeKeystone {
+	f := &fakeKeystone{}
+	f.message.Store("")
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v3/auth/tokens" || r.Method != http.MethodPost {
+			http.NotFound(w, r)
+			return
+		}
+		n := f.posts.Add(1)
+		var body struct {
+			Auth struct {
+				Identity struct {
+					Password struct {
+						User struct{ Password string } `json:"user"`
+					} `json:"password"`
+				} `json:"identity"`
+			} `json:"auth"`
+		}
+		json.NewDecoder(r.Body).Decode(&body)
+		if msg := f.message.Load().(string); msg != "" || body.Auth.Identity.Password.User.Password != testPassword {
+			w.WriteHeader(http.StatusUnauthorized)
+			json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"code": 401, "message": msg}})
+			return
+		}
+		now := time.Now().UTC()
+		w.Header().Set("X-Subject-Token", fmt.Sprintf("gAAAAtoken-%d", n))
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprintf(w, `{"token":{"issued_at":%q,"expires_at":%q,"catalog":[{"type":"identity","endpoints":[]}]}}`,
+			now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
+	}))
+	tb.Cleanup(f.Close)
+	return f
+}
+
+// world is one user's machine: private config and cache dirs, a keychain
+// in memory, a fake Keystone, and no OS_* variables.
+type world struct {
+	kr *memKeyring
+	ks *fakeKeystone
+}
+
+func newWorld(tb testing.TB) *world {
+	dir := tb.TempDir()
+	tb.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
+	tb.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "OS_") || strings.HasPrefix(name, "VKC_") || name == "KUBERNETES_EXEC_INFO" {
+			tb.Setenv(name, "")
+			os.Unsetenv(name)
+		}
+	}
+	return &world{kr: &memKeyring{items: map[string]string{}}, ks: newFakeKeystone(tb)}
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func (w *world) run(stdin string, args ...string) result {
+	var out, errb strings.Builder
+	inv := newInvocation(strings.NewReader(stdin), &out, &errb)
+	inv.keyring = func(time.Duration) keyring.Store { return w.kr }
+	code := inv.run(append([]string{"vkc-credential"}, args...))
+	return result{code, out.String(), errb.String()}
+}
+
+// store stores profile for the fake Keystone with settings from a
+// request, verified (so the token is cached).
+func (w *world) store(tb testing.TB, profile string, extra ...string) {
+	tb.Helper()
+	req, _ := json.Marshal(map[string]string{"auth_url": w.ks.URL + "/v3", "project_id": "p1", "username": "u@example.com", "password": testPassword})
+	if r := w.run(string(req), append([]string{"store", "--profile", profile}, extra...)...); r.code != 0 {
+		tb.Fatalf("store: %+v", r)
+	}
+}
+
+// TestRunRefusesBadInput: input that must be refused with exit 2 before
+// the keychain or the network is touched (the keychain fails every call
+// with exit 6, so reaching it would show).
+func TestRunRefusesBadInput(t *testing.T) {
+	w := newWorld(t)
+	w.store(t, "prod")
+	w.kr.err = fmt.Errorf("%w: locked", keyring.ErrUnavailable)
+	posts := w.ks.posts.Load()
+	tests := []struct {
+		name    string
+		args    []string
+		stdin   string
+		env     map[string]string
+		jsonOut bool
+		wantMsg string
+	}{
+		{"unknown flag", []string{"get", "--nope"}, "", nil, true, "nope"},
+		{"unknown format", []string{"get", "--format", "yaml"}, "", nil, false, "yaml"},
+		{"bad min-ttl", []string{"get", "--min-ttl", "soon"}, "", nil, true, "soon"},
+		{"negative min-ttl", []string{"get", "--min-ttl", "-1s"}, "", nil, true, "between 0 and 24h"},
+		{"bad profile flag", []string{"get", "--profile", "a/b"}, "", nil, true, "invalid profile name"},
+		{"bad profile in request", []string{"get"}, `{"profile":"../etc"}`, nil, true, "invalid profile name"},
+		{"truncated request", []string{"get", "--format", "token"}, `{"profile":`, nil, false, "truncated"},
+		{"unknown field", []string{"list"}, `{"profiel":"x"}`, nil, true, "unknown field"},
+		{"password in get", []string{"get"}, `{"password":"hunter2"}`, nil, true, "only taken by `store`"},
+		{"version 2", []string{"erase"}, `{"version":2}`, nil, true, "version 2"},
+		{"http remote store", []string{"store", "--auth-url", "http://infra.mail.ru:35357/v3/", "--project-id", "p", "--username", "u"}, `{"password":"hunter2"}`, nil, true, "http"},
+		{"missing project", []string{"store", "--auth-url", "https://k.example/v3", "--username", "u"}, `{"password":"hunter2"}`, nil, true, "project_id is not set; give it with --project-id"},
+		{"no auth URL anywhere", []string{"store", "--profile", "new", "--project-id", "p", "--username", "u", "--password-stdin"}, "hunter2\n", nil, true, "auth_url is not set; give it with --auth-url"},
+		{"stray argument", []string{"list", "extra"}, "", nil, true, "extra"},
+		{"unknown command", []string{"fetch"}, "", nil, false, "fetch"},
+		{"zero timeout", []string{"get", "--timeout", "0s"}, "", nil, true, "--timeout must be positive"},
+		{"profile without value", []string{"get", "--profile"}, "", nil, true, "--profile needs a value"},
+		{"profile without value, token format", []string{"get", "--format", "token", "--profile"}, "", nil, false, "--profile needs a value"},
+		{"erase profile without value", []string{"erase", "--profile"}, "", nil, true, "--profile needs a value"},
+		{"format without value", []string{"get", "--format"}, "", nil, true, "format"},
+		{"piped password without --password-stdin", []string{"store", "--profile", "prod"}, "hunter2\n", nil, true, "add --password-stdin"},
+		{"request redirects the stored password", []string{"get", "--profile", "prod"}, `{"auth_url":"http://127.0.0.1:18402/v3","username":"mallory"}`, nil, true, "auth_url differs"},
+		{"request changes the user", []string{"get", "--profile", "prod"}, `{"username":"mallory"}`, nil, true, "username differs"},
+		{"hostile region in the request", []string{"env", "--profile", "prod", "--shell", "powershell"}, `{"region":"RegionOne\u2019; New-Item x; \u2018"}`, nil, false, "not printable ASCII"},
+		{"hostile region from the environment at store", []string{"store", "--profile", "n2", "--auth-url", "https://k.example/v3", "--project-id", "p", "--username", "u"}, `{"password":"hunter2"}`,
+			map[string]string{"OS_REGION_NAME": "R\u2019; New-Item x"}, true, "region holds"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			r := w.run(tt.stdin, tt.args...)
+			if r.code != 2 {
+				t.Fatalf("exit %d, want 2; %+v", r.code, r)
+			}
+			if !strings.HasPrefix(r.stderr, "vkc-credential: ") || !strings.Contains(r.stderr, tt.wantMsg) || strings.Count(r.stderr, "\n") != 1 {
+				t.Fatalf("stderr %q must be one line starting with vkc-credential: and mention %q", r.stderr, tt.wantMsg)
+			}
+			if strings.Contains(r.stdout+r.stderr, "hunter2") {
+				t.Fatal("a password was echoed")
+			}
+			if !tt.jsonOut {
+				if r.stdout != "" {
+					t.Fatalf("stdout must be empty, got %q", r.stdout)
+				}
+				return
+			}
+			var resp struct {
+				Version int
+				Error   struct{ Code, Message string }
+			}
+			if err := json.Unmarshal([]byte(r.stdout), &resp); err != nil || resp.Version != 1 || resp.Error.Code != "usage" || !strings.Contains(resp.Error.Message, tt.wantMsg) {
+				t.Fatalf("stdout is not the JSON usage error: %q", r.stdout)
+			}
+		})
+	}
+	if w.ks.posts.Load() != posts {
+		t.Fatalf("keystone got %d requests", w.ks.posts.Load()-posts)
+	}
+}
+
+// TestExitCodes: each failure class ends in its documented exit code
+// with a hint that names what to do.
+func TestExitCodes(t *testing.T) {
+	w := newWorld(t)
+	w.store(t, "prod")
+	tests := []struct {
+		name     string
+		setup    func()
+		args     []string
+		wantCode int
+		wantMsg  string
+	}{
+		{"not stored", nil, []string{"get", "--profile", "ghost"}, 3, "store --profile ghost"},
+		{"no password", func() { delete(w.kr.items, "prod") }, []string{"get", "--profile", "prod", "--refresh"}, 3, "no password is stored for profile \"prod\""},
+		{"rejected", func() { w.ks.message.Store("The request you have made requires authentication.") }, []string{"get", "--profile", "prod", "--refresh"}, 4, "no role on"},
+		{"keychain locked", func() { w.kr.err = fmt.Errorf("%w: locked", keyring.ErrUnavailable) }, []string{"get", "--profile", "prod", "--refresh"}, 6, "locked"},
+		{"keychain timeout", func() { w.kr.err = fmt.Errorf("%w: %w: slow", keyring.ErrUnavailable, keyring.ErrTimeout) }, []string{"get", "--profile", "prod", "--refresh"}, 6, "--keyring-timeout"},
+		{"unreachable", func() { w.run("", "erase", "--profile", "prod"); w.storeAt(t, "prod", "http://127.0.0.1:1/v3") }, []string{"get", "--profile", "prod", "--refresh", "--timeout", "2s"}, 5, "127.0.0.1:1"},
+		{"erase unknown", nil, []string{"erase", "--profile", "ghost"}, 3, "ghost"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w.kr.err = nil
+			w.kr.items["prod"] = testPassword
+			w.ks.message.Store("")
+			if tt.setup != nil {
+				tt.setup()
+			}
+			r := w.run("", tt.args...)
+			if r.code != tt.wantCode || !strings.Contains(r.stderr, tt.wantMsg) {
+				t.Fatalf("exit %d, want %d; stderr %q must mention %q", r.code, tt.wantCode, r.stderr, tt.wantMsg)
+			}
+			var resp struct{ Error struct{ Code string } }
+			if json.Unmarshal([]byte(r.stdout), &resp) != nil || resp.Error.Code == "" {
+				t.Fatalf("no JSON error on stdout: %q", r.stdout)
+			}
+		})
+	}
+}
+
+// storeAt stores profile with an auth URL of choice and no verification.
+func (w *world) storeAt(tb testing.TB, profile, authURL string) {
+	tb.Helper()
+	req, _ := json.Marshal(map[string]string{"auth_url": authURL, "project_id": "p1", "username": "u@example.com", "password": testPassword})
+	if r := w.run(string(req), "store", "--profile", profile, "--no-verify"); r.code != 0 {
+		tb.Fatalf("store: %+v", r)
+	}
+}
+
+// TestGetFormats: every success format of get, from the cache.
+func TestGetFormats(t *testing.T) {
+	w := newWorld(t)
+	w.store(t, "prod")
+	posts := w.ks.posts.Load()
+	tok := "gAAAAtoken-1"
+	tests := []struct {
+		name  string
+		args  []string
+		env   map[string]string
+		check func(t *testing.T, out string)
+	}{
+		{"json", []string{"get", "--profile", "prod"}, nil, func(t *testing.T, out string) {
+			var a struct {
+				Version                            int
+				Profile, Token, AuthURL, ProjectID string `json:""`
+				Region                             string
+				Cached                             bool
+				ExpiresAt                          time.Time `json:"expires_at"`
+			}
+			if err := json.Unmarshal([]byte(out), &a); err != nil || a.Version != 1 || a.Profile != "prod" || a.Token != tok || !a.Cached ||
+				a.Region != "RegionOne" || time.Until(a.ExpiresAt) < 50*time.Minute {
+				t.Fatalf("%q: %+v %v", out, a, err)
+			}
+		}},
+		{"token", []string{"get", "--profile", "prod", "--format", "token"}, nil, func(t *testing.T, out string) {
+			if out != tok+"\n" {
+				t.Fatalf("%q", out)
+			}
+		}},
+		{"env", []string{"get", "--profile", "prod", "--format=env"}, nil, func(t *testing.T, out string) {
+			if !strings.Contains(out, "export OS_TOKEN='"+tok+"'\n") || !strings.Contains(out, "unset OS_PASSWORD\n") {
+				t.Fatalf("%q", out)
+			}
+		}},
+		{"exec-credential v1beta1", []string{"get", "--profile", "prod", "--format", "exec-credential"}, nil, func(t *testing.T, out string) {
+			if !strings.Contains(out, `"apiVersion":"client.authentication.k8s.io/v1beta1"`) || !strings.Contains(out, `"token":"`+tok+`"`) {
+				t.Fatalf("%q", out)
+			}
+		}},
+		{"exec-credential v1", []string{"get", "--profile", "prod", "--format", "exec-credential"},
+			map[string]string{"KUBERNETES_EXEC_INFO": `{"apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}`}, func(t *testing.T, out string) {
+				if !strings.Contains(out, `"apiVersion":"client.authentication.k8s.io/v1"`) || !strings.Contains(out, `"expirationTimestamp":"`) {
+					t.Fatalf("%q", out)
+				}
+			}},
+		{"keystoneauth", []string{"get", "--profile", "prod", "--format", "keystoneauth"}, nil, func(t *testing.T, out string) {
+			var a struct {
+				AuthToken string `json:"auth_token"`
+				Body      struct {
+					Token struct{ Catalog []any } `json:"token"`
+				} `json:"body"`
+			}
+			if err := json.Unmarshal([]byte(out), &a); err != nil || a.AuthToken != tok || len(a.Body.Token.Catalog) != 1 {
+				t.Fatalf("%q: %v", out, err)
+			}
+		}},
+		{"env command, bash", []string{"env", "--profile", "prod", "--shell", "bash"}, nil, func(t *testing.T, out string) {
+			if !strings.HasPrefix(out, "export OS_AUTH_TYPE='v3token'\n") {
+				t.Fatalf("%q", out)
+			}
+		}},
+		{"env command, zsh", []string{"env", "--profile", "prod", "--shell", "zsh"}, nil, func(t *testing.T, out string) {
+			if !strings.Contains(out, "export OS_TOKEN=") {
+				t.Fatalf("%q", out)
+			}
+		}},
+		{"env command, fish", []string{"env", "--profile", "prod", "--shell", "fish"}, nil, func(t *testing.T, out string) {
+			if !strings.Contains(out, "set -gx OS_TOKEN '"+tok+"';\n") || !strings.Contains(out, "set -e OS_PASSWORD;\n") {
+				t.Fatalf("%q", out)
+			}
+		}},
+		{"env command, pwsh", []string{"env", "--profile", "prod", "--shell", "pwsh"}, nil, func(t *testing.T, out string) {
+			if !strings.Contains(out, "$Env:OS_TOKEN = '"+tok+"'\n") || !strings.Contains(out, "Remove-Item Env:OS_PASSWORD") {
+				t.Fatalf("%q", out)
+			}
+		}},
+		{"version", []string{"version"}, nil, func(t *testing.T, out string) {
+			var v struct {
+				Version, ProtocolVersion int `json:""`
+				Program, ProgramVersion  string
+			}
+			if err := json.Unmarshal([]byte(out), &v); err != nil || v.Version != 1 || !strings.Contains(out, `"protocol_version":1`) || !strings.Contains(out, `"program_version":"`) {
+				t.Fatalf("%q", out)
+			}
+		}},
+		{"--version", []string{"--version"}, nil, func(t *testing.T, out string) {
+			if !strings.HasPrefix(out, "vkc-credential ") {
+				t.Fatalf("%q", out)
+			}
+		}},
+		{"list", []string{"list"}, nil, func(t *testing.T, out string) {
+			var l []struct {
+				Profile   string
+				Username  string
+				ExpiresAt *time.Time `json:"expires_at"`
+			}
+			if err := json.Unmarshal([]byte(out), &l); err != nil || len(l) != 1 || l[0].Profile != "prod" || l[0].Username != "u@example.com" || l[0].ExpiresAt == nil {
+				t.Fatalf("%q", out)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			r := w.run("", tt.args...)
+			if r.code != 0 || r.stderr != "" {
+				t.Fatalf("%+v", r)
+			}
+			tt.check(t, r.stdout)
+		})
+	}
+	if w.ks.posts.Load() != posts {
+		t.Fatal("a cached answer asked Keystone")
+	}
+}
+
+func TestExec(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	w := newWorld(t)
+	w.store(t, "prod")
+	t.Setenv("OS_PASSWORD", "hunter2")
+	t.Setenv("OS_APPLICATION_CREDENTIAL_SECRET", "hunter3")
+	t.Setenv("OS_CLOUD", "vk")
+	r := w.run("", "exec", "--profile", "prod", "--", sh, "-c", "env")
+	if r.code != 0 || !strings.Contains(r.stdout, "OS_TOKEN=gAAAAtoken-1\n") || !strings.Contains(r.stdout, "VKC_EXEC_PROFILE=prod\n") {
+		t.Fatalf("%+v", r)
+	}
+	for _, leaked := range []string{"hunter2", "hunter3", "OS_CLOUD="} {
+		if strings.Contains(r.stdout, leaked) {
+			t.Fatalf("the child's environment holds %q", leaked)
+		}
+	}
+	if r := w.run("", "exec", "--profile", "prod", "--", sh, "-c", "exit 7"); r.code != 7 {
+		t.Fatalf("exit status: %+v", r)
+	}
+	if r := w.run("", "exec", "--profile", "prod", "--", sh, "-c", "kill -9 $$"); r.code != 128+9 {
+		t.Fatalf("killed child: %+v", r)
+	}
+	// stdin belongs to the command.
+	if r := w.run(`{"profile":"other"}`, "exec", "--profile", "prod", "--", sh, "-c", "cat"); r.code != 0 || r.stdout != `{"profile":"other"}` {
+		t.Fatalf("stdin: %+v", r)
+	}
+	t.Setenv(execMarker, "prod")
+	if r := w.run("", "exec", "--profile", "prod", "--", sh, "-c", "true"); r.code != 2 || !strings.Contains(r.stderr, "--allow-nested") {
+		t.Fatalf("nested: %+v", r)
+	}
+}
+
+// TestStoreOrder: the keychain is asked before anyone is prompted or
+// Keystone is called; a stored password serves a change of settings.
+func TestStoreOrder(t *testing.T) {
+	w := newWorld(t)
+	w.kr.err = fmt.Errorf("%w: no bus", keyring.ErrUnavailable)
+	r := w.run("", "store", "--profile", "prod", "--auth-url", w.ks.URL, "--project-id", "p1", "--username", "u@example.com")
+	if r.code != 6 || w.ks.posts.Load() != 0 || strings.Contains(r.stderr, "terminal") {
+		t.Fatalf("a missing keychain must fail first: %+v (posts %d)", r, w.ks.posts.Load())
+	}
+	w.kr.err = nil
+	w.store(t, "prod")
+	posts := w.ks.posts.Load()
+	r = w.run("", "store", "--profile", "prod", "--region", "RegionTwo")
+	if r.code != 0 || !strings.Contains(r.stdout, `"region":"RegionTwo"`) || w.ks.posts.Load() != posts+1 {
+		t.Fatalf("a changed setting must need no password (and be verified with the stored one): %+v", r)
+	}
+	// A changed identity needs the password again.
+	r = w.run("", "store", "--profile", "prod", "--username", "other@example.com")
+	if r.code != 2 || !strings.Contains(r.stderr, "no terminal") {
+		t.Fatalf("a changed user must not reuse the password: %+v", r)
+	}
+	t.Setenv("OS_PASSWORD", "hunter2")
+	r = w.run("", "store", "--profile", "new", "--auth-url", w.ks.URL, "--project-id", "p1", "--username", "u@example.com")
+	if r.code != 2 || !strings.Contains(r.stderr, "OS_PASSWORD is deliberately not read") || strings.Contains(r.stderr, "hunter2") {
+		t.Fatalf("OS_PASSWORD: %+v", r)
+	}
+}
+
+// TestStoreOpenRCShapes: a v2 openrc and a v3 one without a project ID
+// get messages that say what to do.
+func TestStoreOpenRCShapes(t *testing.T) {
+	w := newWorld(t)
+	dir := t.TempDir()
+	v2 := filepath.Join(dir, "v2.sh")
+	os.WriteFile(v2, []byte("export OS_AUTH_URL=https://k.example:5000/v2.0\nexport OS_TENANT_ID=abc\nexport OS_USERNAME=u\n"), 0o600)
+	byName := filepath.Join(dir, "name.sh")
+	os.WriteFile(byName, []byte("export OS_AUTH_URL=https://k.example:5000/v3\nexport OS_PROJECT_NAME=dev\nexport OS_USERNAME=u\n"), 0o600)
+	if r := w.run(`{"password":"x"}`, "store", "--openrc", v2); r.code != 2 || !strings.Contains(r.stderr, "download the v3 file") {
+		t.Fatalf("v2: %+v", r)
+	}
+	if r := w.run(`{"password":"x"}`, "store", "--openrc", byName); r.code != 2 || !strings.Contains(r.stderr, `OS_PROJECT_NAME="dev"`) || !strings.Contains(r.stderr, "--project-id") {
+		t.Fatalf("by name: %+v", r)
+	}
+}
+
+// TestNoStdin: --no-stdin never reads stdin, so a stdin that never
+// closes cannot hang get.
+func TestNoStdin(t *testing.T) {
+	w := newWorld(t)
+	w.store(t, "prod")
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pw.Close()
+	defer pr.Close()
+	var out, errb strings.Builder
+	inv := newInvocation(pr, &out, &errb)
+	inv.keyring = func(time.Duration) keyring.Store { return w.kr }
+	done := make(chan int, 1)
+	go func() { done <- inv.run([]string{"vkc-credential", "get", "--no-stdin", "--profile", "prod", "--format", "token"}) }()
+	select {
+	case code := <-done:
+		if code != 0 || out.String() != "gAAAAtoken-1\n" {
+			t.Fatalf("exit %d, %q, %q", code, out.String(), errb.String())
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("get --no-stdin read the open pipe")
+	}
+}
+
+// TestStderrIsTerminalSafe: escape sequences and bidirectional overrides
+// from the network are escaped before they reach stderr.
+func TestStderrIsTerminalSafe(t *testing.T) {
+	w := newWorld(t)
+	w.store(t, "prod")
+	w.ks.message.Store("bad\x1b]0;pwned\x07\x1b[2K\u202eexe.txt")
+	r := w.run("", "get", "--profile", "prod", "--refresh")
+	if r.code != 4 {
+		t.Fatalf("%+v", r)
+	}
+	for _, raw := range []string{"\x1b", "\x07", "\u202e"} {
+		if strings.Contains(r.stderr, raw) || strings.Contains(r.stdout, raw) {
+			t.Fatalf("raw %q reached the output: %q", raw, r.stderr)
+		}
+	}
+	if !strings.Contains(r.stderr, "pwned") {
+		t.Fatalf("stderr %q lost Keystone's message", r.stderr)
+	}
+}
+
+func TestTerminalSafe(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain text":             "plain text",
+		"two\nlines\t here":      "two lines here",
+		"esc \x1b[31m red":       `esc \x1b[31m red`,
+		"rtl \u202e and \u200b.": `rtl \u202e and \u200b.`,
+		"кириллица ok":           "кириллица ok",
+		"c1 \u009b control":      `c1 \u009b control`,
+	} {
+		if got := terminalSafe(in); got != want {
+			t.Errorf("terminalSafe(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestEraseSharedTokenSays(t *testing.T) {
+	w := newWorld(t)
+	w.store(t, "a")
+	w.store(t, "b")
+	r := w.run("", "erase", "--profile", "b", "--revoke")
+	if r.code != 0 || !strings.Contains(r.stdout, `"shared_token_kept":true`) || !strings.Contains(r.stderr, "still uses the cached token") {
+		t.Fatalf("%+v", r)
+	}
+	if r := w.run("", "get", "--profile", "a", "--format", "token"); r.code != 0 || r.stdout != "gAAAAtoken-2\n" {
+		t.Fatalf("a's token: %+v", r)
+	}
+}
+
+func TestLiftCommonFlags(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"x get --profile p", "x --profile p get"},
+		{"x get --format token --profile=p --debug --min-ttl 5m", "x --profile=p --debug get --format token --min-ttl 5m"},
+		{"x --timeout 3s store --cacert f.pem --openrc o.sh", "x --timeout 3s --cacert f.pem store --openrc o.sh"},
+		{"x --profile p get", "x --profile p get"},
+		{"x exec --profile p -- cmd --profile q", "x --profile p exec -- cmd --profile q"},
+		{"x exec cmd --profile q", "x exec cmd --profile q"},
+		{"x get --no-stdin --format token", "x --no-stdin get --format token"},
+		{"x get --help", "x get --help"},
+		{"x --help", "x --help"},
+		{"x", "x"},
+	}
+	for _, tt := range tests {
+		got, err := liftCommonFlags(strings.Fields(tt.in))
+		if err != nil || strings.Join(got, " ") != tt.want {
+			t.Errorf("lift(%q) = %q, %v; want %q", tt.in, strings.Join(got, " "), err, tt.want)
+		}
+	}
+	for _, in := range []string{"x get --profile", "x get --profile --format token", "x erase --timeout"} {
+		if _, err := liftCommonFlags(strings.Fields(in)); !errors.As(err, new(*usageError)) {
+			t.Errorf("lift(%q): %v, want a usage error", in, err)
+		}
+	}
+}
