@@ -50,17 +50,12 @@ const (
 	maxNetworkRunes = 500 // a transport error, TLS errors included
 )
 
-// StatusError is the error for an HTTP answer from Keystone that was not a
+// statusError is the error for an HTTP answer from Keystone that was not a
 // success. It wraps ErrAuthFailed or ErrUnavailable (and ErrTimeout when
-// the retries stopped at the deadline), so errors.Is works on it, and
-// errors.As gives the status and Keystone's own message.
-type StatusError struct {
-	// StatusCode is the HTTP status Keystone answered.
-	StatusCode int
-	// Message is Keystone's error.message from the answer body, if it had
-	// one: any secret sent in the request masked, on one line, control and
-	// format characters escaped, trimmed to 200 characters.
-	Message string
+// the retries stopped at the deadline), so errors.Is works on it.
+type statusError struct {
+	status  int    // the HTTP status Keystone answered
+	message string // Keystone's error.message, cleaned by keystoneMessage; "" for none
 
 	kind     error         // ErrAuthFailed or ErrUnavailable
 	method   string        // the request's method
@@ -74,7 +69,7 @@ type StatusError struct {
 
 // Error says which request got which status, what Keystone said, and how to
 // fix it.
-func (e *StatusError) Error() string {
+func (e *statusError) Error() string {
 	var b strings.Builder
 	if e.kind != nil {
 		b.WriteString(e.kind.Error())
@@ -85,19 +80,19 @@ func (e *StatusError) Error() string {
 	} else {
 		b.WriteString("keystone answered ")
 	}
-	b.WriteString(strconv.Itoa(e.StatusCode))
-	if text := http.StatusText(e.StatusCode); text != "" {
+	b.WriteString(strconv.Itoa(e.status))
+	if text := http.StatusText(e.status); text != "" {
 		b.WriteString(" " + text)
 	}
-	if e.StatusCode >= 300 && e.StatusCode < 400 {
+	if e.status >= 300 && e.status < 400 {
 		b.WriteString(", a redirect")
 		if e.redirect != "" {
 			b.WriteString(" to " + e.redirect)
 		}
 		b.WriteString(" that is not followed")
 	}
-	if e.Message != "" {
-		fmt.Fprintf(&b, " (keystone said %q)", e.Message)
+	if e.message != "" {
+		fmt.Fprintf(&b, " (keystone said %q)", e.message)
 	}
 	if e.attempts > 0 {
 		b.WriteString(" " + attemptsText(e.attempts))
@@ -113,7 +108,7 @@ func (e *StatusError) Error() string {
 
 // Unwrap returns ErrAuthFailed or ErrUnavailable, and ErrTimeout when the
 // retries stopped at the deadline.
-func (e *StatusError) Unwrap() []error {
+func (e *statusError) Unwrap() []error {
 	var errs []error
 	if e.kind != nil {
 		errs = append(errs, e.kind)

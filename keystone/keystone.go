@@ -44,24 +44,26 @@ type Client struct {
 	// HTTP sends the requests; nil means NewHTTPClient(""). Whatever its
 	// CheckRedirect, redirects are never followed.
 	HTTP *http.Client
-	// Now is the clock of Token.ReceivedAt and of Retry-After dates; nil
-	// means time.Now. (Context deadlines are always on the real clock.)
-	Now func() time.Time
-	// MaxAttempts bounds the attempts of one call, the first included;
-	// 0 (or less) means 4.
-	MaxAttempts int
-	// BaseBackoff is the wait before the first retry, doubled for each
-	// further retry, capped at MaxBackoff, with jitter; 0 means 200ms.
-	BaseBackoff time.Duration
-	// MaxBackoff caps each wait between attempts, Retry-After included;
-	// 0 means 5s.
-	MaxBackoff time.Duration
 	// Debugf, when set, receives steps, statuses and timings. It never
 	// receives a password, a token or a request body.
 	Debugf func(format string, args ...any)
 
-	// sleep waits d or until ctx is done; nil means sleepContext. Tests
-	// replace it to record the waits without waiting.
+	// The rest is zero outside tests, which set it to run fast on a fake
+	// clock.
+
+	// clock is the clock of Token.ReceivedAt and of Retry-After dates; nil
+	// means time.Now. (Context deadlines are always on the real clock.)
+	clock func() time.Time
+	// maxAttempts bounds the attempts of one call, the first included;
+	// 0 (or less) means 4.
+	maxAttempts int
+	// baseBackoff is the wait before the first retry, doubled for each
+	// further retry, capped at maxBackoff, with jitter; 0 means 200ms.
+	baseBackoff time.Duration
+	// maxBackoff caps each wait between attempts, Retry-After included;
+	// 0 means 5s.
+	maxBackoff time.Duration
+	// sleep waits d or until ctx is done; nil means sleepContext.
 	sleep func(ctx context.Context, d time.Duration) error
 }
 
@@ -143,10 +145,10 @@ func (a *PasswordAuth) check() error {
 // POST {AuthURL}/auth/tokens, expecting 201 (or 200).
 //
 // ctx bounds the whole exchange, retries included. Connection errors, 5xx
-// and 429 are retried up to MaxAttempts times with capped exponential
-// backoff and jitter (429 and 503 honour Retry-After); a wait that would
-// pass ctx's deadline is not started. 401 and 403 give a *StatusError
-// wrapping ErrAuthFailed; any other status, a redirect, a certificate that
+// and 429 are tried up to 4 times in all, with capped exponential backoff
+// and jitter (429 and 503 honour Retry-After); a wait that would pass ctx's
+// deadline is not started. 401 and 403 give an error wrapping ErrAuthFailed
+// that names the status and quotes Keystone's message; any other status, a redirect, a certificate that
 // cannot be verified (also ErrUntrustedCertificate), running out of time
 // (also ErrTimeout) or a malformed answer give an error wrapping
 // ErrUnavailable. A token larger than 8 KiB or with anything but printable
@@ -180,7 +182,7 @@ func (c *Client) IssuePassword(ctx context.Context, a PasswordAuth) (*Token, err
 	switch ans.status {
 	case http.StatusCreated, http.StatusOK:
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return nil, r.statusError(ans, ErrAuthFailed, hintCredentials)
+		return nil, r.answerError(ans, ErrAuthFailed, hintCredentials)
 	default:
 		return nil, r.unexpectedStatus(ans)
 	}
@@ -199,7 +201,7 @@ func (c *Client) IssuePassword(ctx context.Context, a PasswordAuth) (*Token, err
 // Revoke revokes token: DELETE {authURL}/auth/tokens with the token as both
 // X-Auth-Token and X-Subject-Token. 204 or 200 is success, and so is 404
 // (the token is already gone). Retries are as for IssuePassword; 401 and 403
-// give a *StatusError wrapping ErrAuthFailed, anything else that fails an
+// give an error wrapping ErrAuthFailed, anything else that fails an
 // error wrapping ErrUnavailable (and ErrTimeout or ErrUntrustedCertificate
 // as for IssuePassword). An authURL that protocol.NormalizeAuthURL refuses,
 // or a token that no Keystone issues (see IssuePassword), is refused before
@@ -221,7 +223,7 @@ func (c *Client) Revoke(ctx context.Context, authURL, token string) error {
 		c.debugf("keystone: token already gone (404), nothing to revoke")
 		return nil
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return r.statusError(ans, ErrAuthFailed, "keystone refused to revoke the token, which may have expired already")
+		return r.answerError(ans, ErrAuthFailed, "keystone refused to revoke the token, which may have expired already")
 	default:
 		return r.unexpectedStatus(ans)
 	}

@@ -56,10 +56,10 @@ func newHarness(t *testing.T) *harness {
 	t.Helper()
 	h := &harness{t: t}
 	h.c = &Client{
-		Now:         func() time.Time { return fakeNow },
-		MaxAttempts: 4,
-		BaseBackoff: time.Millisecond,
-		MaxBackoff:  5 * time.Millisecond,
+		clock:       func() time.Time { return fakeNow },
+		maxAttempts: 4,
+		baseBackoff: time.Millisecond,
+		maxBackoff:  5 * time.Millisecond,
 		Debugf: func(format string, args ...any) {
 			h.mu.Lock()
 			defer h.mu.Unlock()
@@ -317,9 +317,9 @@ func TestIssuePasswordRefused(t *testing.T) {
 			h := newHarness(t)
 			_, err := h.c.IssuePassword(context.Background(), testAuth(f.authURL()))
 			checkErr(t, err, tt.want)
-			var serr *StatusError
-			if !errors.As(err, &serr) || serr.StatusCode != tt.status || serr.Message != tt.message {
-				t.Errorf("error %#v, want a *StatusError with %d and %q", err, tt.status, tt.message)
+			var serr *statusError
+			if !errors.As(err, &serr) || serr.status != tt.status || serr.message != tt.message {
+				t.Errorf("error %#v, want a *statusError with %d and %q", err, tt.status, tt.message)
 			}
 			for _, m := range append(tt.mention, f.Listener.Addr().String()) {
 				if !strings.Contains(err.Error(), m) {
@@ -384,7 +384,7 @@ func TestIssuePasswordRetries(t *testing.T) {
 		{"503 Retry-After HTTP date", 5 * time.Second,
 			func(w http.ResponseWriter) { w.Header().Set("Retry-After", retryDate); w.WriteHeader(503) },
 			func(d time.Duration) bool { return d == 3*time.Second }},
-		{"429 Retry-After capped at MaxBackoff", 2 * time.Second,
+		{"429 Retry-After capped at maxBackoff", 2 * time.Second,
 			func(w http.ResponseWriter) { w.Header().Set("Retry-After", "3600"); w.WriteHeader(429) },
 			func(d time.Duration) bool { return d == 2*time.Second }},
 		{"429 Retry-After in the past", 5 * time.Second,
@@ -416,7 +416,7 @@ func TestIssuePasswordRetries(t *testing.T) {
 				writeToken(w, 201, goodBody)
 			})
 			h := newHarness(t)
-			h.c.MaxBackoff = tt.maxBackoff
+			h.c.maxBackoff = tt.maxBackoff
 			tok, err := h.c.IssuePassword(context.Background(), testAuth(f.authURL()))
 			if err != nil {
 				t.Fatal(err)
@@ -440,12 +440,12 @@ func TestIssuePassword503Forever(t *testing.T) {
 		writeError(w, 503, "Service Unavailable")
 	})
 	h := newHarness(t)
-	h.c.MaxAttempts = 3
+	h.c.maxAttempts = 3
 	_, err := h.c.IssuePassword(context.Background(), testAuth(f.authURL()))
 	checkErr(t, err, ErrUnavailable)
-	var serr *StatusError
-	if !errors.As(err, &serr) || serr.StatusCode != 503 {
-		t.Errorf("error %#v is not a 503 *StatusError", err)
+	var serr *statusError
+	if !errors.As(err, &serr) || serr.status != 503 {
+		t.Errorf("error %#v is not a 503 *statusError", err)
 	}
 	if !strings.Contains(err.Error(), "after 3 attempts") {
 		t.Errorf("error %q does not count the attempts", err)
@@ -464,7 +464,7 @@ func TestRetryAfterPastDeadlineGivesUp(t *testing.T) {
 		w.WriteHeader(429)
 	})
 	h := newHarness(t)
-	h.c.MaxBackoff = time.Minute
+	h.c.maxBackoff = time.Minute
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	start := time.Now()
@@ -474,9 +474,9 @@ func TestRetryAfterPastDeadlineGivesUp(t *testing.T) {
 	if !strings.Contains(err.Error(), "429 Too Many Requests after 1 attempt; gave up: the next retry, 10s away, would pass the deadline; try again later") {
 		t.Errorf("error %q does not explain giving up", err)
 	}
-	var serr *StatusError
-	if !errors.As(err, &serr) || serr.StatusCode != 429 {
-		t.Errorf("error %#v is not a 429 *StatusError", err)
+	var serr *statusError
+	if !errors.As(err, &serr) || serr.status != 429 {
+		t.Errorf("error %#v is not a 429 *statusError", err)
 	}
 	if f.hits() != 1 || len(h.recordedSleeps()) != 0 {
 		t.Errorf("%d requests and waits %v, want 1 request and no wait", f.hits(), h.recordedSleeps())
@@ -565,7 +565,7 @@ func TestConnectionRefused(t *testing.T) {
 	srv.Close()
 
 	h := newHarness(t)
-	h.c.MaxAttempts = 3
+	h.c.maxAttempts = 3
 	hc, err := NewHTTPClient("")
 	if err != nil {
 		t.Fatal(err)
@@ -674,7 +674,7 @@ func TestTruncatedBody(t *testing.T) {
 	t.Run("always truncated", func(t *testing.T) {
 		f := newFakeKeystone(t, func(_ int, w http.ResponseWriter, _ *http.Request) { writeTruncated(t, w) })
 		h := newHarness(t)
-		h.c.MaxAttempts = 2
+		h.c.maxAttempts = 2
 		_, err := h.c.IssuePassword(context.Background(), testAuth(f.authURL()))
 		checkErr(t, err, ErrUnavailable)
 		if !strings.Contains(err.Error(), "cut off") || !strings.Contains(err.Error(), "unexpected EOF") || f.hits() != 2 {
@@ -866,9 +866,9 @@ func TestKeystoneMessageIsMaskedAndTrimmed(t *testing.T) {
 		h := newHarness(t)
 		_, err := h.c.IssuePassword(context.Background(), testAuth(f.authURL()))
 		checkErr(t, err, ErrAuthFailed)
-		var serr *StatusError
-		if !errors.As(err, &serr) || serr.Message != tt.want {
-			t.Errorf("Message = %q, want %q", serr.Message, tt.want)
+		var serr *statusError
+		if !errors.As(err, &serr) || serr.message != tt.want {
+			t.Errorf("Message = %q, want %q", serr.message, tt.want)
 		}
 	}
 }
@@ -935,7 +935,7 @@ func TestTokenRequestRefusesBadTokens(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
-	c := &Client{BaseBackoff: 100 * time.Millisecond, MaxBackoff: time.Second}
+	c := &Client{baseBackoff: 100 * time.Millisecond, maxBackoff: time.Second}
 	ms := time.Millisecond
 	for _, tt := range []struct {
 		attempt int
@@ -964,7 +964,7 @@ func TestBackoff(t *testing.T) {
 }
 
 func TestStatusErrorZeroValue(t *testing.T) {
-	e := &StatusError{StatusCode: 418}
+	e := &statusError{status: 418}
 	if e.Error() != "keystone answered 418 I'm a teapot" || len(e.Unwrap()) != 0 {
 		t.Errorf("Error() = %q, Unwrap() = %v", e.Error(), e.Unwrap())
 	}
@@ -1050,12 +1050,12 @@ func TestNetworkTextIsCleaned(t *testing.T) {
 		h := newHarness(t)
 		_, err := h.c.IssuePassword(context.Background(), testAuth(f.authURL()))
 		checkErr(t, err, ErrAuthFailed)
-		var serr *StatusError
+		var serr *statusError
 		if !errors.As(err, &serr) {
-			t.Fatalf("error %#v is not a *StatusError", err)
+			t.Fatalf("error %#v is not a *statusError", err)
 		}
-		if want := `bad \u202Euser [31m red next \U000E0041tag\u200B`; serr.Message != want {
-			t.Errorf("Message = %q, want %q", serr.Message, want)
+		if want := `bad \u202Euser [31m red next \U000E0041tag\u200B`; serr.message != want {
+			t.Errorf("Message = %q, want %q", serr.message, want)
 		}
 	})
 
@@ -1131,25 +1131,25 @@ func TestCleanText(t *testing.T) {
 }
 
 func TestStatusErrorParts(t *testing.T) {
-	base := StatusError{StatusCode: 503, kind: ErrUnavailable, method: "POST", url: "https://h/v3/auth/tokens"}
+	base := statusError{status: 503, kind: ErrUnavailable, method: "POST", url: "https://h/v3/auth/tokens"}
 	tests := []struct {
 		name    string
-		mutate  func(*StatusError)
+		mutate  func(*statusError)
 		want    string
 		timeout bool
 	}{
-		{"bare", func(*StatusError) {}, "keystone unavailable: POST https://h/v3/auth/tokens answered 503 Service Unavailable", false},
-		{"all parts", func(e *StatusError) {
-			e.Message, e.attempts, e.hint = "down", 4, "try again later"
+		{"bare", func(*statusError) {}, "keystone unavailable: POST https://h/v3/auth/tokens answered 503 Service Unavailable", false},
+		{"all parts", func(e *statusError) {
+			e.message, e.attempts, e.hint = "down", 4, "try again later"
 		}, `keystone unavailable: POST https://h/v3/auth/tokens answered 503 Service Unavailable (keystone said "down") after 4 attempts; try again later`, false},
-		{"gave up", func(e *StatusError) {
+		{"gave up", func(e *statusError) {
 			e.attempts, e.gaveUp, e.nextWait, e.hint = 1, true, 0, "try again later"
 		}, "keystone unavailable: POST https://h/v3/auth/tokens answered 503 Service Unavailable after 1 attempt; gave up: the next retry, 0s away, would pass the deadline; try again later", true},
-		{"redirect without Location", func(e *StatusError) { e.StatusCode = 302 },
+		{"redirect without Location", func(e *statusError) { e.status = 302 },
 			"keystone unavailable: POST https://h/v3/auth/tokens answered 302 Found, a redirect that is not followed", false},
-		{"redirect", func(e *StatusError) { e.StatusCode, e.redirect = 308, "https://o/v3" },
+		{"redirect", func(e *statusError) { e.status, e.redirect = 308, "https://o/v3" },
 			"keystone unavailable: POST https://h/v3/auth/tokens answered 308 Permanent Redirect, a redirect to https://o/v3 that is not followed", false},
-		{"unknown status", func(e *StatusError) { e.StatusCode = 599 },
+		{"unknown status", func(e *statusError) { e.status = 599 },
 			"keystone unavailable: POST https://h/v3/auth/tokens answered 599", false},
 	}
 	for _, tt := range tests {
@@ -1170,7 +1170,7 @@ func TestGiveUpOnConnectionErrorIsTimeout(t *testing.T) {
 	authURL := srv.URL + "/v3"
 	srv.Close()
 	h := newHarness(t)
-	h.c.BaseBackoff, h.c.MaxBackoff = time.Hour, time.Hour
+	h.c.baseBackoff, h.c.maxBackoff = time.Hour, time.Hour
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	_, err := h.c.IssuePassword(ctx, testAuth(authURL))
@@ -1275,7 +1275,7 @@ func loopbackNeverProxiedChild(t *testing.T, port string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &Client{HTTP: hc, MaxAttempts: 1}
+	c := &Client{HTTP: hc, maxAttempts: 1}
 	for _, raw := range []string{"http://LOCALHOST:" + port + "/v3", "http://127.0.0.1:" + port + "/v3/"} {
 		authURL, err := protocol.NormalizeAuthURL(raw)
 		if err != nil {

@@ -158,7 +158,7 @@ func (c *Client) do(ctx context.Context, r *request) (*answer, error) {
 	if c.HTTP == nil {
 		defer hc.CloseIdleConnections()
 	}
-	maxAttempts := c.MaxAttempts
+	maxAttempts := c.maxAttempts
 	if maxAttempts <= 0 {
 		maxAttempts = defaultMaxAttempts
 	}
@@ -196,7 +196,7 @@ func (c *Client) do(ctx context.Context, r *request) (*answer, error) {
 				return ans, nil
 			}
 			last = fmt.Sprintf("the last answer was %d %s", ans.status, http.StatusText(ans.status))
-			serr := r.statusError(ans, ErrUnavailable, hintRetryLater)
+			serr := r.answerError(ans, ErrUnavailable, hintRetryLater)
 			serr.attempts = attempt
 			failure = serr
 			wait = c.backoff(attempt)
@@ -310,7 +310,7 @@ func retryableStatus(status int) bool {
 }
 
 // backoff returns the wait before retry number attempt (1 for the first
-// retry): BaseBackoff doubled per retry, capped at MaxBackoff, then jittered
+// retry): baseBackoff doubled per retry, capped at maxBackoff, then jittered
 // into [d/2, d].
 func (c *Client) backoff(attempt int) time.Duration {
 	base, maxWait := c.backoffBounds()
@@ -325,9 +325,9 @@ func (c *Client) backoff(attempt int) time.Duration {
 	return d
 }
 
-// backoffBounds returns BaseBackoff and MaxBackoff with their defaults.
+// backoffBounds returns baseBackoff and maxBackoff with their defaults.
 func (c *Client) backoffBounds() (base, maxWait time.Duration) {
-	base, maxWait = c.BaseBackoff, c.MaxBackoff
+	base, maxWait = c.baseBackoff, c.maxBackoff
 	if base <= 0 {
 		base = defaultBaseBackoff
 	}
@@ -338,7 +338,7 @@ func (c *Client) backoffBounds() (base, maxWait time.Duration) {
 }
 
 // retryAfter returns the wait a 429 or 503 answer asks for in Retry-After
-// (seconds or an HTTP date), capped at MaxBackoff.
+// (seconds or an HTTP date), capped at maxBackoff.
 func (c *Client) retryAfter(ans *answer) (time.Duration, bool) {
 	if ans.status != http.StatusTooManyRequests && ans.status != http.StatusServiceUnavailable {
 		return 0, false
@@ -383,7 +383,7 @@ func (r *request) contextError(ctx context.Context, start time.Time, attempts in
 // withGiveUp marks a retryable failure as a timeout: the next retry was
 // not made because its wait would pass the deadline.
 func withGiveUp(failure error, wait time.Duration) error {
-	var serr *StatusError
+	var serr *statusError
 	if errors.As(failure, &serr) {
 		serr.gaveUp, serr.nextWait = true, wait
 		serr.hint = "try again later"
@@ -398,34 +398,34 @@ func gaveUpText(wait time.Duration) string {
 	return fmt.Sprintf("gave up: the next retry, %s away, would pass the deadline", roundDuration(wait))
 }
 
-// statusError builds the error for an answer of a failing status.
-func (r *request) statusError(ans *answer, kind error, hint string) *StatusError {
-	return &StatusError{
-		StatusCode: ans.status,
-		Message:    keystoneMessage(ans.body, r.secrets),
-		kind:       kind,
-		method:     r.method,
-		url:        displayURL(r.url),
-		hint:       hint,
+// answerError builds the error for an answer of a failing status.
+func (r *request) answerError(ans *answer, kind error, hint string) *statusError {
+	return &statusError{
+		status:  ans.status,
+		message: keystoneMessage(ans.body, r.secrets),
+		kind:    kind,
+		method:  r.method,
+		url:     displayURL(r.url),
+		hint:    hint,
 	}
 }
 
 // unexpectedStatus builds the ErrUnavailable error for a status that none of
 // the methods expects, saying what the status suggests.
-func (r *request) unexpectedStatus(ans *answer) *StatusError {
+func (r *request) unexpectedStatus(ans *answer) *statusError {
 	switch {
 	case ans.status >= 300 && ans.status < 400:
-		serr := r.statusError(ans, ErrUnavailable, "set the auth URL to keystone's own v3 address")
+		serr := r.answerError(ans, ErrUnavailable, "set the auth URL to keystone's own v3 address")
 		if ans.location != nil {
 			serr.redirect = cleanText(displayURL(ans.location.String()), nil, maxNetworkRunes)
 		}
 		return serr
 	case ans.status == http.StatusBadRequest && r.body != nil:
-		return r.statusError(ans, ErrUnavailable, "keystone found the request malformed; check the project ID, the user domain name and the auth URL")
+		return r.answerError(ans, ErrUnavailable, "keystone found the request malformed; check the project ID, the user domain name and the auth URL")
 	case ans.status == http.StatusNotFound:
-		return r.statusError(ans, ErrUnavailable, hintAuthURL)
+		return r.answerError(ans, ErrUnavailable, hintAuthURL)
 	default:
-		return r.statusError(ans, ErrUnavailable, hintAuthURL+", or try again later")
+		return r.answerError(ans, ErrUnavailable, hintAuthURL+", or try again later")
 	}
 }
 
@@ -486,8 +486,8 @@ func (c *Client) sleepFunc() func(context.Context, time.Duration) error {
 
 // now reads the Client's clock.
 func (c *Client) now() time.Time {
-	if c.Now != nil {
-		return c.Now()
+	if c.clock != nil {
+		return c.clock()
 	}
 	return time.Now()
 }
