@@ -47,23 +47,21 @@ type Client struct {
 	// Debugf, when set, receives steps, statuses and timings. It never
 	// receives a password, a token or a request body.
 	Debugf func(format string, args ...any)
-
-	// The rest is zero outside tests, which set it to run fast on a fake
-	// clock.
-
-	// clock is the clock of Token.ReceivedAt and of Retry-After dates; nil
+	// Now is the clock of Token.ReceivedAt and of Retry-After dates; nil
 	// means time.Now. (Context deadlines are always on the real clock.)
-	clock func() time.Time
-	// maxAttempts bounds the attempts of one call, the first included;
-	// 0 (or less) means 4.
-	maxAttempts int
-	// baseBackoff is the wait before the first retry, doubled for each
-	// further retry, capped at maxBackoff, with jitter; 0 means 200ms.
-	baseBackoff time.Duration
-	// maxBackoff caps each wait between attempts, Retry-After included;
+	Now func() time.Time
+	// BaseBackoff is the wait before the first retry, doubled for each
+	// further retry, capped at MaxBackoff, with jitter; 0 means 200ms.
+	BaseBackoff time.Duration
+	// MaxBackoff caps each wait between attempts, Retry-After included;
 	// 0 means 5s.
-	maxBackoff time.Duration
-	// sleep waits d or until ctx is done; nil means sleepContext.
+	MaxBackoff time.Duration
+
+	// maxAttempts bounds the attempts of one call, the first included;
+	// 0 (or less) means 4. Only tests change it.
+	maxAttempts int
+	// sleep waits d or until ctx is done; nil means sleepContext. Tests
+	// replace it to record the waits without waiting.
 	sleep func(ctx context.Context, d time.Duration) error
 }
 

@@ -56,10 +56,10 @@ func newHarness(t *testing.T) *harness {
 	t.Helper()
 	h := &harness{t: t}
 	h.c = &Client{
-		clock:       func() time.Time { return fakeNow },
+		Now:         func() time.Time { return fakeNow },
 		maxAttempts: 4,
-		baseBackoff: time.Millisecond,
-		maxBackoff:  5 * time.Millisecond,
+		BaseBackoff: time.Millisecond,
+		MaxBackoff:  5 * time.Millisecond,
 		Debugf: func(format string, args ...any) {
 			h.mu.Lock()
 			defer h.mu.Unlock()
@@ -384,7 +384,7 @@ func TestIssuePasswordRetries(t *testing.T) {
 		{"503 Retry-After HTTP date", 5 * time.Second,
 			func(w http.ResponseWriter) { w.Header().Set("Retry-After", retryDate); w.WriteHeader(503) },
 			func(d time.Duration) bool { return d == 3*time.Second }},
-		{"429 Retry-After capped at maxBackoff", 2 * time.Second,
+		{"429 Retry-After capped at MaxBackoff", 2 * time.Second,
 			func(w http.ResponseWriter) { w.Header().Set("Retry-After", "3600"); w.WriteHeader(429) },
 			func(d time.Duration) bool { return d == 2*time.Second }},
 		{"429 Retry-After in the past", 5 * time.Second,
@@ -416,7 +416,7 @@ func TestIssuePasswordRetries(t *testing.T) {
 				writeToken(w, 201, goodBody)
 			})
 			h := newHarness(t)
-			h.c.maxBackoff = tt.maxBackoff
+			h.c.MaxBackoff = tt.maxBackoff
 			tok, err := h.c.IssuePassword(context.Background(), testAuth(f.authURL()))
 			if err != nil {
 				t.Fatal(err)
@@ -464,7 +464,7 @@ func TestRetryAfterPastDeadlineGivesUp(t *testing.T) {
 		w.WriteHeader(429)
 	})
 	h := newHarness(t)
-	h.c.maxBackoff = time.Minute
+	h.c.MaxBackoff = time.Minute
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	start := time.Now()
@@ -935,7 +935,7 @@ func TestTokenRequestRefusesBadTokens(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
-	c := &Client{baseBackoff: 100 * time.Millisecond, maxBackoff: time.Second}
+	c := &Client{BaseBackoff: 100 * time.Millisecond, MaxBackoff: time.Second}
 	ms := time.Millisecond
 	for _, tt := range []struct {
 		attempt int
@@ -1170,7 +1170,7 @@ func TestGiveUpOnConnectionErrorIsTimeout(t *testing.T) {
 	authURL := srv.URL + "/v3"
 	srv.Close()
 	h := newHarness(t)
-	h.c.baseBackoff, h.c.maxBackoff = time.Hour, time.Hour
+	h.c.BaseBackoff, h.c.MaxBackoff = time.Hour, time.Hour
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	_, err := h.c.IssuePassword(ctx, testAuth(authURL))

@@ -310,7 +310,7 @@ func retryableStatus(status int) bool {
 }
 
 // backoff returns the wait before retry number attempt (1 for the first
-// retry): baseBackoff doubled per retry, capped at maxBackoff, then jittered
+// retry): BaseBackoff doubled per retry, capped at MaxBackoff, then jittered
 // into [d/2, d].
 func (c *Client) backoff(attempt int) time.Duration {
 	base, maxWait := c.backoffBounds()
@@ -325,9 +325,9 @@ func (c *Client) backoff(attempt int) time.Duration {
 	return d
 }
 
-// backoffBounds returns baseBackoff and maxBackoff with their defaults.
+// backoffBounds returns BaseBackoff and MaxBackoff with their defaults.
 func (c *Client) backoffBounds() (base, maxWait time.Duration) {
-	base, maxWait = c.baseBackoff, c.maxBackoff
+	base, maxWait = c.BaseBackoff, c.MaxBackoff
 	if base <= 0 {
 		base = defaultBaseBackoff
 	}
@@ -338,7 +338,7 @@ func (c *Client) backoffBounds() (base, maxWait time.Duration) {
 }
 
 // retryAfter returns the wait a 429 or 503 answer asks for in Retry-After
-// (seconds or an HTTP date), capped at maxBackoff.
+// (seconds or an HTTP date), capped at MaxBackoff.
 func (c *Client) retryAfter(ans *answer) (time.Duration, bool) {
 	if ans.status != http.StatusTooManyRequests && ans.status != http.StatusServiceUnavailable {
 		return 0, false
@@ -486,8 +486,8 @@ func (c *Client) sleepFunc() func(context.Context, time.Duration) error {
 
 // now reads the Client's clock.
 func (c *Client) now() time.Time {
-	if c.clock != nil {
-		return c.clock()
+	if c.Now != nil {
+		return c.Now()
 	}
 	return time.Now()
 }
