@@ -490,7 +490,9 @@ func TestNoStdin(t *testing.T) {
 	inv := newInvocation(pr, &out, &errb)
 	inv.keyring = func(time.Duration) keyring.Store { return w.kr }
 	done := make(chan int, 1)
-	go func() { done <- inv.run([]string{"vkc-credential", "get", "--no-stdin", "--profile", "prod", "--format", "token"}) }()
+	go func() {
+		done <- inv.run([]string{"vkc-credential", "get", "--no-stdin", "--profile", "prod", "--format", "token"})
+	}()
 	select {
 	case code := <-done:
 		if code != 0 || out.String() != "gAAAAtoken-1\n" {

@@ -2,7 +2,6 @@ package protocol
 
 import (
 	"encoding/json"
-	"fmt"
 	"time"
 )
 
@@ -35,14 +34,14 @@ func NewExecCredential(execInfo, token string, expiresAt time.Time) (*ExecCreden
 			APIVersion string `json:"apiVersion"`
 		}
 		if err := json.Unmarshal([]byte(execInfo), &info); err != nil {
-			return nil, fmt.Errorf("%w: KUBERNETES_EXEC_INFO is not valid JSON: %v", ErrBadRequest, err)
+			return nil, refuse("KUBERNETES_EXEC_INFO is not valid JSON: %v", err)
 		}
 		switch info.APIVersion {
 		case ExecCredentialV1, ExecCredentialV1beta1:
 			apiVersion = info.APIVersion
 		case "":
 		default:
-			return nil, fmt.Errorf("%w: KUBERNETES_EXEC_INFO asks for %q; vkc-credential answers in %s or %s", ErrBadRequest, info.APIVersion, ExecCredentialV1, ExecCredentialV1beta1)
+			return nil, refuse("KUBERNETES_EXEC_INFO asks for %q; vkc-credential answers in %s or %s", info.APIVersion, ExecCredentialV1, ExecCredentialV1beta1)
 		}
 	}
 	return &ExecCredential{

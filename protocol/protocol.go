@@ -26,9 +26,37 @@ const MaxMinTTLSeconds = 86400
 // maxSettingBytes bounds every setting: no real Keystone value comes near.
 const maxSettingBytes = 1024
 
-// ErrBadRequest is wrapped by every refusal of a request, a setting or a
-// profile name: input no caller should have sent.
+// ErrBadRequest matches (errors.Is) every refusal of a request, a setting
+// or a profile name: input no caller should have sent.
 var ErrBadRequest = errors.New("bad request")
+
+// refusal is a refusal of input: its message is the reason alone, and it
+// matches ErrBadRequest and each of kinds.
+type refusal struct {
+	err   error
+	kinds []error
+}
+
+func (r *refusal) Error() string { return r.err.Error() }
+func (r *refusal) Unwrap() error { return r.err }
+
+func (r *refusal) Is(target error) bool {
+	if target == ErrBadRequest {
+		return true
+	}
+	for _, k := range r.kinds {
+		if target == k {
+			return true
+		}
+	}
+	return false
+}
+
+// refuse returns a refusal with a formatted message; %w wraps as with
+// fmt.Errorf.
+func refuse(format string, args ...any) error {
+	return &refusal{err: fmt.Errorf(format, args...)}
+}
 
 // Settings are a profile's non-secret settings. The request, the stored
 // profile and the answers share this one type; an empty field means "not
@@ -96,15 +124,15 @@ func (s Settings) Check() error {
 func checkSetting(f setting) error {
 	v := *f.value
 	if len(v) > maxSettingBytes {
-		return fmt.Errorf("%w: %s is longer than %d bytes", ErrBadRequest, f.name, maxSettingBytes)
+		return refuse("%s is longer than %d bytes", f.name, maxSettingBytes)
 	}
 	if i := strings.IndexFunc(v, func(r rune) bool { return unicode.In(r, unicode.Cc, unicode.Cf) }); i >= 0 {
-		return fmt.Errorf("%w: %s holds a control or format character at byte %d", ErrBadRequest, f.name, i)
+		return refuse("%s holds a control or format character at byte %d", f.name, i)
 	}
 	if f.ascii {
 		for i := 0; i < len(v); i++ {
 			if v[i] < 0x20 || v[i] > 0x7e {
-				return fmt.Errorf("%w: %s holds a character that is not printable ASCII at byte %d", ErrBadRequest, f.name, i)
+				return refuse("%s holds a character that is not printable ASCII at byte %d", f.name, i)
 			}
 		}
 	}
@@ -125,19 +153,19 @@ type Request struct {
 // DecodeRequest reads r to EOF (at most MaxRequestSize bytes) and decodes
 // one request. Empty input, or input of only white space, is no request:
 // it returns nil, nil. Anything but exactly one well-formed JSON object of
-// known fields with valid values is an error wrapping ErrBadRequest.
+// known fields with valid values is an error matching ErrBadRequest.
 func DecodeRequest(r io.Reader) (*Request, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxRequestSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("%w: cannot read the request from stdin: %v", ErrBadRequest, err)
+		return nil, refuse("cannot read the request from stdin: %v", err)
 	}
 	if len(data) > MaxRequestSize {
-		return nil, fmt.Errorf("%w: the request on stdin is larger than %d bytes; send one small JSON object", ErrBadRequest, MaxRequestSize)
+		return nil, refuse("the request on stdin is larger than %d bytes; send one small JSON object", MaxRequestSize)
 	}
 	return ParseRequest(data)
 }
 
-// ErrNotJSON is wrapped by the refusal of stdin that does not even start
+// ErrNotJSON matches the refusal of stdin that does not even start
 // like a JSON object, such as a piped password: the command line can then
 // say what was probably meant.
 var ErrNotJSON = errors.New("stdin does not hold a JSON object")
@@ -149,19 +177,19 @@ func ParseRequest(data []byte) (*Request, error) {
 		return nil, nil
 	}
 	if !utf8.Valid(trimmed) {
-		return nil, fmt.Errorf("%w: %w: the request on stdin is not valid UTF-8", ErrBadRequest, ErrNotJSON)
+		return nil, &refusal{err: errors.New("the request on stdin is not valid UTF-8"), kinds: []error{ErrNotJSON}}
 	}
 	if trimmed[0] != '{' {
-		return nil, fmt.Errorf("%w: %w: the request on stdin must be one JSON object, like {\"version\": 1, \"profile\": \"prod\"}", ErrBadRequest, ErrNotJSON)
+		return nil, &refusal{err: errors.New(`the request on stdin must be one JSON object, like {"version": 1, "profile": "prod"}`), kinds: []error{ErrNotJSON}}
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	dec.DisallowUnknownFields()
 	var req Request
 	if err := dec.Decode(&req); err != nil {
-		return nil, fmt.Errorf("%w: bad request on stdin: %s", ErrBadRequest, describeJSONError(err))
+		return nil, refuse("bad request on stdin: %s", describeJSONError(err))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%w: bad request on stdin: data after the JSON object; send exactly one object", ErrBadRequest)
+		return nil, refuse("bad request on stdin: data after the JSON object; send exactly one object")
 	}
 	if err := req.validate(); err != nil {
 		return nil, err
@@ -171,10 +199,10 @@ func ParseRequest(data []byte) (*Request, error) {
 
 func (req *Request) validate() error {
 	if req.Version != nil && *req.Version != Version {
-		return fmt.Errorf("%w: unsupported request version %d; this vkc-credential speaks version %d", ErrBadRequest, *req.Version, Version)
+		return refuse("unsupported request version %d; this vkc-credential speaks version %d", *req.Version, Version)
 	}
 	if req.MinTTLSeconds != nil && (*req.MinTTLSeconds < 0 || *req.MinTTLSeconds > MaxMinTTLSeconds) {
-		return fmt.Errorf("%w: min_ttl_seconds must be between 0 and %d, not %d", ErrBadRequest, MaxMinTTLSeconds, *req.MinTTLSeconds)
+		return refuse("min_ttl_seconds must be between 0 and %d, not %d", MaxMinTTLSeconds, *req.MinTTLSeconds)
 	}
 	if req.Profile != "" {
 		if err := CheckProfileName(req.Profile); err != nil {
@@ -182,10 +210,7 @@ func (req *Request) validate() error {
 		}
 	}
 	if err := req.Settings.Check(); err != nil {
-		if errors.Is(err, ErrBadRequest) {
-			return fmt.Errorf("%w (in the request)", err)
-		}
-		return fmt.Errorf("%w: %w (in the request)", ErrBadRequest, err)
+		return refuse("%w (in the request)", err)
 	}
 	return nil
 }
@@ -224,7 +249,7 @@ func CheckProfileName(name string) error {
 		ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
 	}
 	if !ok {
-		return fmt.Errorf("%w: invalid profile name %q: use 1 to 64 ASCII letters, digits, '.', '_' or '-', not starting with '.'", ErrBadRequest, name)
+		return refuse("invalid profile name %q: use 1 to 64 ASCII letters, digits, '.', '_' or '-', not starting with '.'", name)
 	}
 	return nil
 }
