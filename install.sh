@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds vkc-credential from this checkout and installs it, with the
 # keystoneauth plugin for the openstack CLI when that CLI is present.
-#   PREFIX   where to install (default: $HOME/.local); the binary goes to $PREFIX/bin
+#   PREFIX            where to install (default: $HOME/.local); the binary goes to $PREFIX/bin
+#   VKC_SKIP_PLUGIN=1 do not install the openstack CLI plugin
+#   PYTHON            the Python whose openstack CLI gets the plugin (default /usr/bin/python3)
 # Running it again replaces the installed copy with a fresh build.
 set -euo pipefail
 
@@ -12,7 +14,7 @@ bindir=$prefix/bin
 if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
   PATH=/usr/local/go/bin:$PATH
 fi
-command -v go >/dev/null 2>&1 || { echo "install.sh: Go 1.26 or newer is needed to build vkc-credential (https://go.dev/doc/install)" >&2; exit 1; }
+command -v go >/dev/null 2>&1 || { echo "install.sh: Go 1.26.8 or newer is needed to build vkc-credential (https://go.dev/doc/install)" >&2; exit 1; }
 
 version=$(git -C "$here" describe --tags --always --dirty 2>/dev/null || echo devel)
 mkdir -p "$bindir"
@@ -36,6 +38,7 @@ esac
 py=${PYTHON:-/usr/bin/python3}
 if [ "${VKC_SKIP_PLUGIN:-}" != 1 ] && [ -x "$py" ] && "$py" -c 'import keystoneauth1' 2>/dev/null; then
   if [ "$(id -u)" = 0 ] || [ -n "${PYTHON:-}" ]; then
+    echo "installing the openstack CLI auth type 'vkc' into $py's own site-packages with pip (VKC_SKIP_PLUGIN=1 skips this)"
     bash "$here/integrations/keystoneauth/install.sh" >/dev/null 2>&1 &&
       echo "installed the openstack CLI auth type 'vkc' for $py" ||
       echo "could not install the keystoneauth plugin; see integrations/keystoneauth/README.md" >&2

@@ -28,7 +28,7 @@ PACKAGES=(
   python3-openstackclient
   gnome-keyring libsecret-tools dbus dbus-daemon libglib2.0-bin
   python3-secretstorage python3-jeepney
-  hyperfine python3-pip python3-setuptools
+  hyperfine python3-pip python3-setuptools fish
   curl ca-certificates procps util-linux coreutils
 )
 
