@@ -467,10 +467,10 @@ func TestRetryAfterPastDeadlineGivesUp(t *testing.T) {
 	h.c.MaxBackoff = time.Minute
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	start := time.Now()
 	_, err := h.c.IssuePassword(ctx, testAuth(f.authURL()))
 	checkErr(t, err, ErrUnavailable)
 	checkErr(t, err, ErrTimeout)
+	// No wait was recorded (below): giving up took no sleep.
 	if !strings.Contains(err.Error(), "429 Too Many Requests after 1 attempt; gave up: the next retry, 10s away, would pass the deadline; try again later") {
 		t.Errorf("error %q does not explain giving up", err)
 	}
@@ -480,9 +480,6 @@ func TestRetryAfterPastDeadlineGivesUp(t *testing.T) {
 	}
 	if f.hits() != 1 || len(h.recordedSleeps()) != 0 {
 		t.Errorf("%d requests and waits %v, want 1 request and no wait", f.hits(), h.recordedSleeps())
-	}
-	if time.Since(start) > time.Second {
-		t.Errorf("giving up took %s", time.Since(start))
 	}
 }
 
