@@ -306,8 +306,12 @@ for i in "$last" $(seq 0 $(( last - 1 ))); do
     tail -n 30 "$work/row.out" >&2
     exit 1
   fi
-  printf '%s\t%s\t%s\t%s\t%d\t%d\n' "${names[$i]}" "${groups[$i]}" "${kinds[$i]}" "${wantposts[$i]}" \
-    "$(( $(calls) - c0 ))" "$(( $(posts) - p0 ))" >> "$counts"
+  # Which requests: "METHOD /path STATUS", ids as {id}, for slow.json.
+  reqs=$(grep '" [0-9][0-9][0-9] ' "$klog" | tail -n +"$(( c0 + 1 ))" |
+    sed -E 's/.*"([A-Z]+) ([^ ?"]*)[^"]*" ([0-9]{3}) .*/\1 \2 \3/; s#/[0-9a-f]{32}#/{id}#g' | sort | uniq -c |
+    awk '{ printf "%s%s x %s %s %s", (NR > 1 ? "; " : ""), $1, $2, $3, $4 }')
+  printf '%s\t%s\t%s\t%s\t%d\t%d\t%s\n' "${names[$i]}" "${groups[$i]}" "${kinds[$i]}" "${wantposts[$i]}" \
+    "$(( $(calls) - c0 ))" "$(( $(posts) - p0 ))" "$reqs" >> "$counts"
 done
 log "counted; timing $runs run(s) of each row"
 
@@ -339,12 +343,12 @@ def version(cmd):
         return "?"
 rows, bad = [], []
 for r in results:
-    name, group, kind, want, c, p = counted[r["command"]]
+    name, group, kind, want, c, p, reqs = counted[r["command"]]
     sd = r["stddev"]
     row = {"command": name, "group": group, "kind": kind,
            "mean_ms": r["mean"] * 1000, "stddev_ms": sd * 1000 if sd is not None else 0.0,
            "min_ms": r["min"] * 1000, "max_ms": r["max"] * 1000, "times_ms": [t * 1000 for t in r["times"]],
-           "keystone_requests": int(c), "token_posts": int(p)}
+           "keystone_requests": int(c), "token_posts": int(p), "requests": reqs}
     rows.append(row)
     if want != "-" and int(p) != (n if want == "n" else int(want)):
         bad.append(f"{name}: {p} POST /v3/auth/tokens, want {n if want == 'n' else want}")
@@ -369,6 +373,9 @@ with open(os.path.join(out, "slow.md"), "w") as f:
     f.write("| row | wall time, mean ± sd (ms) | Keystone requests | of them POST /v3/auth/tokens |\n|---|---|---|---|\n")
     for r in rows:
         f.write(f"| {r['command']} | {r['mean_ms']:.1f} ± {r['stddev_ms']:.1f} | {r['keystone_requests']} | {r['token_posts']} |\n")
+    f.write("\nKeystone requests of one run of each row (access log):\n\n")
+    for r in rows:
+        f.write(f"- {r['command']}: {r['requests'] or 'none'}\n")
 print(open(os.path.join(out, "slow.md")).read())
 if bad:
     print("bench-slow.sh: unexpected token POST counts:\n  " + "\n  ".join(bad), file=sys.stderr)
