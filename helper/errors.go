@@ -28,6 +28,23 @@ var (
 	ErrClock = errors.New("clocks disagree")
 )
 
+// tagged is an error whose message is its own, and that matches kind
+// through errors.Is: the sentinel classifies without adding its words.
+type tagged struct {
+	kind error
+	err  error
+}
+
+func (t *tagged) Error() string        { return t.err.Error() }
+func (t *tagged) Unwrap() error        { return t.err }
+func (t *tagged) Is(target error) bool { return target == t.kind }
+
+// tag returns a formatted error that matches kind; %w wraps as with
+// fmt.Errorf.
+func tag(kind error, format string, args ...any) error {
+	return &tagged{kind: kind, err: fmt.Errorf(format, args...)}
+}
+
 // MissingSettingError means a required setting was given by no source.
 type MissingSettingError struct {
 	Field string // the wire name: auth_url, project_id or username

@@ -188,8 +188,8 @@ func (h *Helper) issue(ctx context.Context, profile string, s Settings, password
 	h.debugf("keystone: token issued in %s, expires %s", time.Since(t0).Round(time.Millisecond), tok.ExpiresAt.Format(time.RFC3339))
 	e := newCacheEntry(profile, s, tok)
 	if !e.validFor(h.Now(), 0) {
-		return nil, fmt.Errorf("%w: keystone issued a token that has already expired (expires_at %s, local time %s); check this machine's clock and Keystone's",
-			ErrClock, tok.ExpiresAt.Format(time.RFC3339), h.Now().UTC().Format(time.RFC3339))
+		return nil, tag(ErrClock, "keystone issued a token that has already expired (expires_at %s, local time %s); check this machine's clock and Keystone's",
+			tok.ExpiresAt.Format(time.RFC3339), h.Now().UTC().Format(time.RFC3339))
 	}
 	note, err := h.Paths.writeCache(e)
 	h.note(note)
@@ -255,7 +255,7 @@ func (h *Helper) Store(ctx context.Context, o StoreOptions) (*StoreResult, error
 			return nil, err
 		}
 	}
-	note, err := h.Paths.SaveProfile(o.Profile, o.Settings)
+	note, err := h.Paths.saveProfile(o.Profile, o.Settings)
 	h.note(note)
 	if err != nil {
 		return nil, fmt.Errorf("the password is in the keychain, but the profile could not be saved: %w", err)
@@ -336,7 +336,7 @@ func (h *Helper) Erase(ctx context.Context, profile string, revoke bool) (*Erase
 // otherProfilesKeys returns the cache keys of every stored profile but
 // skip.
 func (h *Helper) otherProfilesKeys(skip string) (map[string]bool, error) {
-	names, err := h.Paths.ProfileNames()
+	names, err := h.Paths.profileNames()
 	if err != nil {
 		return nil, err
 	}
@@ -364,7 +364,7 @@ func (h *Helper) revoke(ctx context.Context, e *cacheEntry) error {
 
 // List returns the stored profiles with their cached tokens' expiry.
 func (h *Helper) List() ([]protocol.ProfileInfo, error) {
-	names, err := h.Paths.ProfileNames()
+	names, err := h.Paths.profileNames()
 	if err != nil {
 		return nil, err
 	}

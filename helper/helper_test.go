@@ -329,7 +329,7 @@ func TestEraseAndRevoke(t *testing.T) {
 	if len(f.kr.items) != 0 {
 		t.Fatal("the password survived erase")
 	}
-	if names, _ := f.h.Paths.ProfileNames(); len(names) != 0 {
+	if names, _ := f.h.Paths.profileNames(); len(names) != 0 {
 		t.Fatalf("profiles left: %v", names)
 	}
 	if f.h.Paths.readCacheOnly(f.s) != nil {

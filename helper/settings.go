@@ -85,7 +85,7 @@ func checkSameIdentity(a, b Settings) error {
 		{"auth_url", ua, ub}, {"username", a.Username, b.Username}, {"user_domain_name", a.UserDomainName, b.UserDomainName},
 	} {
 		if f.a != f.b {
-			return fmt.Errorf("%w: the request's %s differs from the stored profile's, and the stored password is sent only to the identity it was stored for", ErrIdentityChanged, f.name)
+			return tag(ErrIdentityChanged, "the request's %s differs from the stored profile's, and the stored password is sent only to the identity it was stored for", f.name)
 		}
 	}
 	return nil
@@ -123,27 +123,27 @@ func (p Paths) LoadProfile(name string) (Settings, error) {
 	data, err := readPrivateFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return Settings{}, fmt.Errorf("%w: no profile %q is stored", ErrProfileNotFound, name)
+		return Settings{}, tag(ErrProfileNotFound, "no profile %q is stored", name)
 	case errors.Is(err, errLooseMode):
-		return Settings{}, fmt.Errorf("%w: %v, which lets others read it; run `chmod 600` on it", ErrUnsafeFile, err)
+		return Settings{}, tag(ErrUnsafeFile, "%v, which lets others read it; run `chmod 600` on it", err)
 	case errors.Is(err, errNotOurs):
-		return Settings{}, fmt.Errorf("%w: %v", ErrUnsafeFile, err)
+		return Settings{}, tag(ErrUnsafeFile, "%v", err)
 	case err != nil:
 		return Settings{}, fmt.Errorf("cannot read profile %q: %w", name, err)
 	}
 	var pf profileFile
 	if err := json.Unmarshal(data, &pf); err != nil {
-		return Settings{}, fmt.Errorf("%w: profile file %s cannot be parsed (%v)", ErrDamaged, path, err)
+		return Settings{}, tag(ErrDamaged, "profile file %s cannot be parsed (%v)", path, err)
 	}
 	if pf.Version != protocol.Version {
-		return Settings{}, fmt.Errorf("%w: profile file %s is of version %d; this vkc-credential reads version %d", ErrDamaged, path, pf.Version, protocol.Version)
+		return Settings{}, tag(ErrDamaged, "profile file %s is of version %d; this vkc-credential reads version %d", path, pf.Version, protocol.Version)
 	}
 	return pf.Settings, nil
 }
 
-// SaveProfile stores the settings of profile name, atomically, 0600. It
+// saveProfile stores the settings of profile name, atomically, 0600. It
 // returns a note when it had to narrow a directory's mode.
-func (p Paths) SaveProfile(name string, s Settings) (note string, err error) {
+func (p Paths) saveProfile(name string, s Settings) (note string, err error) {
 	note, err = ensureDir(p.ConfigDir)
 	if err != nil {
 		return note, err
@@ -170,8 +170,8 @@ func (p Paths) deleteProfile(name string) error {
 	return err
 }
 
-// ProfileNames lists the stored profiles, sorted.
-func (p Paths) ProfileNames() ([]string, error) {
+// profileNames lists the stored profiles, sorted.
+func (p Paths) profileNames() ([]string, error) {
 	entries, err := os.ReadDir(filepath.Join(p.ConfigDir, "profiles"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
