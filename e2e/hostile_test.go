@@ -2,9 +2,11 @@ package e2e
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,19 +14,40 @@ import (
 )
 
 // keychainSnapshot lists every vkc-credential item in the Secret
-// Service, secrets included, so a test can tell whether anything changed.
+// Service, each as its account and its secret, sorted, so a test can tell
+// whether anything changed. secret-tool writes each item's secret to
+// stdout and its attributes to stderr, item by item in the same order.
+// A failed search fails the test: two failed snapshots must not compare
+// equal.
 func keychainSnapshot(t *testing.T) string {
 	t.Helper()
-	out, _ := exec.Command("secret-tool", "search", "--all", "--unlock", "service", "vkc-credential").CombinedOutput()
+	cmd := exec.Command("secret-tool", "search", "--all", "--unlock", "service", "vkc-credential")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("keychain snapshot: secret-tool search: %v\n%s", err, stderr.String())
+	}
 	// Item paths and timestamps vary with reads; keep what identifies an
 	// item and its secret.
-	var keep []string
-	for _, line := range strings.Split(string(out), "\n") {
-		if strings.HasPrefix(line, "secret = ") || strings.HasPrefix(line, "attribute.username = ") {
-			keep = append(keep, line)
+	pick := func(out, prefix string) []string {
+		var v []string
+		for _, line := range strings.Split(out, "\n") {
+			if rest, ok := strings.CutPrefix(line, prefix); ok {
+				v = append(v, rest)
+			}
 		}
+		return v
 	}
-	return strings.Join(keep, "\n")
+	secrets, accounts := pick(stdout.String(), "secret = "), pick(stderr.String(), "attribute.username = ")
+	if len(secrets) != len(accounts) {
+		t.Fatalf("keychain snapshot: %d secrets but %d accounts\nstdout: %s\nstderr: %s", len(secrets), len(accounts), stdout.String(), stderr.String())
+	}
+	items := make([]string, len(secrets))
+	for i := range secrets {
+		items[i] = fmt.Sprintf("%q = %q", accounts[i], secrets[i])
+	}
+	sort.Strings(items)
+	return strings.Join(items, "\n")
 }
 
 func TestHostileRequestsChangeNothing(t *testing.T) {
