@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -50,6 +51,28 @@ func keychainSnapshot(t *testing.T) string {
 	return strings.Join(items, "\n")
 }
 
+// hostileInput is a bad request and the words its refusal must name: every
+// group must match, by any one of its (case-insensitive) alternatives.
+type hostileInput struct {
+	name, in string
+	cause    [][]string
+}
+
+// namesCause reports whether msg names each group of cause.
+func namesCause(msg string, cause [][]string) bool {
+	msg = strings.ToLower(msg)
+	for _, group := range cause {
+		found := false
+		for _, alt := range group {
+			found = found || strings.Contains(msg, strings.ToLower(alt))
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
 func TestHostileRequestsChangeNothing(t *testing.T) {
 	needKeystone(t)
 	s := newSandbox(t)
@@ -58,70 +81,92 @@ func TestHostileRequestsChangeNothing(t *testing.T) {
 	s.must("", "get", "--profile", profile)
 
 	big := `{"profile":"` + strings.Repeat("a", 2<<20) + `"}`
-	inputs := map[string]string{
-		"truncated":          `{"profile":"` + profile,
-		"trailing data":      `{"profile":"` + profile + `"} {}`,
-		"array":              `[{"profile":"` + profile + `"}]`,
-		"wrong type":         `{"profile":["` + profile + `"]}`,
-		"wrong type ttl":     `{"min_ttl_seconds":"300"}`,
-		"unknown field":      `{"profile":"` + profile + `","passwd":"x"}`,
-		"2 MiB":              big,
-		"NUL byte":           "{\"profile\":\"" + profile + "\x00\"}",
-		"escaped NUL":        `{"profile":"` + profile + `","username":"a\u0000b"}`,
-		"invalid UTF-8":      "{\"profile\":\"" + profile + "\xc3\x28\"}",
-		"negative ttl":       `{"min_ttl_seconds":-5}`,
-		"absurd ttl":         `{"min_ttl_seconds":999999999999}`,
-		"unknown version":    `{"version":7,"profile":"` + profile + `"}`,
-		"path traversal":     `{"profile":"../../etc/passwd"}`,
-		"path separator":     `{"profile":"a/b"}`,
-		"backslash":          `{"profile":"a\\b"}`,
-		"dot profile":        `{"profile":".hidden"}`,
-		"http auth url":      `{"profile":"` + profile + `","auth_url":"http://infra.mail.ru:35357/v3/"}`,
-		"password in get":    `{"profile":"` + profile + `","password":"` + ks.Password + `"}`,
-		"null":               `null`,
-		"number":             `42`,
-		"deep nesting":       strings.Repeat("[", 10000),
-		"huge number":        `{"min_ttl_seconds":1e400}`,
-		"duplicate garbage":  `{"profile":"` + profile + `",}`,
-		"control in setting": `{"region":"Region\nOne"}`,
+	jsonPassword, err := json.Marshal(ks.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	profileName := [][]string{{"profile name"}}
+	notObject := [][]string{{"object"}}
+	ttl := [][]string{{"min_ttl_seconds"}}
+	inputs := []hostileInput{
+		{"truncated", `{"profile":"` + profile, [][]string{{"truncated"}}},
+		{"trailing data", `{"profile":"` + profile + `"} {}`, [][]string{{"after", "trailing"}}},
+		{"array", `[{"profile":"` + profile + `"}]`, notObject},
+		{"wrong type", `{"profile":["` + profile + `"]}`, [][]string{{"profile"}, {"type", "string"}}},
+		{"wrong type ttl", `{"min_ttl_seconds":"300"}`, ttl},
+		{"unknown field", `{"profile":"` + profile + `","passwd":"x"}`, [][]string{{"unknown field"}, {"passwd"}}},
+		{"2 MiB", big, [][]string{{"larger", "too large", "too big", "1048576", "MiB"}}},
+		{"NUL byte", "{\"profile\":\"" + profile + "\x00\"}", [][]string{{`\x00`, "NUL", "control"}}},
+		{"escaped NUL", `{"profile":"` + profile + `","username":"a\u0000b"}`, [][]string{{"username"}, {"control", "NUL", `\x00`, `\u0000`}}},
+		{"invalid UTF-8", "{\"profile\":\"" + profile + "\xc3\x28\"}", [][]string{{"UTF-8"}}},
+		{"negative ttl", `{"min_ttl_seconds":-5}`, ttl},
+		{"absurd ttl", `{"min_ttl_seconds":999999999999}`, ttl},
+		{"unknown version", `{"version":7,"profile":"` + profile + `"}`, [][]string{{"version"}}},
+		{"path traversal", `{"profile":"../../etc/passwd"}`, profileName},
+		{"path separator", `{"profile":"a/b"}`, profileName},
+		{"backslash", `{"profile":"a\\b"}`, profileName},
+		{"dot profile", `{"profile":".hidden"}`, profileName},
+		{"http auth url", `{"profile":"` + profile + `","auth_url":"http://infra.mail.ru:35357/v3/"}`,
+			[][]string{{"auth URL", "auth_url"}, {"https", "loopback", "unencrypted"}}},
+		// The password JSON-encoded: it holds characters (a quote) that,
+		// pasted raw, make the request malformed JSON rather than a get
+		// request with a password.
+		{"password in get", `{"profile":"` + profile + `","password":` + string(jsonPassword) + `}`, [][]string{{"password"}, {"store"}}},
+		{"null", `null`, notObject},
+		{"number", `42`, notObject},
+		{"deep nesting", strings.Repeat("[", 10000), notObject},
+		{"huge number", `{"min_ttl_seconds":1e400}`, ttl},
+		{"duplicate garbage", `{"profile":"` + profile + `",}`, [][]string{{"JSON"}, {"invalid", "syntax", "unexpected"}}},
+		{"control in setting", `{"region":"Region\nOne"}`, [][]string{{"region"}, {"control"}}},
+	}
+	check := func(in hostileInput, cmd []string) {
+		t.Helper()
+		r := s.run(nil, in.in, cmd...)
+		if r.code != 2 {
+			t.Errorf("%s | %v: exit %d, want 2\n%s", in.name, cmd, r.code, r)
+			return
+		}
+		if !strings.HasPrefix(r.stderr, "vkc-credential: ") || len(r.stderr) > 600 {
+			t.Errorf("%s | %v: message %q", in.name, cmd, r.stderr)
+		}
+		if !namesCause(r.stderr, in.cause) {
+			t.Errorf("%s | %v: the message does not name the cause (%q): %q", in.name, cmd, in.cause, r.stderr)
+		}
+		if strings.Contains(r.stdout+r.stderr, ks.Password) {
+			t.Errorf("%s | %v: the password was echoed", in.name, cmd)
+		}
 	}
 	cmds := [][]string{{"get"}, {"get", "--format", "token"}, {"list"}, {"erase"}, {"env"}}
 	keychain0 := keychainSnapshot(t)
-	files0 := append(snapshotDir(t, filepath.Join(s.home, ".config")), snapshotDir(t, filepath.Join(s.home, ".cache"))...)
-	tried := 0
-	for name, in := range inputs {
-		for _, cmd := range cmds {
-			r := s.run(nil, in, cmd...)
-			tried++
-			if r.code != 2 {
-				t.Errorf("%s | %v: exit %d, want 2\n%s", name, cmd, r.code, r)
-				continue
-			}
-			if !strings.HasPrefix(r.stderr, "vkc-credential: ") || len(r.stderr) > 600 {
-				t.Errorf("%s | %v: message %q", name, cmd, r.stderr)
-			}
-			if strings.Contains(r.stdout+r.stderr, ks.Password) {
-				t.Errorf("%s | %v: the password was echoed", name, cmd)
-			}
-		}
+	if !strings.Contains(keychain0, strconv.Quote(ks.Password)) {
+		t.Fatal("the stored password is not in the keychain snapshot")
 	}
-	// store refuses the same inputs (those that are not a valid store
-	// request) before touching anything.
-	for _, name := range []string{"truncated", "2 MiB", "NUL byte", "invalid UTF-8", "path traversal", "http auth url", "unknown version"} {
-		r := s.run(nil, inputs[name], "store")
-		tried++
-		if r.code != 2 {
-			t.Errorf("store %s: exit %d, want 2\n%s", name, r.code, r)
+	files := func() []byte {
+		return append(snapshotDir(t, filepath.Join(s.home, ".config")), snapshotDir(t, filepath.Join(s.home, ".cache"))...)
+	}
+	files0 := files()
+	tried := 0
+	for _, in := range inputs {
+		for _, cmd := range cmds {
+			check(in, cmd)
+			tried++
+		}
+		// store refuses the same input (a password in the request is
+		// store's own; that one is not a bad store request) before
+		// touching anything.
+		if in.name != "password in get" {
+			check(in, []string{"store"})
+			tried++
 		}
 	}
 	if keychainSnapshot(t) != keychain0 {
 		t.Error("the keychain changed")
 	}
-	if files := append(snapshotDir(t, filepath.Join(s.home, ".config")), snapshotDir(t, filepath.Join(s.home, ".cache"))...); !bytes.Equal(files, files0) {
+	if !bytes.Equal(files(), files0) {
 		t.Error("config or cache files changed")
 	}
 	if !t.Failed() {
-		t.Logf("%d bad requests tried, all refused with exit 2, nothing changed", tried)
+		t.Logf("%d bad requests tried (%d inputs), all refused with exit 2 naming their cause, nothing changed", tried, len(inputs))
 	}
 }
 
@@ -132,6 +177,11 @@ func TestSecretHygiene(t *testing.T) {
 	needKeystone(t)
 	s := newSandbox(t)
 	profile := s.profileName("hygiene")
+	log0, err := os.ReadFile(ks.KeystoneLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	posts0 := tokenPosts(t)
 	var outputs []string
 	debug := []string{"VKC_DEBUG=1"}
 	for _, args := range [][]string{
@@ -241,11 +291,25 @@ func TestSecretHygiene(t *testing.T) {
 			t.Errorf("the password is in files: %v", hits)
 		}
 	}
-	if log, err := os.ReadFile(ks.KeystoneLog); err == nil && bytes.Contains(log, []byte(ks.Password)) {
+	// Keystone's log: this test sent it exactly three token requests (the
+	// store's proof, the get --refresh, the rejected store; everything
+	// else was served from the cache), so the lines searched are the ones
+	// our password requests made.
+	if posts := tokenPosts(t) - posts0; posts != 3 {
+		t.Errorf("Keystone logged %d token requests during the test, want 3", posts)
+	}
+	log, err := os.ReadFile(ks.KeystoneLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(log, log0) {
+		t.Fatal("Keystone's log was rewritten during the test")
+	}
+	if bytes.Contains(log, []byte(ks.Password)) {
 		t.Error("Keystone's request log holds the password")
 	}
 	if !t.Failed() {
-		t.Logf("%d outputs, the argv and environment of store and of an exec child, files under HOME and the keyring dir, Keystone's log: 0 secrets found", len(outputs))
+		t.Logf("%d outputs, the argv and environment of store and of an exec child, files under HOME and the keyring dir, Keystone's log (3 token requests): 0 secrets found", len(outputs))
 	}
 }
 
