@@ -1,9 +1,10 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -180,14 +181,26 @@ func TestGetStoreEraseRace(t *testing.T) {
 	}
 }
 
-// TestKilledWhileHoldingTheLock kills `get` with SIGKILL again and again
-// while it holds the token lock (Keystone answers slowly), then checks that
-// the next get always succeeds and never reads a torn file.
+// TestKilledWhileHoldingTheLock kills `get --refresh` with SIGKILL again
+// and again at the moment the fake Keystone has its token request, so the
+// process certainly holds the token lock (the test sees the lock taken
+// with flock(2) before each kill). After each kill the lock is free again,
+// the cache is byte for byte what it was, the next get succeeds with a
+// whole token, and no temporary file is left behind.
 func TestKilledWhileHoldingTheLock(t *testing.T) {
 	needKeystone(t)
 	var issued atomic.Int32
+	var hold atomic.Bool // the next request is a doomed get's
+	arrived := make(chan struct{}, 1)
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(time.Duration(rand.IntN(300)) * time.Millisecond)
+		if hold.CompareAndSwap(true, false) {
+			// Read the whole request first: only then does net/http
+			// watch the connection and end the context when it closes.
+			io.Copy(io.Discard, r.Body)
+			arrived <- struct{}{}
+			<-r.Context().Done() // until the killed client's connection closes
+			return
+		}
 		n := issued.Add(1)
 		now := time.Now().UTC()
 		w.Header().Set("X-Subject-Token", fmt.Sprintf("slow-token-%d-%s", n, strings.Repeat("x", 200)))
@@ -200,25 +213,107 @@ func TestKilledWhileHoldingTheLock(t *testing.T) {
 	profile := s.profileName("kill")
 	s.must(ks.Password, "store", "--profile", profile, "--auth-url", slow.URL+"/v3", "--project-id", "p",
 		"--username", ks.Username, "--password-stdin", "--no-verify")
+	cacheDir := filepath.Join(s.home, ".cache", "vkc-credential")
+	// lockHeld reports whether some process holds the flock of the one
+	// lock file of the cache.
+	lockHeld := func() bool {
+		t.Helper()
+		locks, _ := filepath.Glob(filepath.Join(cacheDir, "*.lock"))
+		if len(locks) != 1 {
+			t.Fatalf("want one lock file in %s, got %v", cacheDir, locks)
+		}
+		f, err := os.Open(locks[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		switch err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err {
+		case nil:
+			syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+			return false
+		case syscall.EWOULDBLOCK:
+			return true
+		default:
+			t.Fatalf("flock %s: %v", locks[0], err)
+			return false
+		}
+	}
+	// A cached token to begin with, and the lock file beside it.
+	last := decodeToken(t, s.must("", "get", "--profile", profile)).Token
 	const rounds = 40
 	for i := range rounds {
+		cacheBefore := snapshotDir(t, cacheDir)
+		hold.Store(true)
 		cmd := exec.Command(binary, "get", "--profile", profile, "--refresh", "--format", "token")
 		cmd.Env = s.env
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(rand.IntN(250)) * time.Millisecond)
-		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
-		r := s.run(nil, "", "get", "--profile", profile, "--timeout", "10s")
-		if r.code != 0 {
-			t.Fatalf("round %d: get after a SIGKILL: %s", i, r)
+		select {
+		case <-arrived:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("round %d: the token request never reached the fake Keystone", i)
 		}
-		if a := decodeToken(t, r); !strings.HasPrefix(a.Token, "slow-token-") {
+		if !lockHeld() {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("round %d: get --refresh is asking Keystone without holding the lock", i)
+		}
+		cmd.Process.Signal(syscall.SIGKILL)
+		err := cmd.Wait()
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+			t.Fatalf("round %d: the get was not killed by SIGKILL: %v", i, err)
+		}
+		if lockHeld() {
+			t.Fatalf("round %d: the lock is still held after the holder was killed", i)
+		}
+		if after := snapshotDir(t, cacheDir); !bytes.Equal(after, cacheBefore) {
+			t.Fatalf("round %d: the killed get changed the cache:\nbefore:\n%s\nafter:\n%s", i, cacheBefore, after)
+		}
+		// Every other round the next get is a --refresh, which must take
+		// the lock itself; the others must find the token cached before
+		// the kill.
+		refresh := i%2 == 1
+		args := []string{"get", "--profile", profile, "--timeout", "10s"}
+		if refresh {
+			args = append(args, "--refresh")
+		}
+		r := s.run(nil, "", args...)
+		if r.code != 0 {
+			t.Fatalf("round %d: %v after a SIGKILL: %s", i, args, r)
+		}
+		a := decodeToken(t, r)
+		if !strings.HasPrefix(a.Token, "slow-token-") {
 			t.Fatalf("round %d: odd token %q", i, a.Token)
 		}
+		if refresh && (a.Cached || a.Token == last) {
+			t.Fatalf("round %d: get --refresh after a SIGKILL did not issue a new token: %+v", i, a)
+		}
+		if !refresh && (!a.Cached || a.Token != last) {
+			t.Fatalf("round %d: the token cached before the kill was lost: got %q (cached %t), want %q", i, a.Token, a.Cached, last)
+		}
+		last = a.Token
 	}
-	left, _ := filepath.Glob(filepath.Join(s.home, ".cache", "vkc-credential", ".*.tmp"))
-	t.Logf("%d SIGKILLs, %d tokens issued, %d temporary files left behind", rounds, issued.Load(), len(left))
+	entries, err := os.ReadDir(cacheDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var temps []string
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".tmp") {
+			temps = append(temps, e.Name())
+		}
+	}
+	if len(temps) != 0 {
+		t.Fatalf("temporary files left behind: %v", temps)
+	}
+	// One token to begin with and one per --refresh round; the killed
+	// gets' requests were never answered.
+	if want := int32(1 + rounds/2); issued.Load() != want {
+		t.Fatalf("%d tokens issued, want %d", issued.Load(), want)
+	}
+	t.Logf("%d SIGKILLs, each while the lock was held; %d tokens issued; 0 temporary files left (%d entries in the cache dir)", rounds, issued.Load(), len(entries))
 }
