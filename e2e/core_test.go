@@ -255,26 +255,73 @@ func TestMinTTLBeyondTokenLifetimeReturnsFreshToken(t *testing.T) {
 	}
 }
 
+// TestCachedGetNeedsNeitherKeychainNorNetwork: with a token cached, get
+// answers from the cache while its Keystone counts every TCP connection
+// (none may come) and then while nothing listens on its port at all, with
+// a D-Bus address that leads nowhere and with none (any keychain call
+// would exit 6). The same get forced past the cache fails with the right
+// codes, and the cached token survives.
 func TestCachedGetNeedsNeitherKeychainNorNetwork(t *testing.T) {
 	needKeystone(t)
-	if _, err := exec.LookPath("unshare"); err != nil || exec.Command("unshare", "--net", "true").Run() != nil {
-		t.Skip("unshare --net is not permitted here")
-	}
 	s := newSandbox(t)
+	f := newFaultyKeystone(t, false)
 	profile := s.profileName("offline")
-	s.store(profile)
+	s.must(ks.Password, "store", "--profile", profile, "--auth-url", f.URL+"/v3", "--project-id", "p",
+		"--username", ks.Username, "--password-stdin", "--no-verify")
 	want := decodeToken(t, s.must("", "get", "--profile", profile)).Token
-	// A new network namespace has no route to Keystone, and a bogus bus
-	// address has no keychain behind it.
-	offline := []string{"DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/bus"}
-	r := s.runCmd(exec.Command("unshare", "--net", binary, "get", "--profile", profile, "--format", "token"), offline, "")
-	if r.code != 0 || strings.TrimSpace(r.stdout) != want {
-		t.Fatalf("cached get offline: %s", r)
+	if f.hits.Load() != 1 {
+		t.Fatalf("the first get made %d token requests, want 1", f.hits.Load())
 	}
-	// Without the cache the same call fails with the right codes.
-	r = s.runCmd(exec.Command("unshare", "--net", binary, "get", "--profile", profile, "--refresh", "--timeout", "3s"), nil, "")
+	noKeychain := map[string][]string{
+		"a bus address that leads nowhere": {"DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/bus"},
+		"no bus at all":                    nil,
+	}
+	withoutBus := func(extra []string) []string {
+		var environ []string
+		for _, kv := range s.env {
+			if !strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") {
+				environ = append(environ, kv)
+			}
+		}
+		return append(environ, extra...)
+	}
+	cachedGet := func(state string) {
+		t.Helper()
+		for name, extra := range noKeychain {
+			for _, format := range []string{"token", "json"} {
+				r := runProcess(t, exec.Command(binary, "get", "--profile", profile, "--format", format), withoutBus(extra), "", time.Minute)
+				if r.code != 0 {
+					t.Fatalf("cached get (%s, %s, --format %s): %s", state, name, format, r)
+				}
+				got := strings.TrimSpace(r.stdout)
+				if format == "json" {
+					a := decodeToken(t, r)
+					if !a.Cached {
+						t.Fatalf("cached get (%s, %s): not from the cache: %s", state, name, r.stdout)
+					}
+					got = a.Token
+				}
+				if got != want {
+					t.Fatalf("cached get (%s, %s): token %q, want %q", state, name, got, want)
+				}
+			}
+		}
+	}
+	// Keystone listening and counting connections: none come.
+	conns, hits := f.conns.Load(), f.hits.Load()
+	cachedGet("Keystone listening")
+	if f.conns.Load() != conns || f.hits.Load() != hits {
+		t.Fatalf("cached gets opened %d connections to Keystone (%d requests)", f.conns.Load()-conns, f.hits.Load()-hits)
+	}
+	// Keystone gone: nothing listens on its port.
+	f.Close()
+	cachedGet("Keystone stopped")
+
+	// Forced past the cache, the same calls fail: no network, exit 5;
+	// no keychain, exit 6.
+	r := s.run(nil, "", "get", "--profile", profile, "--refresh", "--timeout", "3s")
 	wantError(t, r, 5, "keystone_unavailable", true, "127.0.0.1")
-	r = s.run(offline, "", "get", "--profile", profile, "--refresh", "--keyring-timeout", "3s")
+	r = s.run([]string{"DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/bus"}, "", "get", "--profile", profile, "--refresh", "--keyring-timeout", "3s")
 	wantError(t, r, 6, "keyring_unavailable", true, "Secret Service")
 	// And the good cached token survived both failures.
 	if got := decodeToken(t, s.must("", "get", "--profile", profile)); !got.Cached || got.Token != want {
