@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -388,7 +389,29 @@ func TestOpenStackPluginPythonUnitTests(t *testing.T) {
 	cmd := exec.Command(kaPython, "-m", "unittest", "discover", "-s", dir, "-t", dir)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1", "XDG_CACHE_HOME="+t.TempDir())
-	if out, err := cmd.CombinedOutput(); err != nil {
+	out, err := cmd.CombinedOutput()
+	if err != nil {
 		t.Fatalf("python unit tests of the keystoneauth plugin: %v\n%s", err, out)
 	}
+	// unittest exits 0 on "Ran 0 tests" (before Python 3.12): require
+	// tests that ran, were not all skipped, and the verdict OK.
+	ran, skipped, ok := unittestSummary(string(out))
+	if !ok || ran-skipped < 1 {
+		t.Fatalf("python unit tests of the keystoneauth plugin: want at least one test run and OK; ran %d, skipped %d, OK %t\n%s", ran, skipped, ok, out)
+	}
+	t.Logf("python unit tests of the keystoneauth plugin: %d ran, %d skipped, OK", ran, skipped)
+}
+
+// unittestSummary reads the end of `python -m unittest` output: "Ran N
+// tests in …" and then "OK" or "OK (skipped=K, …)".
+func unittestSummary(out string) (ran, skipped int, ok bool) {
+	m := regexp.MustCompile(`(?m)^Ran (\d+) tests? in .*\n+^OK(?: \((.*)\))?\s*$`).FindStringSubmatch(out)
+	if m == nil {
+		return 0, 0, false
+	}
+	ran, _ = strconv.Atoi(m[1])
+	if k := regexp.MustCompile(`skipped=(\d+)`).FindStringSubmatch(m[2]); k != nil {
+		skipped, _ = strconv.Atoi(k[1])
+	}
+	return ran, skipped, true
 }
