@@ -1,25 +1,32 @@
-// Package keyring keeps profile passwords in the OS keychain through
-// github.com/zalando/go-keyring, with a timeout on every call and errors
-// mapped to ones the rest of the program can act on.
+// Package keyring keeps secrets in a keychain backend — the OS keychain,
+// the Linux kernel's persistent keyring, or the pass password manager —
+// behind one Store interface, with a timeout on every call and errors mapped
+// to ones the rest of the program can act on.
+//
+// The backends are named in one table (Names, Open, Describe); Auto picks
+// the first one that works here, and RoundTrip proves one end to end.
 package keyring
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
-
-	gokeyring "github.com/zalando/go-keyring"
+	"unicode"
+	"unicode/utf8"
 )
 
-// Service is the keychain service name every item is stored under; the
-// account is the profile name.
-const Service = "vkc-credential"
+// service names every item of ours: the service of an OS keychain item, the
+// folder of a pass entry, the prefix of a kernel key's description.
+const service = "vkc-credential"
 
-// DefaultTimeout bounds each keychain call when OS.Timeout is not set.
+// DefaultTimeout bounds each keychain call when no timeout is given.
 const DefaultTimeout = 10 * time.Second
 
 var (
-	// ErrNotFound means no password is stored for the profile.
+	// ErrNotFound means no secret is stored as the item.
 	ErrNotFound = errors.New("no password stored")
 	// ErrUnavailable means the keychain is missing, locked, refused the
 	// call, or did not answer in time.
@@ -29,18 +36,149 @@ var (
 	ErrTimeout = errors.New("keychain timed out")
 )
 
-// Store is what the rest of the program needs of a keychain.
+// Store is a keychain backend: it keeps one secret per item. The caller
+// decides what an item is; an item is 1–200 bytes of printable UTF-8.
+// Get and Delete of an item that is not stored return ErrNotFound; a
+// backend that cannot be reached, refuses, or does not answer in time
+// returns an error wrapping ErrUnavailable (and ErrTimeout for the last).
 type Store interface {
-	Get(profile string) (string, error)
-	Set(profile, password string) error
-	Delete(profile string) error
+	Get(item string) (string, error)
+	Set(item, secret string) error
+	Delete(item string) error
 }
 
-// OS is the operating system's keychain. Each call gives up after Timeout
-// (DefaultTimeout when zero).
-type OS struct {
-	Timeout time.Duration
+// backend is one row of the table of backends.
+type backend struct {
+	name string
+	open func(timeout time.Duration) (Store, error)
+	// usable says, cheaply and within timeout, why the backend cannot be
+	// used on this machine, or nil when it can.
+	usable func(timeout time.Duration) error
+	// describe says where the secret lives and what it survives.
+	describe func() string
 }
+
+// backends is the table of backends, in the order Auto tries them.
+var backends = [...]backend{
+	{"os", openOS, osUsable, osDescribe},
+	{"pass", openPass, passUsable, passDescribe},
+	{"keyctl", openKeyctl, keyctlUsable, keyctlDescribe},
+}
+
+// Names returns the names of the backends, in the order Auto tries them.
+func Names() []string {
+	names := make([]string, len(backends))
+	for i, b := range backends {
+		names[i] = b.name
+	}
+	return names
+}
+
+func lookup(name string) (backend, bool) {
+	for _, b := range backends {
+		if b.name == name {
+			return b, true
+		}
+	}
+	return backend{}, false
+}
+
+// Open returns the backend called name (one of Names) with each call bounded
+// by timeout (DefaultTimeout when not positive). It does not contact the
+// backend; a backend that cannot exist on this operating system is an error
+// wrapping ErrUnavailable.
+func Open(name string, timeout time.Duration) (Store, error) {
+	b, ok := lookup(name)
+	if !ok {
+		return nil, fmt.Errorf("unknown keychain backend %q (known: %s)", name, strings.Join(Names(), ", "))
+	}
+	return b.open(orDefault(timeout))
+}
+
+// Describe says in one line where the backend called name keeps secrets
+// and what they survive; "" for an unknown name.
+func Describe(name string) string {
+	if b, ok := lookup(name); ok {
+		return b.describe()
+	}
+	return ""
+}
+
+// Auto picks the backend to keep a new secret in: "os" when the OS keychain
+// answers within timeout; else "pass" when pass and gpg are installed and the
+// password store is initialised; else "keyctl" when the kernel's persistent
+// keyring is available. It returns the store, its name, and why each backend
+// tried before it was passed over (nil when "os" was chosen). When none can
+// be used, the error wraps ErrUnavailable (and ErrTimeout when a backend did
+// not answer in time) and names each backend and why it failed.
+func Auto(timeout time.Duration) (Store, string, []error, error) {
+	return auto(orDefault(timeout), backends[:])
+}
+
+func auto(timeout time.Duration, table []backend) (Store, string, []error, error) {
+	var skipped []error
+	for _, b := range table {
+		err := b.usable(timeout)
+		if err == nil {
+			var s Store
+			if s, err = b.open(timeout); err == nil {
+				return s, b.name, skipped, nil
+			}
+		}
+		skipped = append(skipped, fmt.Errorf("%s: %w", b.name, err))
+	}
+	return nil, "", nil, noBackend(skipped)
+}
+
+// noBackend is Auto's error when no backend can be used: one line naming
+// each backend's failure, matching each of them with errors.Is.
+type noBackend []error
+
+func (e noBackend) Error() string {
+	msgs := make([]string, len(e))
+	for i, err := range e {
+		msgs[i] = err.Error()
+	}
+	return "no keychain backend can be used here: " + strings.Join(msgs, "; ")
+}
+
+func (e noBackend) Unwrap() []error { return append([]error{ErrUnavailable}, e...) }
+
+// RoundTrip proves s works end to end: it writes a throwaway secret under a
+// throwaway item, reads it back, deletes it and checks that it is gone. The
+// error says which step failed and wraps that step's error.
+func RoundTrip(s Store) error {
+	var rnd [12]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return err
+	}
+	item := ".roundtrip-" + hex.EncodeToString(rnd[:4])
+	secret := "vkc-credential round trip " + hex.EncodeToString(rnd[4:])
+	if err := s.Set(item, secret); err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	got, err := s.Get(item)
+	derr := s.Delete(item)
+	switch {
+	case err != nil:
+		return fmt.Errorf("read back: %w", err)
+	case got != secret:
+		return fmt.Errorf("read back: %w: the secret read differs from the one written", ErrUnavailable)
+	case derr != nil:
+		return fmt.Errorf("delete: %w", derr)
+	}
+	if _, err := s.Get(item); !errors.Is(err, ErrNotFound) {
+		if err == nil {
+			err = fmt.Errorf("%w: the secret is still there after it was deleted", ErrUnavailable)
+		}
+		return fmt.Errorf("read after delete: %w", err)
+	}
+	return nil
+}
+
+// probeItem is the item a probe reads to see whether a backend answers. No
+// profile can be named so (profile names never start with a dot).
+const probeItem = ".probe"
 
 // The kinds of call, for messages and for telling a vanished item from a
 // keychain failure.
@@ -52,61 +190,63 @@ const (
 	opDelete op = "delete"
 )
 
-// Get returns the password stored for profile.
-func (k OS) Get(profile string) (string, error) {
-	var pw string
-	err := k.call(opRead, func() error {
-		var err error
-		pw, err = gokeyring.Get(Service, profile)
-		return err
-	})
-	return pw, err
-}
-
-// Set stores password for profile, replacing any earlier one.
-func (k OS) Set(profile, password string) error {
-	return k.call(opWrite, func() error { return gokeyring.Set(Service, profile, password) })
-}
-
-// Delete removes the password of profile; ErrNotFound if there was none.
-func (k OS) Delete(profile string) error {
-	return k.call(opDelete, func() error { return gokeyring.Delete(Service, profile) })
-}
-
-// call runs fn in a goroutine and waits at most k.Timeout for it. A call
-// that times out is abandoned: the process is about to exit anyway.
-func (k OS) call(what op, fn func() error) error {
-	timeout := k.Timeout
+func orDefault(timeout time.Duration) time.Duration {
 	if timeout <= 0 {
-		timeout = DefaultTimeout
+		return DefaultTimeout
 	}
-	if err := sessionBusMissing(); err != nil {
-		return err
-	}
+	return timeout
+}
+
+// errNoAnswer is what bounded returns when fn did not finish in time.
+var errNoAnswer = errors.New("no answer in time")
+
+// bounded runs fn in a goroutine of its own and waits at most timeout for
+// it; errNoAnswer when it did not finish in time. A call that times out is
+// abandoned: the process is about to exit anyway.
+func bounded(timeout time.Duration, fn func() error) error {
 	done := make(chan error, 1)
 	go func() { done <- fn() }()
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	select {
 	case err := <-done:
-		return mapError(what, err)
+		return err
 	case <-timer.C:
-		return fmt.Errorf("%w: %w: the keychain did not answer a %s within %s; %s", ErrUnavailable, ErrTimeout, what, timeout, unlockHint)
+		return errNoAnswer
 	}
 }
 
-func mapError(what op, err error) error {
+// maxItem is the longest item in bytes; a pass entry's file name must stay
+// under the usual 255-byte limit.
+const maxItem = 200
+
+// checkItem refuses an item no backend can keep as given: empty, too long,
+// not UTF-8, or with control characters.
+func checkItem(item string) error {
 	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, gokeyring.ErrNotFound):
-		return ErrNotFound
-	case what == opRead && vanished(err):
-		// An item deleted between the search and the read (a racing
-		// erase) is not stored, not a keychain failure.
-		return ErrNotFound
-	case errors.Is(err, gokeyring.ErrSetDataTooBig):
-		return fmt.Errorf("%w: the password is too large for this keychain", ErrUnavailable)
+	case item == "":
+		return errors.New("keyring: empty item name")
+	case len(item) > maxItem:
+		return fmt.Errorf("keyring: item name longer than %d bytes", maxItem)
+	case !utf8.ValidString(item):
+		return fmt.Errorf("keyring: item name %q is not UTF-8", item)
+	case strings.IndexFunc(item, unicode.IsControl) >= 0:
+		return fmt.Errorf("keyring: item name %q has control characters", item)
 	}
-	return fmt.Errorf("%w: keychain %s failed: %v; %s", ErrUnavailable, what, err, unlockHint)
+	return nil
+}
+
+func openOS(timeout time.Duration) (Store, error) { return OS{Timeout: timeout}, nil }
+
+// osUsable reads the probe item: an answer, found or not, means the OS
+// keychain works.
+func osUsable(timeout time.Duration) error {
+	if _, err := (OS{Timeout: timeout}).Get(probeItem); err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+func osDescribe() string {
+	return "the OS keychain (" + osKeychainName + "); it survives reboots"
 }

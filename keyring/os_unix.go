@@ -11,7 +11,10 @@ import (
 	"github.com/godbus/dbus/v5"
 )
 
-const unlockHint = "make sure a Secret Service (gnome-keyring-daemon or KeePassXC) runs in this D-Bus session and its collection is unlocked"
+const (
+	unlockHint     = "make sure a Secret Service (gnome-keyring-daemon or KeePassXC) runs in this D-Bus session and its collection is unlocked"
+	osKeychainName = "a Secret Service such as gnome-keyring or KWallet on the D-Bus session bus"
+)
 
 // vanished reports whether err says the item disappeared between the
 // search and the read, as when `erase` races a `get`.

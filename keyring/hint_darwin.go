@@ -1,7 +1,0 @@
-package keyring
-
-const unlockHint = "unlock the login keychain (security unlock-keychain) and allow vkc-credential to use it"
-
-func vanished(error) bool { return false }
-
-func sessionBusMissing() error { return nil }

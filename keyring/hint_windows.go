@@ -1,7 +1,0 @@
-package keyring
-
-const unlockHint = "make sure Windows Credential Manager is available to this user"
-
-func vanished(error) bool { return false }
-
-func sessionBusMissing() error { return nil }
