@@ -38,12 +38,16 @@ var (
 
 // Store is a keychain backend: it keeps one secret per item. The caller
 // decides what an item is; an item is 1–200 bytes of printable UTF-8.
-// Get and Delete of an item that is not stored return ErrNotFound; a
-// backend that cannot be reached, refuses, or does not answer in time
-// returns an error wrapping ErrUnavailable (and ErrTimeout for the last).
+// Get and Delete of an item that is not stored return an error matching
+// ErrNotFound (errors.Is); a backend that cannot be reached, refuses, or
+// does not answer in time returns an error wrapping ErrUnavailable (and
+// ErrTimeout for the last).
 type Store interface {
+	// Get returns the secret stored as item.
 	Get(item string) (string, error)
+	// Set stores secret as item, replacing any earlier one.
 	Set(item, secret string) error
+	// Delete removes item.
 	Delete(item string) error
 }
 
