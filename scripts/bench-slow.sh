@@ -25,8 +25,10 @@
 #   curl x10                 GET /v3/projects/ID with `get --format token` | with a password POST first
 #   terraform plan           under vkc-credential exec | password in OS_PASSWORD
 #   vkc-credential get       warm | cold (cache removed before each run)
-# Keystone requests per row: the lines one run of it (after the timed runs) adds to Keystone's
-# access log; every request line counts, as in bench-compare.sh.
+# Keystone requests per row: the lines one run of it (before the timed runs;
+# it also proves the row works) adds to Keystone's access log; every request
+# line counts, as in bench-compare.sh.  BENCH_LATENCY_MS and
+# BENCH_HASH_ROUNDS (default 12) change the Keystone.
 #
 # BENCH_SMOKE=1: 2 calls per loop row instead of 10, no warm-up run (with
 # BENCH_RUNS=1 under a minute once the tools are built); proves the script
@@ -47,7 +49,7 @@ rounds=${BENCH_HASH_ROUNDS:-12}
 if [ "$smoke" = 1 ]; then n=2 warmup=0; else n=10 warmup=1; fi
 : "${VKC_E2E_KEYRING_LOCK:?run this through scripts/test-env.sh}"
 for c in hyperfine kubectl openstack curl; do
-  command -v "$c" >/dev/null || { echo "bench-slow.sh: $c is not installed (scripts/test-env.sh --install-only installs it; kubectl: see scripts/test.sh)" >&2; exit 1; }
+  command -v "$c" >/dev/null || { echo "bench-slow.sh: $c is not installed (scripts/test-env.sh --install-only installs all but kubectl; Debian has kubectl in kubernetes-client)" >&2; exit 1; }
 done
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
