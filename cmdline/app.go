@@ -3,6 +3,7 @@ package cmdline
 import (
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -132,10 +133,12 @@ func (inv *invocation) app() *cli.App {
 			cmd(&cli.Command{
 				Name:      "store",
 				Usage:     "save a profile's settings and its password (verified with Keystone first)",
-				UsageText: "vkc-credential store [--profile NAME] [--openrc FILE] [--auth-url URL ...] [--password-stdin] [--no-verify]",
+				UsageText: "vkc-credential store [--profile NAME] [--openrc FILE] [--auth-url URL ...] [--password-stdin] [--no-verify] [--keyring auto|os|keyctl|pass]",
 				Flags: with(settingFlags(), []cli.Flag{
 					&cli.BoolFlag{Name: "password-stdin", Usage: "read the password from stdin (one trailing newline is dropped)"},
 					&cli.BoolFlag{Name: "no-verify", Usage: "store without proving the password with Keystone"},
+					&cli.StringFlag{Name: "keyring", Value: "auto", EnvVars: []string{"VKC_KEYRING"},
+						Usage: "where to keep the password: auto, " + strings.Join(keyring.Names(), ", ") + " (auto: the profile's backend, or for a new profile the first that works here)"},
 				}),
 				Action: inv.store,
 			}, allGlobals),
@@ -212,9 +215,10 @@ func (inv *invocation) helper(c *cli.Context) (*helper.Helper, error) {
 		return nil, err
 	}
 	cacert := c.String("cacert")
+	timeout := c.Duration("keyring-timeout")
 	return &helper.Helper{
 		Paths:   paths,
-		Keyring: inv.keyring(c.Duration("keyring-timeout")),
+		Keyring: func(name string) (keyring.Store, error) { return inv.openKeyring(name, timeout) },
 		Keystone: func() (*keystone.Client, error) {
 			hc, err := keystone.NewHTTPClient(cacert)
 			if err != nil {

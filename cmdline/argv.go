@@ -21,7 +21,7 @@ var (
 	commonValueFlags = map[string]bool{"profile": true, "timeout": true, "keyring-timeout": true, "cacert": true}
 	commonBoolFlags  = map[string]bool{"debug": true, "no-stdin": true}
 	valueFlags       = map[string]bool{"format": true, "min-ttl": true, "shell": true, "auth-url": true, "project-id": true,
-		"username": true, "user-domain-name": true, "region": true, "interface": true, "openrc": true}
+		"username": true, "user-domain-name": true, "region": true, "interface": true, "openrc": true, "keyring": true}
 )
 
 // liftCommonFlags moves the common flags written after the command name

@@ -4,9 +4,6 @@ import (
 	"io"
 	"strings"
 	"testing"
-	"time"
-
-	"vkc-credential/keyring"
 )
 
 // BenchmarkCachedGetRun times a whole cached `get --format token` inside
@@ -21,7 +18,7 @@ func BenchmarkCachedGetRun(b *testing.B) {
 	for b.Loop() {
 		var out strings.Builder
 		inv := newInvocation(strings.NewReader(""), &out, io.Discard)
-		inv.keyring = func(time.Duration) keyring.Store { return w.kr }
+		w.keychains(inv)
 		if code := inv.run(args); code != 0 || !strings.HasPrefix(out.String(), "gAAAA") {
 			b.Fatalf("exit %d, %q", code, out.String())
 		}

@@ -106,11 +106,13 @@ func newFakeKeystone(tb testing.TB) *fakeKeystone {
 	return f
 }
 
-// world is one user's machine: private config and cache dirs, a keychain
-// in memory, a fake Keystone, and no OS_* variables.
+// world is one user's machine: private config and cache dirs, keychain
+// backends in memory (kr is "os", the one auto picks), a fake Keystone,
+// and no OS_* variables.
 type world struct {
-	kr *memKeyring
-	ks *fakeKeystone
+	kr  *memKeyring
+	krs map[string]*memKeyring
+	ks  *fakeKeystone
 }
 
 func newWorld(tb testing.TB) *world {
@@ -123,7 +125,23 @@ func newWorld(tb testing.TB) *world {
 			os.Unsetenv(name)
 		}
 	}
-	return &world{kr: &memKeyring{items: map[string]string{}}, ks: newFakeKeystone(tb)}
+	w := &world{krs: map[string]*memKeyring{}, ks: newFakeKeystone(tb)}
+	for _, name := range keyring.Names() {
+		w.krs[name] = &memKeyring{items: map[string]string{}}
+	}
+	w.kr = w.krs["os"]
+	return w
+}
+
+// keychains makes inv use w's keychains.
+func (w *world) keychains(inv *invocation) {
+	inv.openKeyring = func(name string, _ time.Duration) (keyring.Store, error) {
+		if kr, ok := w.krs[name]; ok {
+			return kr, nil
+		}
+		return nil, fmt.Errorf("unknown backend %q", name)
+	}
+	inv.autoKeyring = func(time.Duration) (keyring.Store, string, []error, error) { return w.kr, "os", nil, nil }
 }
 
 type result struct {
@@ -134,7 +152,7 @@ type result struct {
 func (w *world) run(stdin string, args ...string) result {
 	var out, errb strings.Builder
 	inv := newInvocation(strings.NewReader(stdin), &out, &errb)
-	inv.keyring = func(time.Duration) keyring.Store { return w.kr }
+	w.keychains(inv)
 	code := inv.run(append([]string{"vkc-credential"}, args...))
 	return result{code, out.String(), errb.String()}
 }
@@ -488,7 +506,7 @@ func TestNoStdin(t *testing.T) {
 	defer pr.Close()
 	var out, errb strings.Builder
 	inv := newInvocation(pr, &out, &errb)
-	inv.keyring = func(time.Duration) keyring.Store { return w.kr }
+	w.keychains(inv)
 	done := make(chan int, 1)
 	go func() {
 		done <- inv.run([]string{"vkc-credential", "get", "--no-stdin", "--profile", "prod", "--format", "token"})
@@ -574,5 +592,45 @@ func TestLiftCommonFlags(t *testing.T) {
 		if _, err := liftCommonFlags(strings.Fields(in)); !errors.As(err, new(*usageError)) {
 			t.Errorf("lift(%q): %v, want a usage error", in, err)
 		}
+	}
+}
+
+// TestStoreKeyringChoiceAndMoves: the backend is recorded, said when it
+// is not the OS keychain, and a store --keyring X moves the password,
+// leaving no copy behind; get then reads from the new backend only.
+func TestStoreKeyringChoiceAndMoves(t *testing.T) {
+	w := newWorld(t)
+	w.store(t, "prod")
+	if r := w.run("", "list"); !strings.Contains(r.stdout, `"keyring":"os"`) {
+		t.Fatalf("list: %+v", r)
+	}
+	for _, to := range []string{"pass", "keyctl", "os", "keyctl"} {
+		r := w.run("", "store", "--profile", "prod", "--keyring", to)
+		if r.code != 0 || !strings.Contains(r.stdout, `"keyring":"`+to+`"`) {
+			t.Fatalf("move to %s: %+v", to, r)
+		}
+		if said := strings.Contains(r.stderr, "is kept in "+to); said != (to != "os") {
+			t.Fatalf("move to %s: stderr %q", to, r.stderr)
+		}
+		for name, kr := range w.krs {
+			_, has := kr.items["prod"]
+			if has != (name == to) {
+				t.Fatalf("after the move to %s, %s holds a copy: %t", to, name, has)
+			}
+		}
+	}
+	// get reads the recorded backend, and only it.
+	w.krs["keyctl"].items["prod"] = testPassword
+	w.kr.err = fmt.Errorf("%w: locked", keyring.ErrUnavailable)
+	if r := w.run("", "get", "--profile", "prod", "--refresh", "--format", "token"); r.code != 0 {
+		t.Fatalf("get from keyctl: %+v", r)
+	}
+	// A store that keeps the backend (auto) does not move it.
+	w.kr.err = nil
+	if r := w.run("", "store", "--profile", "prod", "--region", "R3"); r.code != 0 || !strings.Contains(r.stdout, `"keyring":"keyctl"`) {
+		t.Fatalf("auto on a stored profile: %+v", r)
+	}
+	if r := w.run("", "store", "--profile", "prod", "--keyring", "vault"); r.code != 2 || !strings.Contains(r.stderr, "unknown --keyring") {
+		t.Fatalf("unknown backend: %+v", r)
 	}
 }

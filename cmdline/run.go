@@ -32,12 +32,14 @@ type invocation struct {
 	// replaceProcess: `exec` may replace this process with the command
 	// (Main); otherwise the command runs as a child (run, in tests).
 	replaceProcess bool
-	// keyring opens the keychain; tests put one in memory.
-	keyring func(timeout time.Duration) keyring.Store
-	debug   bool
-	start   time.Time
-	profile string // once known, for hints
-	command string // once known, for hints
+	// openKeyring and autoKeyring are keyring.Open and keyring.Auto;
+	// tests keep their keychains in memory.
+	openKeyring func(name string, timeout time.Duration) (keyring.Store, error)
+	autoKeyring func(timeout time.Duration) (keyring.Store, string, []error, error)
+	debug       bool
+	start       time.Time
+	profile     string // once known, for hints
+	command     string // once known, for hints
 }
 
 // Main runs the program as this process, with its arguments and
@@ -50,7 +52,7 @@ func Main() int {
 
 func newInvocation(stdin io.Reader, stdout, stderr io.Writer) *invocation {
 	inv := &invocation{stdin: stdin, stdout: stdout, stderr: stderr, start: time.Now(),
-		keyring: func(timeout time.Duration) keyring.Store { return keyring.OS{Timeout: timeout} }}
+		openKeyring: keyring.Open, autoKeyring: keyring.Auto}
 	if f, ok := stdin.(*os.File); ok {
 		inv.stdinIsTTY = term.IsTerminal(int(f.Fd()))
 	}

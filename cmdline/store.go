@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -37,10 +38,10 @@ func (inv *invocation) store(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var stored *helper.Settings
-	switch s, err := h.Paths.LoadProfile(inv.profile); {
+	var stored *helper.Profile
+	switch p, err := h.Paths.LoadProfile(inv.profile); {
 	case err == nil:
-		stored = &s
+		stored = &p
 	case !errors.Is(err, helper.ErrProfileNotFound):
 		return err
 	}
@@ -49,8 +50,10 @@ func (inv *invocation) store(c *cli.Context) error {
 			AuthURL: c.String("auth-url"), ProjectID: c.String("project-id"), Username: c.String("username"),
 			UserDomainName: c.String("user-domain-name"), Region: c.String("region"), Interface: c.String("interface"),
 		},
-		Stored: stored,
-		Env:    helper.SettingsFromVars(os.LookupEnv),
+		Env: helper.SettingsFromVars(os.LookupEnv),
+	}
+	if stored != nil {
+		src.Stored = &stored.Settings
 	}
 	if req != nil {
 		src.Request = req.Settings
@@ -75,14 +78,27 @@ func (inv *invocation) store(c *cli.Context) error {
 			return err
 		}
 	}
-	// Is there a password already, and does the keychain answer at all?
-	current, err := h.StoredPassword(inv.profile)
-	if err != nil && !errors.Is(err, keyring.ErrNotFound) {
+	// Where the password goes, whether it is there already, and whether
+	// the keychains involved answer at all.
+	backend, previous, err := inv.chooseKeyring(c, stored)
+	if err != nil {
 		return err
+	}
+	current := ""
+	if previous != "" {
+		if current, err = h.StoredPassword(inv.profile, previous); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+			return err
+		}
+	}
+	if backend != previous {
+		// The new home must answer before anyone is asked for a password.
+		if _, err := h.StoredPassword(inv.profile, backend); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+			return err
+		}
 	}
 	// The stored password serves when none is given, unless the identity
 	// changed: a secret is only ever sent to the identity it was stored for.
-	keep := !given && current != "" && stored != nil && helper.SameIdentity(s, *stored)
+	keep := !given && current != "" && stored != nil && helper.SameIdentity(s, stored.Settings)
 	switch {
 	case keep:
 		password = current
@@ -94,14 +110,45 @@ func (inv *invocation) store(c *cli.Context) error {
 	}
 	res, err := h.Store(c.Context, helper.StoreOptions{
 		Profile: inv.profile, Settings: s, Password: password, Stored: keep, Verify: !c.Bool("no-verify"),
+		Keyring: backend, Previous: previous,
 	})
 	if err != nil {
 		return err
 	}
+	if backend != helper.DefaultKeyring {
+		inv.warnf("the password of profile %s is kept in %s: %s", inv.profile, backend, keyring.Describe(backend))
+	}
 	return inv.writeJSON(protocol.StoreResponse{
 		Version: protocol.Version, Profile: inv.profile, Stored: true, Verified: res.Verified,
-		Settings: s, ExpiresAt: res.ExpiresAt,
+		Settings: s, Keyring: backend, ExpiresAt: res.ExpiresAt,
 	})
+}
+
+// chooseKeyring picks the backend for the password: the one --keyring (or
+// VKC_KEYRING) names; for auto, the stored profile's, or for a new
+// profile the first that works here (keyring.Auto). previous is the
+// backend the password is kept in now ("" for a new profile).
+func (inv *invocation) chooseKeyring(c *cli.Context, stored *helper.Profile) (backend, previous string, err error) {
+	if stored != nil {
+		previous = stored.Keyring
+	}
+	name := c.String("keyring")
+	switch {
+	case name == "auto" && stored != nil:
+		return previous, previous, nil
+	case name == "auto":
+		_, name, skipped, err := inv.autoKeyring(c.Duration("keyring-timeout"))
+		if err != nil {
+			return "", "", err
+		}
+		for _, why := range skipped {
+			inv.debugf("keychain: passed over %v", why)
+		}
+		return name, previous, nil
+	case slices.Contains(keyring.Names(), name):
+		return name, previous, nil
+	}
+	return "", "", usagef("unknown --keyring %q; use auto, %s", name, strings.Join(keyring.Names(), ", "))
 }
 
 // readPasswordStdin reads a password piped to stdin; one trailing

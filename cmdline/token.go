@@ -54,7 +54,7 @@ func (inv *invocation) token(c *cli.Context, readRequest bool) (*helper.Token, e
 	if err != nil {
 		return nil, err
 	}
-	src := helper.Sources{Stored: &stored, Env: helper.SettingsFromVars(os.LookupEnv)}
+	src := helper.Sources{Stored: &stored.Settings, Env: helper.SettingsFromVars(os.LookupEnv)}
 	if req != nil {
 		src.Request = req.Settings
 	}
@@ -63,7 +63,7 @@ func (inv *invocation) token(c *cli.Context, readRequest bool) (*helper.Token, e
 		return nil, err
 	}
 	return h.Get(c.Context, helper.GetOptions{
-		Profile: inv.profile, Settings: s, MinTTL: minTTL,
+		Profile: inv.profile, Settings: s, Keyring: stored.Keyring, MinTTL: minTTL,
 		Refresh: c.Bool("refresh") || (req != nil && req.Refresh),
 	})
 }

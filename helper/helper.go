@@ -18,8 +18,9 @@ import (
 // Helper carries what the operations need. The zero value is not usable:
 // set every field but Debugf and Warnf.
 type Helper struct {
-	Paths   Paths
-	Keyring keyring.Store
+	Paths Paths
+	// Keyring opens the keychain backend called name (see keyring.Open).
+	Keyring func(name string) (keyring.Store, error)
 	// Keystone builds the Keystone client when one is needed; a cached get
 	// never calls it, so TLS roots are never loaded on that path.
 	Keystone       func() (*keystone.Client, error)
@@ -81,6 +82,7 @@ func (t *Token) Body() ([]byte, error) { return t.entry.body() }
 type GetOptions struct {
 	Profile  string
 	Settings Settings // as Resolve returns them
+	Keyring  string   // the backend the profile's secret is kept in
 	MinTTL   time.Duration
 	Refresh  bool
 }
@@ -122,9 +124,9 @@ func (h *Helper) Get(ctx context.Context, o GetOptions) (*Token, error) {
 			return tok(e, true), nil
 		}
 	}
-	password, err := h.Keyring.Get(o.Profile)
+	password, err := h.StoredPassword(o.Profile, o.Keyring)
 	if err != nil {
-		return nil, fmt.Errorf("profile %q: %w", o.Profile, err)
+		return nil, err
 	}
 	e, err := h.issue(ctx, o.Profile, o.Settings, password)
 	if err != nil {
@@ -200,14 +202,19 @@ func (h *Helper) issue(ctx context.Context, profile string, s Settings, password
 	return e, nil
 }
 
-// StoredPassword returns the password stored for profile:
-// keyring.ErrNotFound when there is none, keyring.ErrUnavailable when the
-// keychain does not answer. `store` asks before it prompts, so that a
-// missing keychain fails before anyone types a password.
-func (h *Helper) StoredPassword(profile string) (string, error) {
+// StoredPassword returns the password of profile kept in the backend
+// called backend: keyring.ErrNotFound when there is none,
+// keyring.ErrUnavailable when the backend does not answer. `store` asks
+// before it prompts, so that a missing keychain fails before anyone types
+// a password.
+func (h *Helper) StoredPassword(profile, backend string) (string, error) {
+	kr, err := h.Keyring(backend)
+	if err != nil {
+		return "", err
+	}
 	t0 := time.Now()
-	pw, err := h.Keyring.Get(profile)
-	h.debugf("keychain: read in %s", time.Since(t0).Round(time.Microsecond))
+	pw, err := kr.Get(profile)
+	h.debugf("keychain: %s read in %s", backend, time.Since(t0).Round(time.Microsecond))
 	return pw, err
 }
 
@@ -216,10 +223,15 @@ type StoreOptions struct {
 	Profile  string
 	Settings Settings // as Resolve returns them
 	Password string
-	// Stored says that Password is the one already in the keychain, so
-	// only the settings change.
+	// Stored says that Password is the one already kept in Previous (or
+	// in Keyring when Previous is empty), so it need not be written again
+	// unless it moves.
 	Stored bool
 	Verify bool
+	// Keyring is the backend to keep the password in; Previous, when not
+	// empty and not Keyring, the backend it is kept in now: the password
+	// moves (written, read back, then deleted from Previous).
+	Keyring, Previous string
 }
 
 // StoreResult tells what Store did.
@@ -250,15 +262,41 @@ func (h *Helper) Store(ctx context.Context, o StoreOptions) (*StoreResult, error
 		exp := e.ExpiresAt
 		res.ExpiresAt = &exp
 	}
-	if !o.Stored {
-		if err := h.Keyring.Set(o.Profile, o.Password); err != nil {
+	if o.Keyring == "" {
+		o.Keyring = DefaultKeyring
+	}
+	moving := o.Previous != "" && o.Previous != o.Keyring
+	kr, err := h.Keyring(o.Keyring)
+	if err != nil {
+		return nil, err
+	}
+	if !o.Stored || moving {
+		if err := kr.Set(o.Profile, o.Password); err != nil {
 			return nil, err
 		}
 	}
-	note, err := h.Paths.saveProfile(o.Profile, o.Settings)
+	if moving {
+		if got, err := kr.Get(o.Profile); err != nil || got != o.Password {
+			if err == nil {
+				err = fmt.Errorf("%w: the password read back from %s differs from the one written", keyring.ErrUnavailable, o.Keyring)
+			}
+			kr.Delete(o.Profile)
+			return nil, fmt.Errorf("the password was not moved to %s (it stays in %s): %w", o.Keyring, o.Previous, err)
+		}
+	}
+	note, err := h.Paths.saveProfile(o.Profile, Profile{Settings: o.Settings, Keyring: o.Keyring})
 	h.note(note)
 	if err != nil {
 		return nil, fmt.Errorf("the password is in the keychain, but the profile could not be saved: %w", err)
+	}
+	if moving {
+		old, err := h.Keyring(o.Previous)
+		if err == nil {
+			err = old.Delete(o.Profile)
+		}
+		if err != nil && !errors.Is(err, keyring.ErrNotFound) {
+			h.warnf("the password now lives in %s, but its old copy in %s could not be deleted (%v); delete it there by hand", o.Keyring, o.Previous, err)
+		}
 	}
 	return res, nil
 }
@@ -279,16 +317,21 @@ type EraseResult struct {
 // When revoking fails the local data is erased anyway, and the error is a
 // *RevokeError.
 func (h *Helper) Erase(ctx context.Context, profile string, revoke bool) (*EraseResult, error) {
-	s, loadErr := h.Paths.LoadProfile(profile)
+	prof, loadErr := h.Paths.LoadProfile(profile)
 	var settings *Settings
+	backend := DefaultKeyring // a profile without a file may still have a 1.0 item
 	switch {
 	case loadErr == nil:
-		settings = &s
+		settings, backend = &prof.Settings, prof.Keyring
 	case !errors.Is(loadErr, ErrProfileNotFound):
 		h.warnf("%v", loadErr)
 	}
 	res := &EraseResult{}
-	err := h.Keyring.Delete(profile)
+	kr, err := h.Keyring(backend)
+	if err != nil {
+		return nil, err
+	}
+	err = kr.Delete(profile)
 	switch {
 	case err == nil:
 		res.PasswordRemoved = true
@@ -345,8 +388,8 @@ func (h *Helper) otherProfilesKeys(skip string) (map[string]bool, error) {
 		if name == skip {
 			continue
 		}
-		if s, err := h.Paths.LoadProfile(name); err == nil {
-			keys[cacheKey(s)] = true
+		if p, err := h.Paths.LoadProfile(name); err == nil {
+			keys[cacheKey(p.Settings)] = true
 		}
 	}
 	return keys, nil
@@ -371,13 +414,13 @@ func (h *Helper) List() ([]protocol.ProfileInfo, error) {
 	out := []protocol.ProfileInfo{}
 	now := h.Now()
 	for _, name := range names {
-		s, err := h.Paths.LoadProfile(name)
+		p, err := h.Paths.LoadProfile(name)
 		if err != nil {
 			h.warnf("%v", err)
 			continue
 		}
-		info := protocol.ProfileInfo{Profile: name, Settings: s}
-		if e := h.readCache(s); e.validFor(now, 0) {
+		info := protocol.ProfileInfo{Profile: name, Settings: p.Settings, Keyring: p.Keyring}
+		if e := h.readCache(p.Settings); e.validFor(now, 0) {
 			exp := e.ExpiresAt
 			info.ExpiresAt = &exp
 		}

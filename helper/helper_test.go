@@ -152,7 +152,7 @@ func newFixture(t testing.TB) *fixture {
 	dir := t.TempDir()
 	f.h = &Helper{
 		Paths:   Paths{ConfigDir: filepath.Join(dir, "config"), CacheDir: filepath.Join(dir, "cache")},
-		Keyring: f.kr,
+		Keyring: func(name string) (keyring.Store, error) { return f.kr, nil },
 		Keystone: func() (*keystone.Client, error) {
 			return &keystone.Client{HTTP: f.ks.Client(), Now: f.clock.Now, BaseBackoff: time.Millisecond, MaxBackoff: time.Millisecond}, nil
 		},
@@ -290,7 +290,7 @@ func TestStoreVerifiesBeforeStoring(t *testing.T) {
 		t.Fatal("the password is not in the keychain")
 	}
 	got, err := f.h.Paths.LoadProfile("p")
-	if err != nil || got != f.s {
+	if err != nil || got.Settings != f.s || got.Keyring != "os" {
 		t.Fatalf("profile read back %+v, %v", got, err)
 	}
 	data, _ := os.ReadFile(f.h.Paths.profilePath("p"))

@@ -105,45 +105,61 @@ func SettingsFromVars(lookup func(string) (string, bool)) Settings {
 	}
 }
 
+// DefaultKeyring is the backend of a profile stored before there was a
+// choice: the OS keychain.
+const DefaultKeyring = "os"
+
+// Profile is a stored profile: its settings and the keychain backend
+// its secret is kept in.
+type Profile struct {
+	Settings
+	Keyring string
+}
+
 // profileFile is the JSON form of a stored profile.
 type profileFile struct {
 	Version int    `json:"version"`
-	Profile string `json:"profile"`
+	Name    string `json:"profile"`
 	Settings
+	Keyring string `json:"keyring,omitempty"`
 }
 
 func (p Paths) profilePath(name string) string {
 	return filepath.Join(p.ConfigDir, "profiles", name+".json")
 }
 
-// LoadProfile reads the stored settings of profile name. A profile that
-// is not stored is ErrProfileNotFound.
-func (p Paths) LoadProfile(name string) (Settings, error) {
+// LoadProfile reads the stored profile name. A profile that is not
+// stored is ErrProfileNotFound; one stored before there was a choice of
+// backend is kept in DefaultKeyring.
+func (p Paths) LoadProfile(name string) (Profile, error) {
 	path := p.profilePath(name)
 	data, err := readPrivateFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return Settings{}, tag(ErrProfileNotFound, "no profile %q is stored", name)
+		return Profile{}, tag(ErrProfileNotFound, "no profile %q is stored", name)
 	case errors.Is(err, errLooseMode):
-		return Settings{}, tag(ErrUnsafeFile, "%v, which lets others read it; run `chmod 600` on it", err)
+		return Profile{}, tag(ErrUnsafeFile, "%v, which lets others read it; run `chmod 600` on it", err)
 	case errors.Is(err, errNotOurs):
-		return Settings{}, tag(ErrUnsafeFile, "%v", err)
+		return Profile{}, tag(ErrUnsafeFile, "%v", err)
 	case err != nil:
-		return Settings{}, fmt.Errorf("cannot read profile %q: %w", name, err)
+		return Profile{}, fmt.Errorf("cannot read profile %q: %w", name, err)
 	}
 	var pf profileFile
 	if err := json.Unmarshal(data, &pf); err != nil {
-		return Settings{}, tag(ErrDamaged, "profile file %s cannot be parsed (%v)", path, err)
+		return Profile{}, tag(ErrDamaged, "profile file %s cannot be parsed (%v)", path, err)
 	}
 	if pf.Version != protocol.Version {
-		return Settings{}, tag(ErrDamaged, "profile file %s is of version %d; this vkc-credential reads version %d", path, pf.Version, protocol.Version)
+		return Profile{}, tag(ErrDamaged, "profile file %s is of version %d; this vkc-credential reads version %d", path, pf.Version, protocol.Version)
 	}
-	return pf.Settings, nil
+	if pf.Keyring == "" {
+		pf.Keyring = DefaultKeyring
+	}
+	return Profile{Settings: pf.Settings, Keyring: pf.Keyring}, nil
 }
 
-// saveProfile stores the settings of profile name, atomically, 0600. It
-// returns a note when it had to narrow a directory's mode.
-func (p Paths) saveProfile(name string, s Settings) (note string, err error) {
+// saveProfile stores profile name, atomically, 0600. It returns a note
+// when it had to narrow a directory's mode.
+func (p Paths) saveProfile(name string, prof Profile) (note string, err error) {
 	note, err = ensureDir(p.ConfigDir)
 	if err != nil {
 		return note, err
@@ -153,7 +169,7 @@ func (p Paths) saveProfile(name string, s Settings) (note string, err error) {
 	} else if n != "" {
 		note = n
 	}
-	data, err := json.MarshalIndent(profileFile{Version: protocol.Version, Profile: name, Settings: s}, "", "  ")
+	data, err := json.MarshalIndent(profileFile{Version: protocol.Version, Name: name, Settings: prof.Settings, Keyring: prof.Keyring}, "", "  ")
 	if err != nil {
 		return note, err
 	}

@@ -32,6 +32,8 @@ type StoreResponse struct {
 	Stored   bool   `json:"stored"`
 	Verified bool   `json:"verified"`
 	Settings
+	// Keyring names the backend that keeps the secret: os, keyctl or pass.
+	Keyring   string     `json:"keyring"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
 
@@ -52,6 +54,7 @@ type EraseResponse struct {
 type ProfileInfo struct {
 	Profile string `json:"profile"`
 	Settings
+	Keyring   string     `json:"keyring"`
 	ExpiresAt *time.Time `json:"expires_at"`
 }
 
