@@ -75,4 +75,10 @@ func TestSecretService(t *testing.T) {
 	if _, err := k.Get(item); err != ErrNotFound {
 		t.Fatalf("Get after Delete: %v", err)
 	}
+	if err := RoundTrip(k); err != nil {
+		t.Fatalf("RoundTrip: %v", err)
+	}
+	if s, name, skipped, err := Auto(10 * time.Second); err != nil || name != "os" || s == nil || skipped != nil {
+		t.Fatalf("Auto with a Secret Service = %v, %q, %v, %v", s, name, skipped, err)
+	}
 }
