@@ -222,7 +222,9 @@ func describeJSONError(err error) string {
 	case errors.As(err, &typeErr):
 		return fmt.Sprintf("field %q must be of JSON type %s, not %s", typeErr.Field, jsonTypeName(typeErr.Type.Kind().String()), typeErr.Value)
 	case errors.As(err, &syntaxErr):
-		return fmt.Sprintf("invalid JSON at byte %d: %v", syntaxErr.Offset, syntaxErr)
+		// Not syntaxErr's own text: it quotes the offending character,
+		// which may be a piece of a password.
+		return fmt.Sprintf("invalid JSON at byte %d", syntaxErr.Offset)
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return "the JSON object is truncated"
 	}

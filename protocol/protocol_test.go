@@ -88,7 +88,7 @@ func TestParseRequestRefuses(t *testing.T) {
 		{"nul byte", "{\"profile\":\"a\x00\"}", "invalid"},
 		{"escaped nul in setting", `{"username":"a\u0000b"}`, "username holds a control"},
 		{"newline in setting", `{"project_id":"a\nb"}`, "project_id holds a control"},
-		{"syntax", `{"profile":}`, "invalid JSON"},
+		{"syntax", `{"profile":}`, "invalid JSON at byte 12"},
 		{"http remote auth_url", `{"auth_url":"http://infra.mail.ru:35357/v3/"}`, "auth URL"},
 		{"ftp auth_url", `{"auth_url":"ftp://127.0.0.1/v3"}`, "auth URL"},
 	}
@@ -105,6 +105,17 @@ func TestParseRequestRefuses(t *testing.T) {
 				t.Fatalf("error %q does not mention %q", err, tt.wantMsg)
 			}
 		})
+	}
+}
+
+// TestRefusalsQuoteNoSecret: a malformed request that holds a password
+// is refused without a piece of it.
+func TestRefusalsQuoteNoSecret(t *testing.T) {
+	for _, in := range []string{`{"password":"pa"ss"}`, `{"password":"pa\qss"}`, `{"password":"x" "y"}`} {
+		_, err := ParseRequest([]byte(in))
+		if err == nil || strings.Contains(err.Error(), "s'") || strings.Contains(err.Error(), "'q") || strings.Contains(err.Error(), "'y") {
+			t.Errorf("%s: %v", in, err)
+		}
 	}
 }
 
