@@ -157,6 +157,15 @@ func (inv *invocation) app() *cli.App {
 				Action: inv.list,
 			}, "--debug, --no-stdin"),
 			cmd(&cli.Command{
+				Name:      "doctor",
+				Usage:     "check what works on this machine: keychains, directories, profiles, Keystone, the tools that call vkc-credential",
+				UsageText: "vkc-credential doctor [--profile NAME] [--format text|json]",
+				Flags: with([]cli.Flag{
+					&cli.StringFlag{Name: "format", Value: "text", Usage: "text or json"},
+				}),
+				Action: inv.doctor,
+			}, allGlobals),
+			cmd(&cli.Command{
 				Name:   "version",
 				Usage:  "print the version and the protocol version",
 				Action: inv.version,

@@ -37,6 +37,8 @@ func (inv *invocation) describe(err error) (protocol.Code, string) {
 	switch {
 	case errors.As(err, new(*usageError)):
 		return protocol.CodeUsage, msg
+	case errors.Is(err, errChecksFailed):
+		return protocol.CodeChecksFailed, msg
 	case errors.Is(err, protocol.ErrNotJSON) && inv.command == "store":
 		return protocol.CodeUsage, msg + "; to pipe a password in, add --password-stdin"
 	case errors.Is(err, protocol.ErrBadRequest), errors.Is(err, helper.ErrIdentityChanged), errors.Is(err, helper.ErrEmptyPassword):

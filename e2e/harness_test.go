@@ -111,6 +111,9 @@ type sandbox struct {
 	t    *testing.T
 	home string
 	env  []string
+	// keyring is the backend store puts the password in ("" for the
+	// default choice); see backends_test.go.
+	keyring string
 }
 
 func newSandbox(t *testing.T) *sandbox {
@@ -202,6 +205,9 @@ func (s *sandbox) store(profile string, extra ...string) result {
 	s.t.Helper()
 	args := append([]string{"store", "--profile", profile, "--auth-url", ks.AuthURL, "--project-id", ks.ProjectID,
 		"--username", ks.Username, "--user-domain-name", ks.Domain, "--password-stdin"}, extra...)
+	if s.keyring != "" {
+		args = append(args, "--keyring", s.keyring)
+	}
 	return s.must(ks.Password, args...)
 }
 

@@ -1347,3 +1347,27 @@ func TestSleepContext(t *testing.T) {
 		t.Error("no default sleep")
 	}
 }
+
+func TestReachable(t *testing.T) {
+	for _, status := range []int{200, 300, 401, 404} {
+		var method, auth string
+		f := newFakeKeystone(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+			method, auth = r.Method+" "+r.URL.Path, r.Header.Get("X-Auth-Token")
+			w.WriteHeader(status)
+		})
+		h := newHarness(t)
+		if err := h.c.Reachable(context.Background(), f.authURL()); err != nil {
+			t.Errorf("%d: %v", status, err)
+		}
+		if method != "GET /v3/" || auth != "" || f.hits() != 1 {
+			t.Errorf("%d: %s with token %q, %d requests", status, method, auth, f.hits())
+		}
+	}
+	f := newFakeKeystone(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(503) })
+	h := newHarness(t)
+	checkErr(t, h.c.Reachable(context.Background(), f.authURL()), ErrUnavailable)
+	if f.hits() != 4 {
+		t.Errorf("503: %d attempts, want 4", f.hits())
+	}
+	checkErr(t, h.c.Reachable(context.Background(), "http://k.example/v3"), protocol.ErrInvalidAuthURL)
+}

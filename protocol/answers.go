@@ -78,3 +78,20 @@ type ErrorResponse struct {
 	Version int       `json:"version"`
 	Error   ErrorBody `json:"error"`
 }
+
+// DoctorResponse is the answer of `doctor --format json`.
+type DoctorResponse struct {
+	Version int     `json:"version"`
+	Checks  []Check `json:"checks"`
+	Passed  int     `json:"passed"`
+	Failed  int     `json:"failed"`
+	Skipped int     `json:"skipped"`
+}
+
+// Check is one check of doctor: its status is "ok", "fail" or "skip".
+type Check struct {
+	Name   string `json:"name"`
+	Status string `json:"status"`
+	Detail string `json:"detail"`
+	Hint   string `json:"hint,omitempty"`
+}

@@ -11,6 +11,8 @@ const (
 	CodeAuthFailed          Code = "auth_failed"
 	CodeKeystoneUnavailable Code = "keystone_unavailable"
 	CodeKeyringUnavailable  Code = "keyring_unavailable"
+	CodeMFARequired         Code = "mfa_required"
+	CodeChecksFailed        Code = "checks_failed"
 )
 
 // ExitCode returns the process exit status that belongs to c.
@@ -26,6 +28,10 @@ func (c Code) ExitCode() int {
 		return 5
 	case CodeKeyringUnavailable:
 		return 6
+	case CodeMFARequired:
+		return 7
+	case CodeChecksFailed:
+		return 8
 	default:
 		return 1
 	}

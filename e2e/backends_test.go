@@ -1,0 +1,368 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// The keychain backends against the real parts: the Secret Service of the
+// test's D-Bus session (os), the kernel's persistent keyring (keyctl), and
+// pass with a real gpg (pass).
+
+var backendNames = []string{"os", "keyctl", "pass"}
+
+// newBackendSandbox is a sandbox whose store keeps the password in
+// backend: for pass, with a gpg key and an initialised password store in
+// its home; for keyctl, without a D-Bus session.
+func newBackendSandbox(t *testing.T, backend string) *sandbox {
+	t.Helper()
+	s := newSandbox(t)
+	s.keyring = backend
+	switch backend {
+	case "keyctl":
+		s.withoutBus()
+	case "pass":
+		initPass(t, s)
+	}
+	return s
+}
+
+// eachBackend runs fn in a subtest per backend.
+func eachBackend(t *testing.T, fn func(t *testing.T, s *sandbox)) {
+	for _, b := range backendNames {
+		t.Run(b, func(t *testing.T) { fn(t, newBackendSandbox(t, b)) })
+	}
+}
+
+// withoutBus removes the D-Bus session from s's environment.
+func (s *sandbox) withoutBus() {
+	var env []string
+	for _, kv := range s.env {
+		if !strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") {
+			env = append(env, kv)
+		}
+	}
+	s.env = env
+}
+
+// initPass makes a gpg key without a passphrase in s's home and
+// initialises pass's store there.
+func initPass(t *testing.T, s *sandbox) {
+	t.Helper()
+	gnupg := filepath.Join(s.home, ".gnupg")
+	if err := os.MkdirAll(gnupg, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.tool("gpgconf", "--kill", "gpg-agent") })
+	s.tool("gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key", "vkc e2e <e2e@example.com>", "default", "default", "never")
+	var fpr string
+	for _, line := range strings.Split(s.tool("gpg", "--list-secret-keys", "--with-colons"), "\n") {
+		if f := strings.Split(line, ":"); f[0] == "fpr" && fpr == "" {
+			fpr = f[9]
+		}
+	}
+	if fpr == "" {
+		t.Fatal("gpg made no key")
+	}
+	s.tool("pass", "init", fpr)
+}
+
+// tool runs a program in s's environment and returns its stdout; it
+// fails the test when the program fails.
+func (s *sandbox) tool(name string, args ...string) string {
+	s.t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		s.t.Fatalf("%s is not installed", name)
+	}
+	r := s.runCmd(exec.Command(path, args...), nil, "")
+	if r.code != 0 {
+		s.t.Fatalf("%s %v: %s", name, args, r)
+	}
+	return r.stdout
+}
+
+// persistentKeyring is the id of the kernel's persistent keyring of this
+// user, as keyctl(1) reports it.
+func (s *sandbox) persistentKeyring() string {
+	return strings.TrimSpace(s.tool("keyctl", "get_persistent", "@s"))
+}
+
+// keyctlKey finds the key of profile in the persistent keyring: its id,
+// or "" when there is none. (The persistent keyring grants its user read
+// but not search, so keyctl(1) lists and describes rather than searches.)
+func (s *sandbox) keyctlKey(profile string) string {
+	s.t.Helper()
+	for _, id := range strings.Fields(s.tool("keyctl", "rlist", s.persistentKeyring())) {
+		r := s.runCmd(exec.Command("keyctl", "rdescribe", id), nil, "")
+		if r.code == 0 && strings.HasSuffix(strings.TrimSpace(r.stdout), ";vkc-credential:"+profile) {
+			return id
+		}
+	}
+	return ""
+}
+
+// passEntry is the file pass keeps profile's secret in.
+func (s *sandbox) passEntry(profile string) string {
+	return filepath.Join(s.home, ".password-store", "vkc-credential", profile+".gpg")
+}
+
+// holds reports whether backend keeps a secret for profile, and which.
+func (s *sandbox) holds(backend, profile string) (string, bool) {
+	s.t.Helper()
+	switch backend {
+	case "os":
+		return secretToolLookup(s.t, profile)
+	case "keyctl":
+		id := s.keyctlKey(profile)
+		if id == "" {
+			return "", false
+		}
+		return s.tool("keyctl", "pipe", id), true
+	case "pass":
+		if _, err := os.Stat(s.passEntry(profile)); err != nil {
+			return "", false
+		}
+		return strings.TrimSuffix(s.tool("pass", "show", "vkc-credential/"+profile), "\n"), true
+	}
+	s.t.Fatalf("unknown backend %s", backend)
+	return "", false
+}
+
+// backendSnapshot lists what backend holds for the given profiles, so a
+// test can tell whether anything changed.
+func (s *sandbox) backendSnapshot(backend string, profiles ...string) string {
+	s.t.Helper()
+	if backend == "os" {
+		return keychainSnapshot(s.t)
+	}
+	var items []string
+	for _, p := range profiles {
+		if secret, ok := s.holds(backend, p); ok {
+			items = append(items, fmt.Sprintf("%q = %q", p, secret))
+		}
+	}
+	if backend == "pass" {
+		items = append(items, string(snapshotDir(s.t, filepath.Join(s.home, ".password-store"))))
+	}
+	sort.Strings(items)
+	return strings.Join(items, "\n")
+}
+
+// TestBackendLifecycle: store, a cold get, erase, in each backend; the
+// secret is where the backend keeps it and nowhere else under HOME in
+// plaintext, and the answers name the backend.
+func TestBackendLifecycle(t *testing.T) {
+	needKeystone(t)
+	eachBackend(t, func(t *testing.T, s *sandbox) {
+		p := s.profileName("life")
+		r := s.store(p)
+		if !strings.Contains(r.stdout, `"keyring":"`+s.keyring+`"`) {
+			t.Fatalf("store's answer does not name the backend: %s", r)
+		}
+		if said := strings.Contains(r.stderr, "is kept in "+s.keyring); said != (s.keyring != "os") {
+			t.Fatalf("stderr %q", r.stderr)
+		}
+		if secret, ok := s.holds(s.keyring, p); !ok || secret != ks.Password {
+			t.Fatalf("%s does not hold the password", s.keyring)
+		}
+		if hits := filesContaining(t, s.home, ks.Password); len(hits) != 0 {
+			t.Fatalf("the password in plaintext under HOME: %v", hits)
+		}
+		if r := s.must("", "list"); !strings.Contains(r.stdout, `"keyring":"`+s.keyring+`"`) {
+			t.Fatalf("list: %s", r)
+		}
+		before := tokenPosts(t)
+		if a := decodeToken(t, s.must("", "get", "--profile", p, "--refresh")); a.Cached || tokenPosts(t) != before+1 {
+			t.Fatalf("a refresh from %s: %+v", s.keyring, a)
+		}
+		s.must("", "erase", "--profile", p)
+		if _, ok := s.holds(s.keyring, p); ok {
+			t.Fatalf("erase left the secret in %s", s.keyring)
+		}
+		wantError(t, s.run(nil, "", "get", "--profile", p), 3, "not_found", true, "no profile")
+	})
+}
+
+// TestKeyctlUsesThePersistentKeyring: stored without any D-Bus session,
+// the password is read from another session keyring (so the persistent
+// keyring holds it, not the session's), with possessor and user
+// permissions only; a key revoked behind our back is "not found".
+func TestKeyctlUsesThePersistentKeyring(t *testing.T) {
+	needKeystone(t)
+	s := newBackendSandbox(t, "keyctl")
+	p := s.profileName("keyctl")
+	s.store(p)
+	id := s.keyctlKey(p)
+	if id == "" {
+		t.Fatal("no key in the persistent keyring")
+	}
+	// keyctl describe: "<id>: <perm> <uid> <gid> user: vkc-credential:P".
+	desc := s.tool("keyctl", "rdescribe", id)
+	if f := strings.Split(strings.TrimSpace(desc), ";"); len(f) < 5 || f[0] != "user" || f[3] != "3f3f0000" || f[4] != "vkc-credential:"+p {
+		t.Fatalf("key %s: %q (want type user, permissions 3f3f0000)", id, desc)
+	}
+	// A new session keyring, as a new SSH login has.
+	keyctl, _ := exec.LookPath("keyctl")
+	r := s.runCmd(exec.Command(keyctl, "session", "-", binary, "get", "--no-stdin", "--profile", p, "--refresh", "--format", "token"), nil, "")
+	if r.code != 0 || len(strings.TrimSpace(r.stdout)) < 20 {
+		t.Fatalf("get from another session keyring: %s", r)
+	}
+	s.tool("keyctl", "revoke", id)
+	wantError(t, s.run(nil, "", "get", "--profile", p, "--refresh"), 3, "not_found", true, "store")
+}
+
+// TestPassBackend: the entry is a gpg file without the plaintext; a
+// missing pass is exit 6 naming the package to install.
+func TestPassBackend(t *testing.T) {
+	needKeystone(t)
+	s := newBackendSandbox(t, "pass")
+	p := s.profileName("pass")
+	s.store(p)
+	data, err := os.ReadFile(s.passEntry(p))
+	if err != nil || len(data) == 0 || bytes.Contains(data, []byte(ks.Password)) {
+		t.Fatalf("the pass entry: %v, %d bytes, plaintext inside: %t", err, len(data), bytes.Contains(data, []byte(ks.Password)))
+	}
+	noPass := []string{"PATH=" + t.TempDir()}
+	wantError(t, s.run(noPass, "", "get", "--profile", p, "--refresh"), 6, "keyring_unavailable", true, "apt-get install pass")
+}
+
+// TestAutoPicksABackend: with the Secret Service, os; without D-Bus but
+// with pass set up, pass; with neither, keyctl; the choice is said.
+func TestAutoPicksABackend(t *testing.T) {
+	needKeystone(t)
+	cases := []struct {
+		want  string
+		setup func(*sandbox)
+	}{
+		{"os", func(*sandbox) {}},
+		{"pass", func(s *sandbox) { s.withoutBus(); initPass(t, s) }},
+		{"keyctl", func(s *sandbox) { s.withoutBus() }},
+	}
+	for _, c := range cases {
+		t.Run(c.want, func(t *testing.T) {
+			s := newSandbox(t)
+			c.setup(s)
+			p := s.profileName("auto")
+			r := s.store(p)
+			if !strings.Contains(r.stdout, `"keyring":"`+c.want+`"`) {
+				t.Fatalf("auto chose otherwise: %s", r)
+			}
+			if said := strings.Contains(r.stderr, "is kept in "+c.want); said != (c.want != "os") {
+				t.Fatalf("stderr %q", r.stderr)
+			}
+		})
+	}
+}
+
+// TestMovingBetweenBackends: os → pass → keyctl → os keeps one working
+// secret and leaves no copy behind.
+func TestMovingBetweenBackends(t *testing.T) {
+	needKeystone(t)
+	s := newSandbox(t)
+	initPass(t, s)
+	p := s.profileName("move")
+	s.store(p)
+	for _, to := range []string{"pass", "keyctl", "os", "keyctl"} {
+		r := s.must("", "store", "--profile", p, "--keyring", to)
+		if !strings.Contains(r.stdout, `"keyring":"`+to+`"`) {
+			t.Fatalf("move to %s: %s", to, r)
+		}
+		for _, b := range backendNames {
+			secret, ok := s.holds(b, p)
+			if ok != (b == to) || (ok && secret != ks.Password) {
+				t.Fatalf("after the move to %s, %s holds a copy: %t", to, b, ok)
+			}
+		}
+		if a := decodeToken(t, s.must("", "get", "--profile", p, "--refresh")); a.Cached {
+			t.Fatal("not a fresh token")
+		}
+	}
+}
+
+// TestDoctor: a healthy machine passes every check; without D-Bus the os
+// check fails with a hint; a Keystone that is down and a deleted secret
+// fail their profile's checks; the JSON form says the same; no output
+// holds the password.
+func TestDoctor(t *testing.T) {
+	needKeystone(t)
+	s := newSandbox(t)
+	initPass(t, s)
+	pythonPath := kaInstallPlugin(t, t.TempDir())
+	binDir := filepath.Dir(binary)
+	s.env = append(s.env, "PYTHONPATH="+pythonPath, "PATH="+binDir+":"+os.Getenv("PATH"))
+	p := s.profileName("doctor")
+	s.store(p)
+	s.must("", "get", "--profile", p)
+
+	type report struct {
+		Checks []struct {
+			Name, Status, Detail, Hint string
+		}
+		Passed, Failed, Skipped int
+	}
+	doctor := func(extra []string, args ...string) (result, report) {
+		r := s.run(extra, "", append([]string{"doctor", "--format", "json"}, args...)...)
+		var rep report
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatalf("doctor --format json: %v\n%s", err, r)
+		}
+		if strings.Contains(r.stdout+r.stderr, ks.Password) {
+			t.Fatal("doctor printed the password")
+		}
+		return r, rep
+	}
+	status := func(rep report, name string) (string, string) {
+		for _, c := range rep.Checks {
+			if c.Name == name {
+				return c.Status, c.Hint
+			}
+		}
+		t.Fatalf("no check %q in %+v", name, rep)
+		return "", ""
+	}
+
+	r, rep := doctor(nil)
+	if r.code != 0 || rep.Failed != 0 || rep.Skipped != 0 {
+		t.Fatalf("healthy machine: %s", r)
+	}
+	text := s.run(nil, "", "doctor", "--profile", p)
+	if text.code != 0 || !strings.Contains(text.stdout, "[ OK ] keychain os") || !strings.HasSuffix(text.stdout, fmt.Sprintf("%d passed, 0 failed, 0 skipped\n", rep.Passed)) {
+		t.Fatalf("text form: %s", text)
+	}
+
+	// No D-Bus: os fails with a hint, the other backends still pass.
+	noBus := newSandbox(t)
+	noBus.withoutBus()
+	noBus.env = append(noBus.env, "PYTHONPATH="+pythonPath, "PATH="+binDir+":"+os.Getenv("PATH"))
+	r = noBus.run(nil, "", "doctor", "--format", "json")
+	var rep2 report
+	json.Unmarshal([]byte(r.stdout), &rep2)
+	if st, hint := status(rep2, "keychain os"); r.code != 8 || st != "fail" || !strings.Contains(hint, "--keyring") {
+		t.Fatalf("no D-Bus: %s", r)
+	}
+	if st, _ := status(rep2, "keychain keyctl"); st != "ok" {
+		t.Fatalf("no D-Bus, keyctl: %s", r)
+	}
+
+	// A Keystone that is down, a secret deleted behind our back.
+	down := s.profileName("down")
+	s.must(ks.Password, "store", "--profile", down, "--auth-url", "http://127.0.0.1:1/v3", "--project-id", ks.ProjectID,
+		"--username", ks.Username, "--password-stdin", "--no-verify")
+	r, rep = doctor(nil, "--profile", down, "--timeout", "3s")
+	if st, _ := status(rep, "profile "+down+": keystone reachable"); r.code != 8 || st != "fail" {
+		t.Fatalf("keystone down: %s", r)
+	}
+	exec.Command("secret-tool", "clear", "service", "vkc-credential", "username", p).Run()
+	r, rep = doctor(nil, "--profile", p)
+	if st, hint := status(rep, "profile "+p+": password in os"); r.code != 8 || st != "fail" || !strings.Contains(hint, "store --profile "+p) {
+		t.Fatalf("deleted secret: %s", r)
+	}
+}

@@ -1,0 +1,56 @@
+package helper
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+)
+
+// CheckDir checks one of our directories without creating it: an error
+// matching fs.ErrNotExist when it is not there yet; otherwise it must be a
+// directory of this user's (not a link), that others cannot read, and that
+// a file can be created in.
+func CheckDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	if err := checkOurs(dir, fi, true); err != nil {
+		return err
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 && !windows {
+		return fmt.Errorf("%w: %s has mode %04o", errLooseMode, dir, perm)
+	}
+	f, err := os.CreateTemp(dir, ".doctor-*.tmp")
+	if err != nil {
+		return fmt.Errorf("%s is not writable: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// TokenState tells what the cache holds for a profile's settings: the
+// expiry of a usable token, or nil.
+func (h *Helper) TokenState(s Settings) *time.Time {
+	if e := h.readCache(s); e.validFor(h.Now(), 0) {
+		exp := e.ExpiresAt
+		return &exp
+	}
+	return nil
+}
+
+// ProfileNames lists the stored profiles, sorted.
+func (h *Helper) ProfileNames() ([]string, error) { return h.Paths.profileNames() }
+
+// Reachable checks, without any credential, that Keystone answers at
+// authURL.
+func (h *Helper) Reachable(ctx context.Context, authURL string) error {
+	kc, err := h.Keystone()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
+	defer cancel()
+	return kc.Reachable(ctx, authURL)
+}
