@@ -42,23 +42,24 @@ func parallelGets(s *sandbox, profiles []string, n int) map[string][]result {
 
 func TestHundredParallelColdGets(t *testing.T) {
 	needKeystone(t)
-	s := newSandbox(t)
-	profile := s.profileName("hundred")
-	s.store(profile, "--no-verify")
-	before := tokenPosts(t)
-	res := parallelGets(s, []string{profile}, 100)[profile]
-	if got := tokenPosts(t) - before; got != 1 {
-		t.Fatalf("100 parallel cold gets made %d token requests, want 1", got)
-	}
-	for i, r := range res {
-		if r.code != 0 || r.stdout != res[0].stdout {
-			t.Fatalf("caller %d: %s", i, r)
+	eachBackend(t, func(t *testing.T, s *sandbox) {
+		profile := s.profileName("hundred")
+		s.store(profile, "--no-verify")
+		before := tokenPosts(t)
+		res := parallelGets(s, []string{profile}, 100)[profile]
+		if got := tokenPosts(t) - before; got != 1 {
+			t.Fatalf("100 parallel cold gets made %d token requests, want 1", got)
 		}
-	}
-	if validate(t, strings.TrimSpace(res[0].stdout)) != 200 {
-		t.Fatal("the shared token is not valid")
-	}
-	t.Logf("100 callers, 1 POST /v3/auth/tokens, 1 distinct token")
+		for i, r := range res {
+			if r.code != 0 || r.stdout != res[0].stdout {
+				t.Fatalf("caller %d: %s", i, r)
+			}
+		}
+		if validate(t, strings.TrimSpace(res[0].stdout)) != 200 {
+			t.Fatal("the shared token is not valid")
+		}
+		t.Logf("100 callers, 1 POST /v3/auth/tokens, 1 distinct token")
+	})
 }
 
 func TestParallelGetsAcrossFourIdentities(t *testing.T) {
@@ -209,10 +210,18 @@ func TestKilledWhileHoldingTheLock(t *testing.T) {
 			now.Add(time.Hour).Format(time.RFC3339), strings.TrimSuffix(strings.Repeat(`{"type":"compute","endpoints":[]},`, 200), ","))
 	}))
 	defer slow.Close()
-	s := newSandbox(t)
+	eachBackend(t, func(t *testing.T, s *sandbox) {
+		issued.Store(0)
+		killWhileHoldingTheLock(t, s, slow.URL, &issued, &hold, arrived)
+	})
+}
+
+// killWhileHoldingTheLock is TestKilledWhileHoldingTheLock in one
+// backend's sandbox, against the slow fake Keystone at url.
+func killWhileHoldingTheLock(t *testing.T, s *sandbox, url string, issued *atomic.Int32, hold *atomic.Bool, arrived chan struct{}) {
 	profile := s.profileName("kill")
-	s.must(ks.Password, "store", "--profile", profile, "--auth-url", slow.URL+"/v3", "--project-id", "p",
-		"--username", ks.Username, "--password-stdin", "--no-verify")
+	s.must(ks.Password, "store", "--profile", profile, "--auth-url", url+"/v3", "--project-id", "p",
+		"--username", ks.Username, "--password-stdin", "--no-verify", "--keyring", s.keyring)
 	cacheDir := filepath.Join(s.home, ".cache", "vkc-credential")
 	// lockHeld reports whether some process holds the flock of the one
 	// lock file of the cache.

@@ -75,7 +75,12 @@ func namesCause(msg string, cause [][]string) bool {
 
 func TestHostileRequestsChangeNothing(t *testing.T) {
 	needKeystone(t)
-	s := newSandbox(t)
+	eachBackend(t, hostileRequestsChangeNothing)
+}
+
+// hostileRequestsChangeNothing is TestHostileRequestsChangeNothing in one
+// backend's sandbox.
+func hostileRequestsChangeNothing(t *testing.T, s *sandbox) {
 	profile := s.profileName("hostile")
 	s.store(profile)
 	s.must("", "get", "--profile", profile)
@@ -137,7 +142,7 @@ func TestHostileRequestsChangeNothing(t *testing.T) {
 		}
 	}
 	cmds := [][]string{{"get"}, {"get", "--format", "token"}, {"list"}, {"erase"}, {"env"}}
-	keychain0 := keychainSnapshot(t)
+	keychain0 := s.backendSnapshot(s.keyring, profile)
 	if !strings.Contains(keychain0, strconv.Quote(ks.Password)) {
 		t.Fatal("the stored password is not in the keychain snapshot")
 	}
@@ -159,7 +164,7 @@ func TestHostileRequestsChangeNothing(t *testing.T) {
 			tried++
 		}
 	}
-	if keychainSnapshot(t) != keychain0 {
+	if s.backendSnapshot(s.keyring, profile) != keychain0 {
 		t.Error("the keychain changed")
 	}
 	if !bytes.Equal(files(), files0) {

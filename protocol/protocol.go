@@ -186,7 +186,7 @@ func ParseRequest(data []byte) (*Request, error) {
 	dec.DisallowUnknownFields()
 	var req Request
 	if err := dec.Decode(&req); err != nil {
-		return nil, refuse("bad request on stdin: %s", describeJSONError(err))
+		return nil, refuse("bad request on stdin: %s", describeJSONError(err, trimmed))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, refuse("bad request on stdin: data after the JSON object; send exactly one object")
@@ -215,7 +215,9 @@ func (req *Request) validate() error {
 	return nil
 }
 
-func describeJSONError(err error) string {
+// describeJSONError says what is wrong with a request that did not
+// decode; data is the request, for the byte a syntax error points at.
+func describeJSONError(err error, data []byte) string {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
@@ -224,6 +226,9 @@ func describeJSONError(err error) string {
 	case errors.As(err, &syntaxErr):
 		// Not syntaxErr's own text: it quotes the offending character,
 		// which may be a piece of a password.
+		if i := syntaxErr.Offset - 1; i >= 0 && i < int64(len(data)) && data[i] < 0x20 {
+			return fmt.Sprintf("invalid JSON at byte %d: a raw control character (0x%02x), which a JSON string must escape", syntaxErr.Offset, data[i])
+		}
 		return fmt.Sprintf("invalid JSON at byte %d", syntaxErr.Offset)
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return "the JSON object is truncated"
