@@ -59,7 +59,7 @@ def main(src, dst):
             label += f" ({r['token_posts']} token POST)"
         ax.text(bar.get_width() + e + max(means) * 0.015, bar.get_y() + bar.get_height() / 2,
                 label, va="center", fontsize=7.5)
-    ax.set_xlim(0, max(m + e for m, e in zip(means, errs)) * 1.5)
+    ax.set_xlim(0, max(m + e for m, e in zip(means, errs)) * (1.8 if by_kind else 1.45))
     if by_kind:
         kinds = [k for k in KINDS if any(r["kind"] == k for r in rows)]
         ax.legend(handles=[Patch(color=KINDS[k][0], label=KINDS[k][1]) for k in kinds],

@@ -15,8 +15,9 @@
 # as soon as its request has returned.  N = body bytes (Content-Length).
 #
 # VKC_E2E_HASH_ROUNDS (default 4) is Keystone's bcrypt cost for the
-# passwords it creates: 4 keeps tests fast (~16 ms a password check); 12,
-# bcrypt's default and a real Keystone's, costs ~250 ms (scripts/bench-slow.sh).
+# passwords it creates: 4 keeps tests fast (a password POST /v3/auth/tokens
+# ~12 ms on 2 cores); 12, bcrypt's default and a real Keystone's, ~215 ms
+# (docs/benchmarks.md, scripts/bench-slow.sh).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
