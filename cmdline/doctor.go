@@ -80,9 +80,8 @@ func (inv *invocation) doctor(c *cli.Context) error {
 	}
 
 	var checks []check
-	timeout := c.Duration("keyring-timeout")
 	for _, name := range keyring.Names() {
-		checks = append(checks, check{"keychain " + name, func() checkResult { return inv.checkBackend(name, timeout, used[name]) }})
+		checks = append(checks, check{"keychain " + name, func() checkResult { return inv.checkBackend(h, name, used[name]) }})
 	}
 	checks = append(checks,
 		check{"config directory", func() checkResult { return checkDir(h.Paths.ConfigDir) }},
@@ -148,18 +147,14 @@ func (inv *invocation) printReport(r protocol.DoctorResponse) {
 
 // checkBackend proves a backend with a round trip of a throwaway secret.
 // A backend that is not set up here and that no profile uses is skipped.
-func (inv *invocation) checkBackend(name string, timeout time.Duration, used bool) checkResult {
+func (inv *invocation) checkBackend(h *helper.Helper, name string, used bool) checkResult {
 	what := keyring.Describe(name)
 	if !used {
 		if why := notSetUp(name); why != "" {
 			return skip("%s; %s", why, what)
 		}
 	}
-	kr, err := inv.openKeyring(name, timeout)
-	if err == nil {
-		err = keyring.RoundTrip(kr)
-	}
-	if err != nil {
+	if err := h.ProveKeyring(name); err != nil {
 		_, msg := inv.describe(err)
 		return fail(msg, backendHints[name])
 	}

@@ -91,8 +91,9 @@ func (inv *invocation) store(c *cli.Context) error {
 		}
 	}
 	if backend != previous {
-		// The new home must answer before anyone is asked for a password.
-		if _, err := h.StoredPassword(inv.profile, backend); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+		// The new home must take a secret before anyone is asked for a
+		// password: a locked keychain answers a read but refuses a write.
+		if err := h.ProveKeyring(backend); err != nil {
 			return err
 		}
 	}

@@ -38,10 +38,17 @@ func TestLockedKeychain(t *testing.T) {
 	r := s.run(nil, "", "get", "--profile", profile, "--refresh", "--keyring-timeout", "5s")
 	wantError(t, r, 6, "keyring_unavailable", true, "unlocked")
 	r = s.run(nil, ks.Password, "store", "--profile", profile+"-2", "--auth-url", ks.AuthURL, "--project-id", ks.ProjectID,
-		"--username", ks.Username, "--password-stdin", "--no-verify", "--keyring-timeout", "5s")
+		"--username", ks.Username, "--password-stdin", "--no-verify", "--keyring-timeout", "5s", "--keyring", "os")
 	wantError(t, r, 6, "keyring_unavailable", true, "unlocked")
 	if strings.Contains(r.stdout+r.stderr, ks.Password) {
 		t.Fatal("the password appears in the output")
+	}
+	// auto passes over the locked keychain to one that works, and says so.
+	auto := s.profileName("locked-auto")
+	r = s.run(nil, ks.Password, "store", "--profile", auto, "--auth-url", ks.AuthURL, "--project-id", ks.ProjectID,
+		"--username", ks.Username, "--password-stdin", "--no-verify", "--keyring-timeout", "5s")
+	if r.code != 0 || strings.Contains(r.stdout, `"keyring":"os"`) || !strings.Contains(r.stderr, "is kept in") {
+		t.Fatalf("auto with the keychain locked: %s", r)
 	}
 	// The failed refresh left the good token in place.
 	if got := decodeToken(t, s.must("", "get", "--profile", profile)); got.Token != want {

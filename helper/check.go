@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"vkc-credential/keyring"
 )
 
 // CheckDir checks one of our directories without creating it: an error
@@ -28,6 +30,19 @@ func CheckDir(dir string) error {
 	}
 	f.Close()
 	return os.Remove(f.Name())
+}
+
+// ProveKeyring makes a round trip of a throwaway secret in the backend
+// called name (see keyring.RoundTrip).
+func (h *Helper) ProveKeyring(name string) error {
+	kr, err := h.Keyring(name)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	err = keyring.RoundTrip(kr)
+	h.debugf("keychain: %s round trip in %s", name, time.Since(t0).Round(time.Microsecond))
+	return err
 }
 
 // TokenState tells what the cache holds for a profile's settings: the
