@@ -29,5 +29,11 @@ bash scripts/install-terraform.sh
 echo "== fuzzing (seed corpora in testdata/fuzz, then ${VKC_FUZZ_TIME:-30s} each)"
 go test -run '^$' -fuzz '^FuzzParseRequest$' -fuzztime "${VKC_FUZZ_TIME:-30s}" ./protocol/
 go test -run '^$' -fuzz '^FuzzParseOpenRC$' -fuzztime "${VKC_FUZZ_TIME:-30s}" ./helper/
+go test -run '^$' -fuzz '^FuzzNormalizeAuthURL$' -fuzztime "${VKC_FUZZ_TIME:-30s}" ./protocol/
+echo "== slow-Keystone benchmark, smoke run (proves scripts/bench-slow.sh works; figures in docs/benchmarks.md)"
+bench_out=$(mktemp -d)
+BENCH_RUNS=1 BENCH_SMOKE=1 bash scripts/test-env.sh bash scripts/bench-slow.sh "$bench_out" >"$bench_out/log" 2>&1 || {
+  tail -n 40 "$bench_out/log" >&2; echo "bench-slow.sh smoke run failed" >&2; exit 1; }
+tail -n 20 "$bench_out/slow.md"
 echo "== go test -race (unit and end to end)"
 VKC_E2E_REQUIRED=1 bash scripts/test-env.sh go test -race -count=1 -timeout 20m ./...
