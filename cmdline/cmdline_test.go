@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -250,6 +251,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 func TestExitCodes(t *testing.T) {
 	w := newWorld(t)
 	w.store(t, "prod")
+	stored := maps.Clone(w.kr.items)
 	tests := []struct {
 		name     string
 		setup    func()
@@ -258,7 +260,7 @@ func TestExitCodes(t *testing.T) {
 		wantMsg  string
 	}{
 		{"not stored", nil, []string{"get", "--profile", "ghost"}, 3, "store --profile ghost"},
-		{"no password", func() { delete(w.kr.items, "prod") }, []string{"get", "--profile", "prod", "--refresh"}, 3, "no password is stored for profile \"prod\""},
+		{"no password", func() { clear(w.kr.items) }, []string{"get", "--profile", "prod", "--refresh"}, 3, "no password is stored for profile \"prod\""},
 		{"rejected", func() { w.ks.message.Store("The request you have made requires authentication.") }, []string{"get", "--profile", "prod", "--refresh"}, 4, "no role on"},
 		{"keychain locked", func() { w.kr.err = fmt.Errorf("%w: locked", keyring.ErrUnavailable) }, []string{"get", "--profile", "prod", "--refresh"}, 6, "locked"},
 		{"keychain timeout", func() { w.kr.err = fmt.Errorf("%w: %w: slow", keyring.ErrUnavailable, keyring.ErrTimeout) }, []string{"get", "--profile", "prod", "--refresh"}, 6, "--keyring-timeout"},
@@ -268,7 +270,7 @@ func TestExitCodes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w.kr.err = nil
-			w.kr.items["prod"] = testPassword
+			w.kr.items = maps.Clone(stored)
 			w.ks.message.Store("")
 			if tt.setup != nil {
 				tt.setup()
@@ -469,8 +471,12 @@ func TestStoreOrder(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.stderr, "no terminal") {
 		t.Fatalf("a changed user must not reuse the password: %+v", r)
 	}
+	// A second profile of the stored identity needs no password.
+	if r := w.run("", "store", "--profile", "second", "--project-id", "p2", "--auth-url", w.ks.URL, "--username", "u@example.com"); r.code != 0 {
+		t.Fatalf("a second profile of a stored identity: %+v", r)
+	}
 	t.Setenv("OS_PASSWORD", "hunter2")
-	r = w.run("", "store", "--profile", "new", "--auth-url", w.ks.URL, "--project-id", "p1", "--username", "u@example.com")
+	r = w.run("", "store", "--profile", "new", "--auth-url", w.ks.URL, "--project-id", "p1", "--username", "someone.else@example.com")
 	if r.code != 2 || !strings.Contains(r.stderr, "OS_PASSWORD is deliberately not read") || strings.Contains(r.stderr, "hunter2") {
 		t.Fatalf("OS_PASSWORD: %+v", r)
 	}
@@ -613,14 +619,16 @@ func TestStoreKeyringChoiceAndMoves(t *testing.T) {
 			t.Fatalf("move to %s: stderr %q", to, r.stderr)
 		}
 		for name, kr := range w.krs {
-			_, has := kr.items["prod"]
-			if has != (name == to) {
+			has := len(kr.items) == 1
+			if has != (name == to) || len(kr.items) > 1 {
 				t.Fatalf("after the move to %s, %s holds a copy: %t", to, name, has)
 			}
 		}
 	}
 	// get reads the recorded backend, and only it.
-	w.krs["keyctl"].items["prod"] = testPassword
+	if len(w.krs["keyctl"].items) != 1 {
+		t.Fatal("keyctl lost the password")
+	}
 	w.kr.err = fmt.Errorf("%w: locked", keyring.ErrUnavailable)
 	if r := w.run("", "get", "--profile", "prod", "--refresh", "--format", "token"); r.code != 0 {
 		t.Fatalf("get from keyctl: %+v", r)

@@ -222,7 +222,7 @@ func (inv *invocation) profileChecks(c *cli.Context, h *helper.Helper, name stri
 			return ok("%s as %s (domain %s), project %s, region %s", p.AuthURL, p.Username, p.UserDomainName, p.ProjectID, p.Region)
 		}},
 		{prefix + "password in " + p.Keyring, func() checkResult {
-			_, err := h.StoredPassword(name, p.Keyring)
+			_, _, err := h.FindSecret(p.Settings, name, p.Keyring)
 			switch {
 			case err == nil:
 				return ok("stored")

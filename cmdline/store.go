@@ -78,17 +78,24 @@ func (inv *invocation) store(c *cli.Context) error {
 			return err
 		}
 	}
-	// Where the password goes, whether it is there already, and whether
-	// the keychains involved answer at all.
+	// Where the password goes, whether it is there already (kept once per
+	// identity, in each backend its profiles use), and whether the
+	// keychains involved answer at all.
 	backend, previous, err := inv.chooseKeyring(c, stored)
 	if err != nil {
 		return err
 	}
-	current := ""
-	if previous != "" {
-		if current, err = h.StoredPassword(inv.profile, previous); err != nil && !errors.Is(err, keyring.ErrNotFound) {
-			return err
-		}
+	legacy := "" // a 1.0 item under the profile's name holds this identity's secret
+	if stored != nil && helper.SameIdentity(s, stored.Settings) {
+		legacy = inv.profile
+	}
+	first := previous
+	if first == "" {
+		first = backend
+	}
+	current, _, err := h.FindSecret(s, legacy, append(h.BackendsOf(s, first), backend)...)
+	if err != nil && !errors.Is(err, keyring.ErrNotFound) {
+		return err
 	}
 	if backend != previous {
 		// The new home must take a secret before anyone is asked for a
@@ -97,21 +104,19 @@ func (inv *invocation) store(c *cli.Context) error {
 			return err
 		}
 	}
-	// The stored password serves when none is given, unless the identity
-	// changed: a secret is only ever sent to the identity it was stored for.
-	keep := !given && current != "" && stored != nil && helper.SameIdentity(s, stored.Settings)
-	switch {
-	case keep:
-		password = current
-		inv.debugf("store: keeping the stored password")
-	case !given:
-		if password, err = inv.promptPassword(s); err != nil {
+	// A stored secret serves when none is given: it belongs to this very
+	// identity (a secret is only ever sent to the identity it was stored for).
+	if !given {
+		if current != "" {
+			password = current
+			inv.debugf("store: using the identity's stored password")
+		} else if password, err = inv.promptPassword(s); err != nil {
 			return err
 		}
 	}
 	res, err := h.Store(c.Context, helper.StoreOptions{
-		Profile: inv.profile, Settings: s, Password: password, Stored: keep, Verify: !c.Bool("no-verify"),
-		Keyring: backend, Previous: previous,
+		Profile: inv.profile, Settings: s, Password: password, Given: given || current == "", Verify: !c.Bool("no-verify"),
+		Keyring: backend, Stored: stored,
 	})
 	if err != nil {
 		return err

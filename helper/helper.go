@@ -124,7 +124,9 @@ func (h *Helper) Get(ctx context.Context, o GetOptions) (*Token, error) {
 			return tok(e, true), nil
 		}
 	}
-	password, err := h.StoredPassword(o.Profile, o.Keyring)
+	// The request cannot change the identity (Resolve), so the profile's
+	// 1.0 item is this identity's too.
+	password, _, err := h.FindSecret(o.Settings, o.Profile, o.Keyring)
 	if err != nil {
 		return nil, err
 	}
@@ -202,36 +204,23 @@ func (h *Helper) issue(ctx context.Context, profile string, s Settings, password
 	return e, nil
 }
 
-// StoredPassword returns the password of profile kept in the backend
-// called backend: keyring.ErrNotFound when there is none,
-// keyring.ErrUnavailable when the backend does not answer. `store` asks
-// before it prompts, so that a missing keychain fails before anyone types
-// a password.
-func (h *Helper) StoredPassword(profile, backend string) (string, error) {
-	kr, err := h.Keyring(backend)
-	if err != nil {
-		return "", err
-	}
-	t0 := time.Now()
-	pw, err := kr.Get(profile)
-	h.debugf("keychain: %s read in %s", backend, time.Since(t0).Round(time.Microsecond))
-	return pw, err
-}
-
 // StoreOptions are the inputs of Store.
 type StoreOptions struct {
 	Profile  string
 	Settings Settings // as Resolve returns them
 	Password string
-	// Stored says that Password is the one already kept in Previous (or
-	// in Keyring when Previous is empty), so it need not be written again
-	// unless it moves.
-	Stored bool
+	// Given says the password was given now: it replaces every copy of
+	// the identity's secret, in each backend its profiles use. Otherwise
+	// it was found stored, and is only copied where it is missing.
+	Given  bool
 	Verify bool
-	// Keyring is the backend to keep the password in; Previous, when not
-	// empty and not Keyring, the backend it is kept in now: the password
-	// moves (written, read back, then deleted from Previous).
-	Keyring, Previous string
+	// Keyring is the backend to keep the password in (DefaultKeyring when
+	// empty); Stored is the profile as it was stored before, or nil. When
+	// Stored's backend differs, the password moves: written, read back,
+	// then deleted from the old backend unless another profile of the
+	// identity uses it there.
+	Keyring string
+	Stored  *Profile
 }
 
 // StoreResult tells what Store did.
@@ -240,9 +229,10 @@ type StoreResult struct {
 	ExpiresAt *time.Time
 }
 
-// Store saves a profile's settings and its password. Unless told not to,
-// it first proves the password by issuing a token (and caches it); a
-// password Keystone rejects is not stored.
+// Store saves a profile's settings and keeps its password as its
+// identity's secret. Unless told not to, it first proves the password by
+// issuing a token (and caches it); a password Keystone rejects is not
+// stored.
 func (h *Helper) Store(ctx context.Context, o StoreOptions) (*StoreResult, error) {
 	if o.Password == "" {
 		return nil, ErrEmptyPassword
@@ -265,23 +255,18 @@ func (h *Helper) Store(ctx context.Context, o StoreOptions) (*StoreResult, error
 	if o.Keyring == "" {
 		o.Keyring = DefaultKeyring
 	}
-	moving := o.Previous != "" && o.Previous != o.Keyring
-	kr, err := h.Keyring(o.Keyring)
-	if err != nil {
+	moving := o.Stored != nil && o.Stored.Keyring != o.Keyring
+	if err := h.keepSecret(o.Keyring, o.Settings, o.Password, moving); err != nil {
 		return nil, err
 	}
-	if !o.Stored || moving {
-		if err := kr.Set(o.Profile, o.Password); err != nil {
-			return nil, err
-		}
-	}
-	if moving {
-		if got, err := kr.Get(o.Profile); err != nil || got != o.Password {
-			if err == nil {
-				err = fmt.Errorf("%w: the password read back from %s differs from the one written", keyring.ErrUnavailable, o.Keyring)
+	if o.Given {
+		for _, b := range h.BackendsOf(o.Settings, "") {
+			if b == o.Keyring {
+				continue
 			}
-			kr.Delete(o.Profile)
-			return nil, fmt.Errorf("the password was not moved to %s (it stays in %s): %w", o.Keyring, o.Previous, err)
+			if err := h.keepSecret(b, o.Settings, o.Password, false); err != nil {
+				h.warnf("other profiles of %s keep the password in %s, which could not be updated (%v); run store for them again", Identity(o.Settings), b, err)
+			}
 		}
 	}
 	note, err := h.Paths.saveProfile(o.Profile, Profile{Settings: o.Settings, Keyring: o.Keyring})
@@ -289,14 +274,21 @@ func (h *Helper) Store(ctx context.Context, o StoreOptions) (*StoreResult, error
 	if err != nil {
 		return nil, fmt.Errorf("the password is in the keychain, but the profile could not be saved: %w", err)
 	}
-	if moving {
-		old, err := h.Keyring(o.Previous)
-		if err == nil {
-			err = old.Delete(o.Profile)
-		}
-		if err != nil && !errors.Is(err, keyring.ErrNotFound) {
-			h.warnf("the password now lives in %s, but its old copy in %s could not be deleted (%v); delete it there by hand", o.Keyring, o.Previous, err)
-		}
+	// What the profile kept before and no longer needs: its 1.0 item, and
+	// the old identity's secret (or the old backend's copy) unless another
+	// profile still uses it.
+	var cleanup error
+	switch {
+	case o.Stored == nil:
+	case !SameIdentity(o.Stored.Settings, o.Settings):
+		_, _, cleanup = h.dropSecret(o.Stored.Keyring, &o.Stored.Settings, o.Profile)
+	case moving:
+		_, _, cleanup = h.dropSecret(o.Stored.Keyring, &o.Settings, o.Profile)
+	default:
+		_, _, cleanup = h.dropSecret(o.Keyring, nil, o.Profile)
+	}
+	if cleanup != nil {
+		h.warnf("the password is stored, but an old copy could not be deleted (%v); delete it by hand", cleanup)
 	}
 	return res, nil
 }
@@ -306,13 +298,17 @@ type EraseResult struct {
 	PasswordRemoved bool
 	TokensRemoved   int
 	Revoked         bool
-	// SharedTokenKept: another profile of the same identity still uses
-	// the cached token, so it was neither removed nor revoked.
+	// SharedTokenKept: another profile of the same identity and project
+	// still uses the cached token, so it was neither removed nor revoked.
 	SharedTokenKept bool
+	// SharedPasswordKept: another profile of the same identity still uses
+	// the password in this backend, so it stays.
+	SharedPasswordKept bool
 }
 
-// Erase removes a profile, its password and the cached tokens no other
-// profile uses. With revoke, it also revokes the profile's cached token in
+// Erase removes a profile, its password (unless another profile of the
+// same identity uses it in the same backend) and the cached tokens no
+// other profile uses. With revoke, it also revokes the profile's cached token in
 // Keystone, unless another profile of the same identity still uses it.
 // When revoking fails the local data is erased anyway, and the error is a
 // *RevokeError.
@@ -327,18 +323,11 @@ func (h *Helper) Erase(ctx context.Context, profile string, revoke bool) (*Erase
 		h.warnf("%v", loadErr)
 	}
 	res := &EraseResult{}
-	kr, err := h.Keyring(backend)
+	removed, kept, err := h.dropSecret(backend, settings, profile)
 	if err != nil {
 		return nil, err
 	}
-	err = kr.Delete(profile)
-	switch {
-	case err == nil:
-		res.PasswordRemoved = true
-	case errors.Is(err, keyring.ErrNotFound):
-	default:
-		return nil, err
-	}
+	res.PasswordRemoved, res.SharedPasswordKept = removed, kept
 	if settings == nil && !res.PasswordRemoved && errors.Is(loadErr, ErrProfileNotFound) {
 		return nil, loadErr
 	}
@@ -419,7 +408,7 @@ func (h *Helper) List() ([]protocol.ProfileInfo, error) {
 			h.warnf("%v", err)
 			continue
 		}
-		info := protocol.ProfileInfo{Profile: name, Settings: p.Settings, Keyring: p.Keyring}
+		info := protocol.ProfileInfo{Profile: name, Settings: p.Settings, Identity: Identity(p.Settings), Keyring: p.Keyring}
 		if e := h.readCache(p.Settings); e.validFor(now, 0) {
 			exp := e.ExpiresAt
 			info.ExpiresAt = &exp

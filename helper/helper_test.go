@@ -182,12 +182,13 @@ func (f *fixture) get(t *testing.T, minTTL time.Duration, refresh bool) *Token {
 func TestGetCachesAndRenewsAtMinTTL(t *testing.T) {
 	f := newFixture(t)
 	f.store(t, "p")
+	reads := f.kr.gets
 	first := f.get(t, 5*time.Minute, false)
-	if first.Cached || first.ID() != "token-1" || f.kr.gets != 1 {
-		t.Fatalf("first get: cached=%t id=%s keychain reads=%d", first.Cached, first.ID(), f.kr.gets)
+	if first.Cached || first.ID() != "token-1" || f.kr.gets != reads+1 {
+		t.Fatalf("first get: cached=%t id=%s keychain reads=%d", first.Cached, first.ID(), f.kr.gets-reads)
 	}
 	second := f.get(t, 5*time.Minute, false)
-	if !second.Cached || second.ID() != "token-1" || f.ks.issued.Load() != 1 || f.kr.gets != 1 {
+	if !second.Cached || second.ID() != "token-1" || f.ks.issued.Load() != 1 || f.kr.gets != reads+1 {
 		t.Fatal("a cached get must touch neither Keystone nor the keychain")
 	}
 	// 55 minutes on, exactly 5 minutes are left: still good (inclusive).
@@ -243,13 +244,13 @@ func TestGetErrorsKeepTheCache(t *testing.T) {
 		{"keystone 401", func() { f.ks.status.Store(401) }, keystone.ErrAuthFailed},
 		{"keystone 503", func() { f.ks.status.Store(503) }, keystone.ErrUnavailable},
 		{"keychain locked", func() { f.kr.err = fmt.Errorf("%w: locked", keyring.ErrUnavailable) }, keyring.ErrUnavailable},
-		{"no password", func() { delete(f.kr.items, "p") }, keyring.ErrNotFound},
+		{"no password", func() { clear(f.kr.items) }, keyring.ErrNotFound},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f.ks.status.Store(0)
 			f.kr.err = nil
-			f.kr.items["p"] = goodPassword
+			f.kr.items = map[string]string{secretItem(f.s): goodPassword}
 			c.setup()
 			_, err := f.h.Get(context.Background(), GetOptions{Profile: "p", Settings: f.s, Refresh: true})
 			if !errors.Is(err, c.want) {
@@ -286,7 +287,7 @@ func TestStoreVerifiesBeforeStoring(t *testing.T) {
 	if err != nil || !res.Verified || res.ExpiresAt == nil {
 		t.Fatalf("store: %+v, %v", res, err)
 	}
-	if f.kr.items["p"] != goodPassword {
+	if f.kr.items[secretItem(f.s)] != goodPassword || len(f.kr.items) != 1 {
 		t.Fatal("the password is not in the keychain")
 	}
 	got, err := f.h.Paths.LoadProfile("p")
@@ -540,5 +541,70 @@ func TestLooseProfileFileIsRefused(t *testing.T) {
 	_, err := f.h.Paths.LoadProfile("p")
 	if !errors.Is(err, ErrUnsafeFile) || !strings.Contains(err.Error(), "chmod 600") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestOneSecretPerIdentity: profiles of one user on different projects
+// share one keychain item; a new password replaces it for all; it goes
+// with the identity's last profile; a 1.0 item (account = profile name)
+// keeps working and moves at the next store.
+func TestOneSecretPerIdentity(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	store := func(profile, project, password string, given bool) {
+		t.Helper()
+		s := f.s
+		s.ProjectID = project
+		if _, err := f.h.Store(ctx, StoreOptions{Profile: profile, Settings: s, Password: password, Given: given, Verify: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store("dev", "p1", goodPassword, true)
+	store("stage", "p2", goodPassword, false)
+	store("prod", "p3", goodPassword, false)
+	if len(f.kr.items) != 1 || f.kr.items[secretItem(f.s)] != goodPassword {
+		t.Fatalf("three profiles of one identity keep %d items", len(f.kr.items))
+	}
+	// The password changes: one store with the new one mends every profile.
+	f.ks.password = "new password"
+	store("stage", "p2", "new password", true)
+	for _, p := range []string{"dev", "prod"} {
+		prof, _ := f.h.Paths.LoadProfile(p)
+		if _, err := f.h.Get(ctx, GetOptions{Profile: p, Settings: prof.Settings, Keyring: prof.Keyring, Refresh: true}); err != nil {
+			t.Fatalf("%s after the new password: %v", p, err)
+		}
+	}
+	for i, p := range []string{"dev", "stage", "prod"} {
+		res, err := f.h.Erase(ctx, p, false)
+		last := i == 2
+		if err != nil || res.PasswordRemoved != last || res.SharedPasswordKept == last {
+			t.Fatalf("erase %s: %+v, %v", p, res, err)
+		}
+	}
+	if len(f.kr.items) != 0 {
+		t.Fatalf("items left: %v", f.kr.items)
+	}
+
+	// A 1.0 profile: its password under the profile's name.
+	if _, err := f.h.Paths.saveProfile("old", Profile{Settings: f.s}); err != nil {
+		t.Fatal(err)
+	}
+	f.kr.items["old"] = "new password"
+	prof, _ := f.h.Paths.LoadProfile("old")
+	if prof.Keyring != DefaultKeyring {
+		t.Fatalf("a 1.0 profile's backend: %q", prof.Keyring)
+	}
+	if _, err := f.h.Get(ctx, GetOptions{Profile: "old", Settings: prof.Settings, Keyring: prof.Keyring, Refresh: true}); err != nil {
+		t.Fatalf("get of a 1.0 profile: %v", err)
+	}
+	pw, _, err := f.h.FindSecret(f.s, "old", DefaultKeyring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.h.Store(ctx, StoreOptions{Profile: "old", Settings: f.s, Password: pw, Verify: false, Stored: &prof}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.kr.items["old"]; ok || len(f.kr.items) != 1 || f.kr.items[secretItem(f.s)] != "new password" {
+		t.Fatalf("the 1.0 item was not moved: %v", f.kr.items)
 	}
 }

@@ -48,12 +48,18 @@ type EraseResponse struct {
 	// SharedTokenKept says that the cached token was left alone because
 	// another profile of the same identity still uses it.
 	SharedTokenKept bool `json:"shared_token_kept,omitempty"`
+	// SharedPasswordKept says that the password stayed in the keychain
+	// because another profile of the same identity still uses it.
+	SharedPasswordKept bool `json:"shared_password_kept,omitempty"`
 }
 
 // ProfileInfo is one entry of the answer of `list`.
 type ProfileInfo struct {
 	Profile string `json:"profile"`
 	Settings
+	// Identity names whose secret the profile uses: one per user, domain
+	// and Keystone, shared by that user's profiles.
+	Identity  string     `json:"identity"`
 	Keyring   string     `json:"keyring"`
 	ExpiresAt *time.Time `json:"expires_at"`
 }
@@ -65,6 +71,11 @@ type VersionResponse struct {
 	Program         string `json:"program"`
 	ProgramVersion  string `json:"program_version"`
 	GoVersion       string `json:"go_version"`
+	// Commit is the source revision the binary was built from, and
+	// BuildDate when it was built (RFC 3339, UTC); "unknown" when the
+	// build did not record them.
+	Commit    string `json:"commit"`
+	BuildDate string `json:"build_date"`
 }
 
 // ErrorBody is the "error" member of an error answer.
