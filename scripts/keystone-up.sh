@@ -7,6 +7,15 @@
 # sourceable file of `export VKC_E2E_...=...` lines.  Stop it with
 # `scripts/keystone-down.sh DIR` (or kill "$VKC_E2E_KEYSTONE_PID").
 #
+# The fixtures, all in domain "users" (keystone_fixture.py create):
+#   dev.user@example.com     member of vkc-test and vkc-test-2
+#   second.user@example.com  member of vkc-test-2
+#   mfa.user@example.com     member of vkc-test; MFA rule password + totp, so a
+#                            password alone gets a 401 with an auth receipt
+#   application credential "vkc-e2e" of dev.user on vkc-test
+# Every secret is in a file of DIR (mode 0600, no trailing newline) that a
+# VKC_E2E_*_FILE variable names; none is in an argv or an env value.
+#
 # Every HTTP request is logged, one line each, to DIR/keystone-access.log:
 #   127.0.0.1 - - [27/Nov/2025 18:40:01] "POST /v3/auth/tokens HTTP/1.1" 201 1234
 # The server is Debian's keystone-wsgi-public (wsgiref, single-threaded) run
@@ -78,6 +87,11 @@ expiration = 3600
 password_hash_algorithm = bcrypt
 password_hash_rounds = $HASH_ROUNDS
 
+[auth]
+# Debian's defaults (external,password,token,oauth1,mapped,
+# application_credential) plus totp, the second factor of the MFA user.
+methods = external,password,token,oauth1,mapped,application_credential,totp
+
 [fernet_tokens]
 key_repository = $DIR/fernet-keys
 
@@ -130,6 +144,9 @@ umask 077
 ADMIN_PW_FILE="$DIR/admin-password"
 PW_FILE="$DIR/password"
 PW2_FILE="$DIR/password2"
+MFA_PW_FILE="$DIR/mfa-password"
+TOTP_FILE="$DIR/mfa-totp-secret"
+APP_CRED_FILE="$DIR/app-cred-secret"
 if [ ! -s "$ADMIN_PW_FILE" ]; then
   printf 'admin-%s' "$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$ADMIN_PW_FILE"
 fi
@@ -137,7 +154,12 @@ fi
 printf '%s' 'pä ss "wörd'"'"' 1' >"$PW_FILE"
 # shellcheck disable=SC2016  # literal $ and backquotes on purpose
 printf '%s' 'Ünï cødé $HOME \ `x` ;&|' >"$PW2_FILE"
-chmod 600 "$ADMIN_PW_FILE" "$PW_FILE" "$PW2_FILE"
+printf 'mfa-%s' "$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$MFA_PW_FILE"
+# The TOTP secret: 20 random bytes (RFC 4226's recommended length), base32
+# without padding, as oathtool --totp -b and authenticator apps take it.
+head -c 20 /dev/urandom | base32 | tr -d '=\n' >"$TOTP_FILE"
+printf 'appcred-%s' "$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$APP_CRED_FILE"
+chmod 600 "$ADMIN_PW_FILE" "$PW_FILE" "$PW2_FILE" "$MFA_PW_FILE" "$TOTP_FILE" "$APP_CRED_FILE"
 umask 022
 
 free_port() {
@@ -205,12 +227,16 @@ FIX_OUT=$(FIX_AUTH_URL="$AUTH_URL" FIX_ADMIN_PASSWORD_FILE="$ADMIN_PW_FILE" \
   FIX_PASSWORD_FILE="$PW_FILE" FIX_PASSWORD2_FILE="$PW2_FILE" \
   FIX_DOMAIN=users FIX_PROJECT=vkc-test FIX_USER=dev.user@example.com \
   FIX_PROJECT2=vkc-test-2 FIX_USER2=second.user@example.com \
+  FIX_MFA_USER=mfa.user@example.com FIX_MFA_PASSWORD_FILE="$MFA_PW_FILE" \
+  FIX_MFA_TOTP_SECRET_FILE="$TOTP_FILE" \
+  FIX_APP_CRED_NAME=vkc-e2e FIX_APP_CRED_SECRET_FILE="$APP_CRED_FILE" \
   timeout 120 "$PY" "$SCRIPT_DIR/keystone_fixture.py" create) \
   || { kill "$PID" 2>/dev/null || true; dump_logs; die "creating fixtures failed"; }
 fix() { printf '%s\n' "$FIX_OUT" | sed -n "s/^$1=//p"; }
 PROJECT_ID=$(fix PROJECT_ID); PROJECT2_ID=$(fix PROJECT2_ID)
-if [ -z "$PROJECT_ID" ] || [ -z "$PROJECT2_ID" ]; then
-  die "fixture script printed no project IDs"
+APP_CRED_ID=$(fix APP_CRED_ID)
+if [ -z "$PROJECT_ID" ] || [ -z "$PROJECT2_ID" ] || [ -z "$APP_CRED_ID" ]; then
+  die "fixture script printed no project or application credential IDs"
 fi
 
 {
@@ -225,6 +251,11 @@ fi
   q VKC_E2E_PROJECT2_NAME vkc-test-2
   q VKC_E2E_USERNAME2 second.user@example.com
   q VKC_E2E_PASSWORD2_FILE "$PW2_FILE"
+  q VKC_E2E_MFA_USERNAME mfa.user@example.com
+  q VKC_E2E_MFA_PASSWORD_FILE "$MFA_PW_FILE"
+  q VKC_E2E_MFA_TOTP_SECRET_FILE "$TOTP_FILE"
+  q VKC_E2E_APP_CRED_ID "$APP_CRED_ID"
+  q VKC_E2E_APP_CRED_SECRET_FILE "$APP_CRED_FILE"
   q VKC_E2E_ADMIN_USERNAME admin
   q VKC_E2E_ADMIN_PASSWORD_FILE "$ADMIN_PW_FILE"
   q VKC_E2E_KEYSTONE_LOG "$ACCESS_LOG"

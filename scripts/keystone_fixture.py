@@ -20,8 +20,21 @@ Run with Debian's /usr/bin/python3 (it imports keystone/keystoneclient).
   FIX_PASSWORD_FILE       password of user 1
   FIX_PASSWORD2_FILE      password of user 2
   FIX_DOMAIN, FIX_PROJECT, FIX_USER, FIX_PROJECT2, FIX_USER2   names
+  FIX_MFA_USER            name of the MFA user (domain FIX_DOMAIN, member of
+                          FIX_PROJECT): multi_factor_auth_rules
+                          [["password", "totp"]], enabled, one TOTP credential
+  FIX_MFA_PASSWORD_FILE   its password
+  FIX_MFA_TOTP_SECRET_FILE its TOTP secret (base32, no padding): the blob of
+                          its totp credential
+  FIX_APP_CRED_NAME       name of an application credential of user 1 on
+                          FIX_PROJECT (created as user 1, who owns it)
+  FIX_APP_CRED_SECRET_FILE its secret
 
-Idempotent (get-or-create; passwords are reset on existing users).
+User 1 is a member of FIX_PROJECT and FIX_PROJECT2; user 2 of FIX_PROJECT2.
+
+Idempotent (get-or-create; passwords are reset on existing users, the MFA
+user's options and TOTP credential and the application credential are
+replaced).
 Prints KEY=VALUE lines (IDs only, hex, shell-safe) on stdout.
 """
 import os
@@ -82,6 +95,47 @@ def create():
         ks.roles.grant(role, user=user, project=project)
         out['PROJECT%s_ID' % suffix] = project.id
         out['USER%s_ID' % suffix] = user.id
+
+    # User 1 also works in project 2: one user, two projects.
+    ks.roles.grant(role, user=out['USER_ID'], project=out['PROJECT2_ID'])
+
+    # The MFA user: a password alone gets an auth receipt, password + TOTP
+    # passcode a token.
+    project = out['PROJECT_ID']
+    mfa_name = env.get('FIX_MFA_USER', 'mfa.user@example.com')
+    mfa_pw = read(env['FIX_MFA_PASSWORD_FILE'])
+    mfa_options = {'multi_factor_auth_enabled': True,
+                   'multi_factor_auth_rules': [['password', 'totp']]}
+    user = one(ks.users.list(name=mfa_name, domain=domain))
+    if user is None:
+        user = ks.users.create(name=mfa_name, domain=domain, password=mfa_pw,
+                               default_project=project, options=mfa_options)
+    else:
+        ks.users.update(user, password=mfa_pw, options=mfa_options)
+    ks.roles.grant(role, user=user, project=project)
+    for cred in ks.credentials.list(user_id=user.id, type='totp'):
+        ks.credentials.delete(cred)
+    ks.credentials.create(user=user, type='totp',
+                          blob=read(env['FIX_MFA_TOTP_SECRET_FILE']))
+    out['MFA_USER_ID'] = user.id
+
+    # An application credential of user 1 on project 1, created by user 1
+    # (only the owner may).
+    own = v3.Password(auth_url=auth_url,
+                      username=env.get('FIX_USER', 'dev.user@example.com'),
+                      password=read(env['FIX_PASSWORD_FILE']),
+                      user_domain_id=domain.id, project_id=project)
+    own_ks = ks_client.Client(session=ks_session.Session(auth=own, timeout=30),
+                              endpoint_override=auth_url, interface='public')
+    ac_name = env.get('FIX_APP_CRED_NAME', 'vkc-e2e')
+    acs = own_ks.application_credentials
+    for ac in acs.list(user=out['USER_ID'], name=ac_name):
+        acs.delete(ac, user=out['USER_ID'])
+    ac = acs.create(
+        name=ac_name, user=out['USER_ID'],
+        secret=read(env['FIX_APP_CRED_SECRET_FILE']),
+        description='vkc-credential e2e')
+    out['APP_CRED_ID'] = ac.id
 
     for k, v in out.items():
         print('%s=%s' % (k, v))
