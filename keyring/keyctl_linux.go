@@ -87,7 +87,13 @@ func (k keyctl) Delete(item string) error {
 		if err != nil {
 			return err
 		}
-		// Invalidating destroys the key wherever else it may be linked.
+		// Unlinking takes it out of the keyring at once, so that a search
+		// right after cannot meet it while the kernel's garbage collector
+		// has yet to reap it; invalidating destroys it wherever else it
+		// may be linked.
+		if _, err := unix.KeyctlInt(unix.KEYCTL_UNLINK, id, ring, 0, 0); err != nil {
+			return err
+		}
 		_, err = unix.KeyctlInt(unix.KEYCTL_INVALIDATE, id, 0, 0, 0)
 		return err
 	})

@@ -91,7 +91,7 @@ func TestKeyctlRoundTrip(t *testing.T) {
 	if err := k.Delete(item); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := k.Get(item); err != ErrNotFound {
+	if _, err := k.Get(item); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Get after Delete: %v", err)
 	}
 	if err := RoundTrip(k); err != nil {
