@@ -93,9 +93,12 @@ func (inv *invocation) store(c *cli.Context) error {
 	if first == "" {
 		first = backend
 	}
-	current, _, err := h.FindSecret(s, legacy, append(h.BackendsOf(s, first), backend)...)
-	if err != nil && !errors.Is(err, keyring.ErrNotFound) {
-		return err
+	current := ""
+	if !given {
+		current, _, err = h.FindSecret(s, legacy, append(h.BackendsOf(s, first), backend)...)
+		if err != nil && !errors.Is(err, keyring.ErrNotFound) {
+			return err
+		}
 	}
 	if backend != previous {
 		// The new home must take a secret before anyone is asked for a

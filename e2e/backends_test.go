@@ -95,65 +95,65 @@ func (s *sandbox) persistentKeyring() string {
 	return strings.TrimSpace(s.tool("keyctl", "get_persistent", "@s"))
 }
 
-// keyctlKey finds the key of profile in the persistent keyring: its id,
+// keyctlKey finds the key of item in the persistent keyring: its id,
 // or "" when there is none. (The persistent keyring grants its user read
 // but not search, so keyctl(1) lists and describes rather than searches.)
-func (s *sandbox) keyctlKey(profile string) string {
+func (s *sandbox) keyctlKey(item string) string {
 	s.t.Helper()
 	for _, id := range strings.Fields(s.tool("keyctl", "rlist", s.persistentKeyring())) {
 		r := s.runCmd(exec.Command("keyctl", "rdescribe", id), nil, "")
-		if r.code == 0 && strings.HasSuffix(strings.TrimSpace(r.stdout), ";vkc-credential:"+profile) {
+		if r.code == 0 && strings.HasSuffix(strings.TrimSpace(r.stdout), ";vkc-credential:"+item) {
 			return id
 		}
 	}
 	return ""
 }
 
-// passEntry is the file pass keeps profile's secret in.
-func (s *sandbox) passEntry(profile string) string {
-	return filepath.Join(s.home, ".password-store", "vkc-credential", profile+".gpg")
+// passEntry is the file pass keeps item's secret in.
+func (s *sandbox) passEntry(item string) string {
+	return filepath.Join(s.home, ".password-store", "vkc-credential", item+".gpg")
 }
 
-// holds reports whether backend keeps a secret for profile, and which.
-func (s *sandbox) holds(backend, profile string) (string, bool) {
+// holds reports whether backend keeps a secret as item, and which.
+func (s *sandbox) holds(backend, item string) (string, bool) {
 	s.t.Helper()
 	switch backend {
 	case "os":
-		return secretToolLookup(s.t, profile)
+		return secretToolLookup(s.t, item)
 	case "keyctl":
-		id := s.keyctlKey(profile)
+		id := s.keyctlKey(item)
 		if id == "" {
 			return "", false
 		}
 		return s.tool("keyctl", "pipe", id), true
 	case "pass":
-		if _, err := os.Stat(s.passEntry(profile)); err != nil {
+		if _, err := os.Stat(s.passEntry(item)); err != nil {
 			return "", false
 		}
-		return strings.TrimSuffix(s.tool("pass", "show", "vkc-credential/"+profile), "\n"), true
+		return strings.TrimSuffix(s.tool("pass", "show", "vkc-credential/"+item), "\n"), true
 	}
 	s.t.Fatalf("unknown backend %s", backend)
 	return "", false
 }
 
-// backendSnapshot lists what backend holds for the given profiles, so a
-// test can tell whether anything changed.
-func (s *sandbox) backendSnapshot(backend string, profiles ...string) string {
+// backendSnapshot lists what backend holds as the given items, so a test
+// can tell whether anything changed.
+func (s *sandbox) backendSnapshot(backend string, items ...string) string {
 	s.t.Helper()
 	if backend == "os" {
 		return keychainSnapshot(s.t)
 	}
-	var items []string
-	for _, p := range profiles {
-		if secret, ok := s.holds(backend, p); ok {
-			items = append(items, fmt.Sprintf("%q = %q", p, secret))
+	var held []string
+	for _, item := range items {
+		if secret, ok := s.holds(backend, item); ok {
+			held = append(held, fmt.Sprintf("%q = %q", item, secret))
 		}
 	}
 	if backend == "pass" {
-		items = append(items, string(snapshotDir(s.t, filepath.Join(s.home, ".password-store"))))
+		held = append(held, string(snapshotDir(s.t, filepath.Join(s.home, ".password-store"))))
 	}
-	sort.Strings(items)
-	return strings.Join(items, "\n")
+	sort.Strings(held)
+	return strings.Join(held, "\n")
 }
 
 // TestBackendLifecycle: store, a cold get, erase, in each backend; the
@@ -170,7 +170,7 @@ func TestBackendLifecycle(t *testing.T) {
 		if said := strings.Contains(r.stderr, "is kept in "+s.keyring); said != (s.keyring != "os") {
 			t.Fatalf("stderr %q", r.stderr)
 		}
-		if secret, ok := s.holds(s.keyring, p); !ok || secret != ks.Password {
+		if secret, ok := s.holds(s.keyring, e2eItem()); !ok || secret != ks.Password {
 			t.Fatalf("%s does not hold the password", s.keyring)
 		}
 		if hits := filesContaining(t, s.home, ks.Password); len(hits) != 0 {
@@ -184,7 +184,7 @@ func TestBackendLifecycle(t *testing.T) {
 			t.Fatalf("a refresh from %s: %+v", s.keyring, a)
 		}
 		s.must("", "erase", "--profile", p)
-		if _, ok := s.holds(s.keyring, p); ok {
+		if _, ok := s.holds(s.keyring, e2eItem()); ok {
 			t.Fatalf("erase left the secret in %s", s.keyring)
 		}
 		wantError(t, s.run(nil, "", "get", "--profile", p), 3, "not_found", true, "no profile")
@@ -200,13 +200,13 @@ func TestKeyctlUsesThePersistentKeyring(t *testing.T) {
 	s := newBackendSandbox(t, "keyctl")
 	p := s.profileName("keyctl")
 	s.store(p)
-	id := s.keyctlKey(p)
+	id := s.keyctlKey(e2eItem())
 	if id == "" {
 		t.Fatal("no key in the persistent keyring")
 	}
 	// keyctl describe: "<id>: <perm> <uid> <gid> user: vkc-credential:P".
 	desc := s.tool("keyctl", "rdescribe", id)
-	if f := strings.Split(strings.TrimSpace(desc), ";"); len(f) < 5 || f[0] != "user" || f[3] != "3f3f0000" || f[4] != "vkc-credential:"+p {
+	if f := strings.Split(strings.TrimSpace(desc), ";"); len(f) < 5 || f[0] != "user" || f[3] != "3f3f0000" || f[4] != "vkc-credential:"+e2eItem() {
 		t.Fatalf("key %s: %q (want type user, permissions 3f3f0000)", id, desc)
 	}
 	// A new session keyring, as a new SSH login has.
@@ -226,7 +226,7 @@ func TestPassBackend(t *testing.T) {
 	s := newBackendSandbox(t, "pass")
 	p := s.profileName("pass")
 	s.store(p)
-	data, err := os.ReadFile(s.passEntry(p))
+	data, err := os.ReadFile(s.passEntry(e2eItem()))
 	if err != nil || len(data) == 0 || bytes.Contains(data, []byte(ks.Password)) {
 		t.Fatalf("the pass entry: %v, %d bytes, plaintext inside: %t", err, len(data), bytes.Contains(data, []byte(ks.Password)))
 	}
@@ -276,7 +276,7 @@ func TestMovingBetweenBackends(t *testing.T) {
 			t.Fatalf("move to %s: %s", to, r)
 		}
 		for _, b := range backendNames {
-			secret, ok := s.holds(b, p)
+			secret, ok := s.holds(b, e2eItem())
 			if ok != (b == to) || (ok && secret != ks.Password) {
 				t.Fatalf("after the move to %s, %s holds a copy: %t", to, b, ok)
 			}
@@ -360,7 +360,7 @@ func TestDoctor(t *testing.T) {
 	if st, _ := status(rep, "profile "+down+": keystone reachable"); r.code != 8 || st != "fail" {
 		t.Fatalf("keystone down: %s", r)
 	}
-	exec.Command("secret-tool", "clear", "service", "vkc-credential", "username", p).Run()
+	exec.Command("secret-tool", "clear", "service", "vkc-credential", "username", s.itemOf(p)).Run()
 	r, rep = doctor(nil, "--profile", p)
 	if st, hint := status(rep, "profile "+p+": password in os"); r.code != 8 || st != "fail" || !strings.Contains(hint, "store --profile "+p) {
 		t.Fatalf("deleted secret: %s", r)

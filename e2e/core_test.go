@@ -50,7 +50,7 @@ func TestOpenRCStoreGetEraseLifecycle(t *testing.T) {
 	if got := tokenPosts(t) - posts0; got != 1 {
 		t.Fatalf("store made %d token requests, want 1 (the verification)", got)
 	}
-	if pw, ok := secretToolLookup(t, profile); !ok || pw != ks.Password {
+	if pw, ok := secretToolLookup(t, e2eItem()); !ok || pw != ks.Password {
 		t.Fatalf("the Secret Service does not hold the password (found=%t)", ok)
 	}
 	if hits := filesContaining(t, s.home, ks.Password); len(hits) > 0 {
@@ -111,7 +111,7 @@ func TestOpenRCStoreGetEraseLifecycle(t *testing.T) {
 	if !strings.Contains(e.stdout, `"password_removed":true`) || !strings.Contains(e.stdout, `"tokens_removed":1`) {
 		t.Fatalf("erase answer: %s", e.stdout)
 	}
-	if _, ok := secretToolLookup(t, profile); ok {
+	if _, ok := secretToolLookup(t, e2eItem()); ok {
 		t.Fatal("the password is still in the Secret Service")
 	}
 	if left := glob(t, cacheDir, "*.json"); len(left) > 0 {
@@ -141,7 +141,7 @@ func TestWrongPasswordIsNotStored(t *testing.T) {
 	if strings.Contains(r.stdout+r.stderr, wrong) {
 		t.Fatal("the password appears in the output")
 	}
-	if _, ok := secretToolLookup(t, profile); ok {
+	if _, ok := secretToolLookup(t, e2eItem()); ok {
 		t.Fatal("a rejected password was stored")
 	}
 	if _, err := os.Stat(filepath.Join(s.home, ".config", "vkc-credential", "profiles", profile+".json")); !os.IsNotExist(err) {
@@ -153,7 +153,7 @@ func TestWrongPasswordIsNotStored(t *testing.T) {
 	s.store(profile)
 	r = s.run(nil, wrong, "store", "--profile", profile, "--password-stdin")
 	wantError(t, r, 4, "auth_failed", true, "store")
-	if pw, ok := secretToolLookup(t, profile); !ok || pw != ks.Password {
+	if pw, ok := secretToolLookup(t, e2eItem()); !ok || pw != ks.Password {
 		t.Fatal("a rejected password replaced the good one")
 	}
 }
@@ -212,7 +212,7 @@ func TestStoreWithoutPasswordSourceFails(t *testing.T) {
 	profile := s.profileName("notty")
 	r := s.run(nil, "", "store", "--profile", profile, "--auth-url", ks.AuthURL, "--project-id", ks.ProjectID, "--username", ks.Username)
 	wantError(t, r, 2, "usage", true, "--password-stdin")
-	if _, ok := secretToolLookup(t, profile); ok {
+	if _, ok := secretToolLookup(t, e2eItem()); ok {
 		t.Fatal("something was stored")
 	}
 }

@@ -2,12 +2,17 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // These tests follow what a first-time user and a security review
@@ -150,4 +155,107 @@ func TestErrorOnATerminalIsShownOnce(t *testing.T) {
 	}
 	// Piped, the JSON error is there for the program reading stdout.
 	wantError(t, s.run(nil, "", "get", "--profile", "ghost-terminal"), 3, "not_found", true, "no profile")
+}
+
+// TestOnePasswordManyProjects: two, then three profiles of one user on
+// different projects keep one keychain item; the second store reads no
+// password; the admin changes the password and one store with the new one
+// mends every profile; erasing all but one keeps the item, the last
+// removes it; a 1.0 item (account = profile name) is migrated.
+func TestOnePasswordManyProjects(t *testing.T) {
+	needKeystone(t)
+	adm := newAdmin(t)
+	domainID := adm.id("/domains?name=users", "domains")
+	roleID := adm.id("/roles?name=member", "roles")
+	name := fmt.Sprintf("many.%d@example.com", time.Now().UnixNano())
+	pw, newPW := "first pass "+name, "second pass "+name
+	var created struct{ User struct{ ID string } }
+	adm.do("POST", "/users", map[string]any{"user": map[string]any{"name": name, "domain_id": domainID, "password": pw}}, &created, 201)
+	uid := created.User.ID
+	t.Cleanup(func() { adm.do("DELETE", "/users/"+uid, nil, nil, 204) })
+	for _, project := range []string{ks.ProjectID, ks.Project2ID} {
+		adm.do("PUT", "/projects/"+project+"/users/"+uid+"/roles/"+roleID, nil, nil, 204)
+	}
+	item := identityItem(ks.AuthURL, ks.Domain, name)
+
+	s := newSandbox(t)
+	store := func(profile, project, password string) result {
+		t.Helper()
+		args := []string{"store", "--profile", profile, "--auth-url", ks.AuthURL, "--project-id", project, "--username", name}
+		if password != "" {
+			args = append(args, "--password-stdin")
+		}
+		return s.must(password, args...)
+	}
+	a, b, c := s.profileName("many-a"), s.profileName("many-b"), s.profileName("many-c")
+	store(a, ks.ProjectID, pw)
+	if got := s.itemOf(a); got != item {
+		t.Fatalf("list names item %q, want %q", got, item)
+	}
+	before := tokenPosts(t)
+	for _, p := range []string{b, c} {
+		// stdin empty and no terminal: nothing could be typed.
+		if r := store(p, ks.Project2ID, ""); !strings.Contains(r.stdout, `"verified":true`) {
+			t.Fatalf("store %s: %s", p, r)
+		}
+	}
+	if tokenPosts(t) != before+2 {
+		t.Fatalf("two stores proved the stored password with %d token requests", tokenPosts(t)-before)
+	}
+	if n := strings.Count(keychainSnapshot(t), strconv.Quote(item)); n != 1 {
+		t.Fatalf("%d keychain items for one identity", n)
+	}
+
+	// The admin changes the password; one store with the new one mends all.
+	adm.do("PATCH", "/users/"+uid, map[string]any{"user": map[string]any{"password": newPW}}, nil, 200)
+	time.Sleep(1100 * time.Millisecond) // Keystone's revocation events have one-second precision
+	wantError(t, s.run(nil, "", "get", "--profile", a, "--refresh"), 4, "auth_failed", true, "store")
+	s.must(newPW, "store", "--profile", b, "--password-stdin")
+	for _, p := range []string{a, c} {
+		if a := decodeToken(t, s.must("", "get", "--profile", p, "--refresh")); a.Cached {
+			t.Fatalf("%s: no fresh token", p)
+		}
+	}
+	if got, _ := secretToolLookup(t, item); got != newPW {
+		t.Fatal("the item does not hold the new password")
+	}
+
+	for _, p := range []string{a, b} {
+		if r := s.must("", "erase", "--profile", p); !strings.Contains(r.stdout, `"shared_password_kept":true`) {
+			t.Fatalf("erase %s: %s", p, r)
+		}
+		if _, ok := secretToolLookup(t, item); !ok {
+			t.Fatalf("the item went with %s, not the last profile", p)
+		}
+	}
+	if r := s.must("", "erase", "--profile", c); !strings.Contains(r.stdout, `"password_removed":true`) {
+		t.Fatalf("erase of the last profile: %s", r)
+	}
+	if _, ok := secretToolLookup(t, item); ok {
+		t.Fatal("the item outlived the identity's last profile")
+	}
+
+	// A profile stored by 1.0: its settings file without a backend, its
+	// password under the profile's name.
+	old := s.profileName("one-oh")
+	dir := filepath.Join(s.home, ".config", "vkc-credential", "profiles")
+	os.MkdirAll(dir, 0o700)
+	prof, _ := json.Marshal(map[string]any{"version": 1, "profile": old, "auth_url": ks.AuthURL, "project_id": ks.ProjectID,
+		"username": name, "user_domain_name": ks.Domain, "region": "RegionOne", "interface": "public"})
+	if err := os.WriteFile(filepath.Join(dir, old+".json"), prof, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st := exec.Command("secret-tool", "store", "--label", "vkc-credential 1.0", "service", "vkc-credential", "username", old)
+	st.Stdin = strings.NewReader(newPW)
+	if out, err := st.CombinedOutput(); err != nil {
+		t.Fatalf("secret-tool store: %v\n%s", err, out)
+	}
+	s.must("", "get", "--profile", old, "--refresh")
+	s.must("", "store", "--profile", old, "--region", "RegionOne")
+	if _, ok := secretToolLookup(t, old); ok {
+		t.Fatal("the 1.0 item is still there after store")
+	}
+	if got, ok := secretToolLookup(t, item); !ok || got != newPW {
+		t.Fatal("the 1.0 item did not move to the identity's item")
+	}
 }

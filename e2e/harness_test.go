@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -302,11 +303,43 @@ func validate(t *testing.T, token string) int {
 	return resp.StatusCode
 }
 
-// secretToolLookup reads the keychain item of profile with libsecret's
-// own tool; ok is false when there is none.
-func secretToolLookup(t *testing.T, profile string) (string, bool) {
+// itemOf is the keychain item that holds profile's secret, as list says:
+// one per identity, shared by the identity's profiles.
+func (s *sandbox) itemOf(profile string) string {
+	s.t.Helper()
+	var list []struct {
+		Profile     string `json:"profile"`
+		KeyringItem string `json:"keyring_item"`
+	}
+	r := s.must("", "list")
+	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil {
+		s.t.Fatalf("list: %v\n%s", err, r)
+	}
+	for _, p := range list {
+		if p.Profile == profile {
+			return p.KeyringItem
+		}
+	}
+	s.t.Fatalf("list does not show %s: %s", profile, r.stdout)
+	return ""
+}
+
+// identityItem is the keychain item of a user's identity, worked out as
+// vkc-credential does (helper.secretItem); TestListNamesTheKeyringItem
+// checks that list agrees.
+func identityItem(authURL, domain, user string) string {
+	sum := sha256.Sum256([]byte(authURL + "\x00" + domain + "\x00" + user))
+	return "identity-" + hex.EncodeToString(sum[:12])
+}
+
+// e2eItem is the keychain item of the e2e user at the e2e Keystone.
+func e2eItem() string { return identityItem(ks.AuthURL, ks.Domain, ks.Username) }
+
+// secretToolLookup reads the keychain item with libsecret's own tool; ok
+// is false when there is none.
+func secretToolLookup(t *testing.T, item string) (string, bool) {
 	t.Helper()
-	out, err := exec.Command("secret-tool", "lookup", "service", "vkc-credential", "username", profile).Output()
+	out, err := exec.Command("secret-tool", "lookup", "service", "vkc-credential", "username", item).Output()
 	if err != nil {
 		return "", false
 	}

@@ -142,7 +142,7 @@ func hostileRequestsChangeNothing(t *testing.T, s *sandbox) {
 		}
 	}
 	cmds := [][]string{{"get"}, {"get", "--format", "token"}, {"list"}, {"erase"}, {"env"}}
-	keychain0 := s.backendSnapshot(s.keyring, profile)
+	keychain0 := s.backendSnapshot(s.keyring, e2eItem())
 	if !strings.Contains(keychain0, strconv.Quote(ks.Password)) {
 		t.Fatal("the stored password is not in the keychain snapshot")
 	}
@@ -164,7 +164,7 @@ func hostileRequestsChangeNothing(t *testing.T, s *sandbox) {
 			tried++
 		}
 	}
-	if s.backendSnapshot(s.keyring, profile) != keychain0 {
+	if s.backendSnapshot(s.keyring, e2eItem()) != keychain0 {
 		t.Error("the keychain changed")
 	}
 	if !bytes.Equal(files(), files0) {

@@ -112,7 +112,7 @@ func TestKeychainFaults(t *testing.T) {
 	if got := decodeToken(t, s.must("", "get", "--profile", profile)); got.Token != want {
 		t.Fatal("the cached token was lost")
 	}
-	if pw, ok := secretToolLookup(t, profile); !ok || pw != ks.Password {
+	if pw, ok := secretToolLookup(t, e2eItem()); !ok || pw != ks.Password {
 		t.Fatal("the stored password was lost")
 	}
 }

@@ -105,7 +105,7 @@ func TestPasswordChangedInKeystone(t *testing.T) {
 
 	r := s.run(nil, "", "get", "--profile", profile, "--refresh")
 	wantError(t, r, 4, "auth_failed", true, "vkc-credential store --profile "+profile)
-	if pw, ok := secretToolLookup(t, profile); !ok || pw != oldPW {
+	if pw, ok := secretToolLookup(t, identityItem(ks.AuthURL, ks.Domain, name)); !ok || pw != oldPW {
 		t.Fatal("the stored password was deleted or changed")
 	}
 	if !bytes.Equal(snapshotDir(t, filepath.Join(s.home, ".cache")), cache0) {

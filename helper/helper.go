@@ -408,7 +408,7 @@ func (h *Helper) List() ([]protocol.ProfileInfo, error) {
 			h.warnf("%v", err)
 			continue
 		}
-		info := protocol.ProfileInfo{Profile: name, Settings: p.Settings, Identity: Identity(p.Settings), Keyring: p.Keyring}
+		info := protocol.ProfileInfo{Profile: name, Settings: p.Settings, Identity: Identity(p.Settings), Keyring: p.Keyring, KeyringItem: secretItem(p.Settings)}
 		if e := h.readCache(p.Settings); e.validFor(now, 0) {
 			exp := e.ExpiresAt
 			info.ExpiresAt = &exp

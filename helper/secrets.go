@@ -55,31 +55,44 @@ func (h *Helper) profilesOf(s Settings, skip string) ([]namedProfile, error) {
 // FindSecret looks for the secret of the identity of s in the backends
 // named, in order: the identity's item, then (when legacyOf is not empty)
 // the 1.0 item of the profile legacyOf, which the caller vouches is of the
-// same identity. It returns the secret and the backend it was found in;
-// keyring.ErrNotFound when no backend has it; the first backend failure
-// otherwise.
+// same identity. It returns the secret and the backend it was found in.
+// A backend that fails is passed over; when no backend has the secret,
+// the error is the first failure, or keyring.ErrNotFound.
 func (h *Helper) FindSecret(s Settings, legacyOf string, backends ...string) (secret, foundIn string, err error) {
 	items := []string{secretItem(s)}
 	if legacyOf != "" {
 		items = append(items, legacyOf)
 	}
+	var failure error
 	for _, b := range backends {
-		kr, err := h.Keyring(b)
-		if err != nil {
-			return "", "", err
-		}
-		for _, item := range items {
-			secret, err := kr.Get(item)
-			switch {
-			case err == nil:
-				h.debugf("keychain: the secret found in %s", b)
-				return secret, b, nil
-			case !errors.Is(err, keyring.ErrNotFound):
-				return "", "", err
-			}
+		secret, err := h.findIn(b, items)
+		switch {
+		case err == nil:
+			h.debugf("keychain: the secret found in %s", b)
+			return secret, b, nil
+		case !errors.Is(err, keyring.ErrNotFound) && failure == nil:
+			failure = err
 		}
 	}
+	if failure != nil {
+		return "", "", failure
+	}
 	return "", "", keyring.ErrNotFound
+}
+
+// findIn reads the first of items that backend holds.
+func (h *Helper) findIn(backend string, items []string) (string, error) {
+	kr, err := h.Keyring(backend)
+	if err != nil {
+		return "", err
+	}
+	for _, item := range items {
+		secret, err := kr.Get(item)
+		if !errors.Is(err, keyring.ErrNotFound) {
+			return secret, err
+		}
+	}
+	return "", keyring.ErrNotFound
 }
 
 // BackendsOf lists the backends that profiles of the identity of s use,
