@@ -59,9 +59,13 @@ type ProfileInfo struct {
 	Settings
 	// Identity names whose secret the profile uses: one per user, domain
 	// and Keystone, shared by that user's profiles.
-	Identity  string     `json:"identity"`
-	Keyring   string     `json:"keyring"`
-	ExpiresAt *time.Time `json:"expires_at"`
+	Identity string `json:"identity"`
+	Keyring  string `json:"keyring"`
+	// KeyringItem is the identity's item in that backend (the account of
+	// an OS keychain item, a pass entry's name, a kernel key's
+	// description after "vkc-credential:").
+	KeyringItem string     `json:"keyring_item"`
+	ExpiresAt   *time.Time `json:"expires_at"`
 }
 
 // VersionResponse is the answer of `version`.
