@@ -13,14 +13,21 @@ import (
 )
 
 // Sentinel errors. Every error of this package about an exchange with
-// Keystone wraps ErrAuthFailed or ErrUnavailable, and some also say more
-// with ErrTimeout or ErrUntrustedCertificate, so that the caller can map
-// them to exit codes and hints with errors.Is. An auth URL that
-// protocol.NormalizeAuthURL refuses gives that function's error, wrapping
-// protocol.ErrInvalidAuthURL; NewHTTPClient's errors wrap ErrCAFile.
+// Keystone wraps ErrAuthFailed, ErrUnavailable or ErrMFARequired, and some
+// also say more with ErrTimeout or ErrUntrustedCertificate, so that the
+// caller can map them to exit codes and hints with errors.Is. An auth URL
+// that protocol.NormalizeAuthURL refuses gives that function's error,
+// wrapping protocol.ErrInvalidAuthURL; NewHTTPClient's errors wrap
+// ErrCAFile.
 var (
 	// ErrAuthFailed means Keystone rejected the credentials (401 or 403).
 	ErrAuthFailed = errors.New("keystone rejected the credentials")
+
+	// ErrMFARequired means Keystone accepted the password but the user's
+	// multi-factor rules ask for a TOTP passcode too: the error is a
+	// *ReceiptError, whose receipt IssueWithReceipt sends back with the
+	// passcode. It wraps neither ErrAuthFailed nor ErrUnavailable.
+	ErrMFARequired = errors.New("keystone requires a second factor")
 
 	// ErrUnavailable means Keystone could not be used: it was unreachable,
 	// timed out, answered 5xx or 429 on every attempt, sent a malformed

@@ -1,5 +1,7 @@
 // Package keystone is a minimal OpenStack Keystone v3 client: it issues
-// project-scoped tokens with the password method and revokes tokens.
+// tokens (password, application credential, password then TOTP passcode
+// with an auth receipt), lists the projects a token's user can use, and
+// revokes tokens.
 package keystone
 
 import (
@@ -32,6 +34,7 @@ const maxTokenBytes = 8 << 10
 // sentinel errors the messages wrap.
 const (
 	hintCredentials = "check the username, domain, project and password"
+	hintUnscoped    = "check the username, domain and password"
 	hintAuthURL     = "check the auth URL: it must be keystone's v3 endpoint, e.g. " + protocol.VKCloudAuthURL
 	hintCACert      = "if keystone uses a private CA, trust its certificate"
 	hintRetryLater  = "keystone is overloaded or failing; try again later"
@@ -65,7 +68,8 @@ type Client struct {
 	sleep func(ctx context.Context, d time.Duration) error
 }
 
-// PasswordAuth is what IssuePassword needs to issue a project-scoped token.
+// PasswordAuth is what IssuePassword needs to issue a project-scoped token,
+// and IssuePasswordUnscoped an unscoped one (without ProjectID).
 type PasswordAuth struct {
 	// AuthURL is Keystone's v3 endpoint as protocol.NormalizeAuthURL
 	// returns it (IssuePassword checks it again).
@@ -77,7 +81,8 @@ type PasswordAuth struct {
 	// Password is sent as auth.identity.password.user.password and nowhere
 	// else: no error, log line or Debugf call ever holds it.
 	Password string
-	// ProjectID is the token's scope, sent as auth.scope.project.id.
+	// ProjectID is the token's scope, sent as auth.scope.project.id;
+	// IssuePasswordUnscoped takes none.
 	ProjectID string
 }
 
@@ -91,52 +96,121 @@ type Token struct {
 	ExpiresAt time.Time
 	// ReceivedAt is the Client's clock when the answer arrived.
 	ReceivedAt time.Time
+	// ProjectID is the body's token.project.id: the project the token is
+	// scoped to, "" for a token without a project (unscoped). For an
+	// application credential it is the credential's project.
+	ProjectID string
 	// Body is the whole JSON answer body exactly as received:
 	// {"token": {..., "catalog": [...]}}.
 	Body json.RawMessage
 }
 
-// issueRequest is the body of POST /v3/auth/tokens with the password method
-// and a project scope.
-type issueRequest struct {
+// authRequest is the body of POST /v3/auth/tokens.
+type authRequest struct {
 	Auth struct {
-		Identity struct {
-			Methods  []string `json:"methods"`
-			Password struct {
-				User struct {
-					Name   string `json:"name"`
-					Domain struct {
-						Name string `json:"name"`
-					} `json:"domain"`
-					Password string `json:"password"`
-				} `json:"user"`
-			} `json:"password"`
-		} `json:"identity"`
-		Scope struct {
-			Project struct {
-				ID string `json:"id"`
-			} `json:"project"`
-		} `json:"scope"`
+		Identity identity `json:"identity"`
+		// Scope is a projectScope, the string "unscoped", or nil for none
+		// (an application credential fixes its own).
+		Scope any `json:"scope,omitempty"`
 	} `json:"auth"`
 }
 
-// check refuses an incomplete PasswordAuth before anything is sent. The
-// messages name fields, never their values.
-func (a *PasswordAuth) check() error {
-	for _, f := range []struct{ name, value string }{
-		{"username", a.Username},
-		{"user domain name", a.UserDomainName},
-		{"password", a.Password},
-		{"project ID", a.ProjectID},
-	} {
-		if f.value == "" {
-			return fmt.Errorf("keystone: no %s given", f.name)
+// identity is auth.identity: the methods and, for each, its credentials.
+type identity struct {
+	Methods               []string               `json:"methods"`
+	Password              *passwordMethod        `json:"password,omitempty"`
+	ApplicationCredential *applicationCredential `json:"application_credential,omitempty"`
+	TOTP                  *totpMethod            `json:"totp,omitempty"`
+}
+
+// passwordMethod is auth.identity.password.
+type passwordMethod struct {
+	User struct {
+		Name   string `json:"name"`
+		Domain struct {
+			Name string `json:"name"`
+		} `json:"domain"`
+		Password string `json:"password"`
+	} `json:"user"`
+}
+
+// projectScope is auth.scope for a project.
+type projectScope struct {
+	Project struct {
+		ID string `json:"id"`
+	} `json:"project"`
+}
+
+// scope returns auth.scope for projectID: the project, or explicitly
+// unscoped for "" (without a scope Keystone would scope the token to the
+// user's default project).
+func scope(projectID string) any {
+	if projectID == "" {
+		return "unscoped"
+	}
+	var s projectScope
+	s.Project.ID = projectID
+	return s
+}
+
+// checkFields refuses an empty or invalid UTF-8 value before anything is
+// sent. The messages name fields, never their values.
+func checkFields(fields ...[2]string) error {
+	for _, f := range fields {
+		name, value := f[0], f[1]
+		if value == "" {
+			return fmt.Errorf("keystone: no %s given", name)
 		}
-		if !utf8.ValidString(f.value) {
-			return fmt.Errorf("keystone: the %s is not valid UTF-8", f.name)
+		if !utf8.ValidString(value) {
+			return fmt.Errorf("keystone: the %s is not valid UTF-8", name)
 		}
 	}
 	return nil
+}
+
+// check refuses an incomplete PasswordAuth before anything is sent; the
+// project ID is checked only when withProject.
+func (a *PasswordAuth) check(withProject bool) error {
+	fields := [][2]string{
+		{"username", a.Username},
+		{"user domain name", a.UserDomainName},
+		{"password", a.Password},
+	}
+	if withProject {
+		fields = append(fields, [2]string{"project ID", a.ProjectID})
+	} else if a.ProjectID != "" {
+		return errors.New("keystone: an unscoped token takes no project ID")
+	}
+	return checkFields(fields...)
+}
+
+// request builds the POST of a password authentication.
+func (a *PasswordAuth) request(withProject bool) (*request, error) {
+	u, err := endpoint(a.AuthURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.check(withProject); err != nil {
+		return nil, err
+	}
+	var body authRequest
+	pw := &passwordMethod{}
+	pw.User.Name = a.Username
+	pw.User.Domain.Name = a.UserDomainName
+	pw.User.Password = a.Password
+	body.Auth.Identity = identity{Methods: []string{"password"}, Password: pw}
+	body.Auth.Scope = scope(a.ProjectID)
+	return postRequest(u, &body, nil, a.Password)
+}
+
+// postRequest builds a POST of auth/tokens to u with body as JSON; secrets
+// are masked in anything Keystone sends back.
+func postRequest(u string, body *authRequest, header http.Header, secrets ...string) (*request, error) {
+	data, err := json.Marshal(body)
+	if err != nil {
+		return nil, fmt.Errorf("keystone: cannot encode the request: %w", err)
+	}
+	return &request{method: http.MethodPost, url: u, body: data, header: header, secrets: secrets}, nil
 }
 
 // IssuePassword issues a project-scoped token with the password method:
@@ -153,47 +227,115 @@ func (a *PasswordAuth) check() error {
 // ASCII is a malformed answer. An AuthURL that protocol.NormalizeAuthURL
 // refuses gives that function's error, wrapping protocol.ErrInvalidAuthURL,
 // and nothing is sent.
+//
+// A 401 that carries an auth receipt (the Openstack-Auth-Receipt header)
+// means that Keystone accepted the password but the user's rules ask for
+// more methods: when one of the rules is met by adding a TOTP passcode, the
+// error is a *ReceiptError, which wraps ErrMFARequired and holds what
+// IssueWithReceipt needs; a rule that needs anything else gives an error
+// wrapping ErrAuthFailed that names the methods.
 func (c *Client) IssuePassword(ctx context.Context, a PasswordAuth) (*Token, error) {
-	u, err := endpoint(a.AuthURL)
+	r, err := a.request(true)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.check(); err != nil {
-		return nil, err
-	}
-	var body issueRequest
-	body.Auth.Identity.Methods = []string{"password"}
-	body.Auth.Identity.Password.User.Name = a.Username
-	body.Auth.Identity.Password.User.Domain.Name = a.UserDomainName
-	body.Auth.Identity.Password.User.Password = a.Password
-	body.Auth.Scope.Project.ID = a.ProjectID
-	data, err := json.Marshal(&body)
-	if err != nil {
-		return nil, fmt.Errorf("keystone: cannot encode the request: %w", err)
-	}
+	return c.issue(ctx, r, issueOpts{sent: []string{"password"}, hint: hintCredentials})
+}
 
-	r := &request{method: http.MethodPost, url: u, body: data, secrets: []string{a.Password}}
+// IssuePasswordUnscoped issues an unscoped token with the password method,
+// for a caller that does not know a project ID yet: with the token,
+// Projects lists the user's projects, so that a project name can be turned
+// into an ID. It sends "scope": "unscoped", so that Keystone does not scope
+// the token to the user's default project, and refuses a PasswordAuth with
+// a ProjectID. Everything else, the auth receipt of a user who needs a TOTP
+// passcode included, is as for IssuePassword.
+func (c *Client) IssuePasswordUnscoped(ctx context.Context, a PasswordAuth) (*Token, error) {
+	r, err := a.request(false)
+	if err != nil {
+		return nil, err
+	}
+	return c.issue(ctx, r, issueOpts{sent: []string{"password"}, hint: hintUnscoped})
+}
+
+// issueOpts says how issue judges an answer.
+type issueOpts struct {
+	sent        []string // the methods sent
+	hint        string   // how to fix a 401 or 403
+	needProject bool     // a token without a project is a malformed answer
+	// missingID, when set, is the ID of the credential sent: a 404 whose
+	// message names it means the credential does not exist (Keystone
+	// answers so for an application credential that was deleted or never
+	// was), which is ErrAuthFailed with missingHint.
+	missingID, missingHint string
+}
+
+// issue sends r, a POST of auth/tokens, and judges the answer (see
+// IssuePassword) as o says.
+func (c *Client) issue(ctx context.Context, r *request, o issueOpts) (*Token, error) {
 	ans, err := c.do(ctx, r)
 	if err != nil {
 		return nil, err
 	}
 	switch ans.status {
 	case http.StatusCreated, http.StatusOK:
-	case http.StatusUnauthorized, http.StatusForbidden:
-		return nil, r.answerError(ans, ErrAuthFailed, hintCredentials)
+	case http.StatusUnauthorized:
+		if ans.header.Get(receiptHeader) != "" {
+			return nil, c.receiptError(r, ans, o.sent)
+		}
+		return nil, r.answerError(ans, ErrAuthFailed, o.hint)
+	case http.StatusForbidden:
+		return nil, r.answerError(ans, ErrAuthFailed, o.hint)
+	case http.StatusNotFound:
+		if o.missingID != "" && namesID(keystoneMessage(ans.body, r.secrets), o.missingID) {
+			return nil, r.answerError(ans, ErrAuthFailed, o.missingHint)
+		}
+		return nil, r.unexpectedStatus(ans)
 	default:
 		return nil, r.unexpectedStatus(ans)
 	}
 	tok, err := parseToken(ans)
+	if err == nil && o.needProject && tok.ProjectID == "" {
+		err = errors.New("a token without a project, which this method always gives")
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: malformed answer from keystone: %s %s answered %d with %s; check the auth URL, or try again later",
-			ErrUnavailable, r.method, displayURL(r.url), ans.status, cleanText(err.Error(), nil, maxNetworkRunes))
+		return nil, r.malformed(ans, err)
 	}
 	tok.ReceivedAt = ans.receivedAt
-	c.debugf("keystone: token of %d bytes issued at %s, expires at %s (lifetime %s), body of %d bytes",
-		len(tok.ID), tok.IssuedAt.Format(time.RFC3339), tok.ExpiresAt.Format(time.RFC3339),
+	scoped := "unscoped"
+	if tok.ProjectID != "" {
+		scoped = "scoped to a project"
+	}
+	c.debugf("keystone: token of %d bytes, %s, issued at %s, expires at %s (lifetime %s), body of %d bytes",
+		len(tok.ID), scoped, tok.IssuedAt.Format(time.RFC3339), tok.ExpiresAt.Format(time.RFC3339),
 		tok.ExpiresAt.Sub(tok.IssuedAt), len(tok.Body))
 	return tok, nil
+}
+
+// namesID reports whether message holds id as a word of its own: not
+// within a longer run of letters, digits, '-' and '_'.
+func namesID(message, id string) bool {
+	isIDByte := func(b byte) bool {
+		return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-' || b == '_'
+	}
+	for i := 0; id != ""; {
+		j := strings.Index(message[i:], id)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(id)
+		if (start == 0 || !isIDByte(message[start-1])) && (end == len(message) || !isIDByte(message[end])) {
+			return true
+		}
+		i = start + 1
+	}
+	return false
+}
+
+// malformed is the ErrUnavailable error for an answer that cannot be used;
+// err says what is wrong with it and holds no secret.
+func (r *request) malformed(ans *answer, err error) error {
+	return fmt.Errorf("%w: malformed answer from keystone: %s %s answered %d with %s; check the auth URL, or try again later",
+		ErrUnavailable, r.method, displayURL(r.url), ans.status, cleanText(err.Error(), r.secrets, maxNetworkRunes))
 }
 
 // Revoke revokes token: DELETE {authURL}/auth/tokens with the token as both
@@ -248,20 +390,26 @@ func revokeRequest(authURL, token string) (*request, error) {
 // checkToken refuses a token that no Keystone issues: larger than
 // maxTokenBytes, or with a byte that is not printable ASCII (0x21 to 0x7e).
 // Its errors never hold the token.
-func checkToken(id string) error {
-	if len(id) > maxTokenBytes {
-		return fmt.Errorf("a token of %d bytes, larger than %d KiB", len(id), maxTokenBytes>>10)
+func checkToken(id string) error { return checkOpaque("a token", id) }
+
+// checkOpaque refuses an opaque value of Keystone's that goes into a header
+// (a token, an auth receipt), naming it what ("a token"): larger than
+// maxTokenBytes, or with a byte that is not printable ASCII. Its errors
+// never hold the value.
+func checkOpaque(what, v string) error {
+	if len(v) > maxTokenBytes {
+		return fmt.Errorf("%s of %d bytes, larger than %d KiB", what, len(v), maxTokenBytes>>10)
 	}
-	for i := 0; i < len(id); i++ {
-		if id[i] < 0x21 || id[i] > 0x7e {
-			return fmt.Errorf("a token with a byte that is not printable ASCII at offset %d", i)
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x21 || v[i] > 0x7e {
+			return fmt.Errorf("%s with a byte that is not printable ASCII at offset %d", what, i)
 		}
 	}
 	return nil
 }
 
-// parseToken checks a successful IssuePassword answer and builds the Token.
-// Its errors never hold the token.
+// parseToken checks a successful answer of POST auth/tokens and builds the
+// Token. Its errors never hold the token.
 func parseToken(ans *answer) (*Token, error) {
 	if ans.tooLarge {
 		return nil, fmt.Errorf("a body larger than %d MiB", maxBodyBytes>>20)
@@ -301,7 +449,35 @@ func parseToken(ans *answer) (*Token, error) {
 		return nil, fmt.Errorf("a token that expires (%s) no later than it was issued (%s)",
 			expires.Format(time.RFC3339Nano), issued.Format(time.RFC3339Nano))
 	}
-	return &Token{ID: id, IssuedAt: issued, ExpiresAt: expires, Body: json.RawMessage(ans.body)}, nil
+	projectID, err := tokenProject(env.Token)
+	if err != nil {
+		return nil, err
+	}
+	return &Token{ID: id, IssuedAt: issued, ExpiresAt: expires, ProjectID: projectID, Body: json.RawMessage(ans.body)}, nil
+}
+
+// tokenProject returns the token's project.id; "" when it has no project
+// (or a null one).
+func tokenProject(token json.RawMessage) (string, error) {
+	var t struct {
+		Project json.RawMessage `json:"project"`
+	}
+	if err := json.Unmarshal(token, &t); err != nil {
+		return "", fmt.Errorf("a token that cannot be decoded (%v)", err)
+	}
+	if p := bytes.TrimSpace(t.Project); len(p) == 0 || string(p) == "null" {
+		return "", nil
+	}
+	var p struct {
+		ID *string `json:"id"`
+	}
+	if err := json.Unmarshal(t.Project, &p); err != nil || p.ID == nil {
+		return "", errors.New("a token whose project has no string id")
+	}
+	if err := checkID(*p.ID); err != nil {
+		return "", fmt.Errorf("a token whose project id is %v", err)
+	}
+	return *p.ID, nil
 }
 
 // parseTime parses one of the token's times: RFC 3339 with or without

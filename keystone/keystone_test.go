@@ -33,8 +33,11 @@ import (
 // The secrets of the tests: none of them may show up in an error or a
 // Debugf line.
 const (
-	testPassword = `pa ss"wörd'`
-	testToken    = "gAAAAABnTestTokenThatMustNeverBeLogged-0123456789"
+	testPassword  = `pa ss"wörd'`
+	testToken     = "gAAAAABnTestTokenThatMustNeverBeLogged-0123456789"
+	testReceipt   = "gAAAAABrTestReceiptThatMustNeverBeShown-9876543210"
+	testPasscode  = "914027"
+	testAppSecret = `app "secret" ünïcode`
 )
 
 // fakeNow is the tests' clock.
@@ -95,7 +98,7 @@ func (h *harness) recordedSleeps() []time.Duration {
 // assertNoSecrets fails the test when s holds the password or the token.
 func assertNoSecrets(t *testing.T, what, s string) {
 	t.Helper()
-	for _, secret := range []string{testPassword, testToken, "wörd"} {
+	for _, secret := range []string{testPassword, testToken, "wörd", testReceipt, testPasscode, testAppSecret} {
 		if strings.Contains(s, secret) {
 			t.Errorf("%s holds a secret %q: %s", what, secret, s)
 		}

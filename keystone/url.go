@@ -11,12 +11,15 @@ import (
 // again with protocol.NormalizeAuthURL, whose error it returns as is: a
 // caller that skipped the check must still never send a password over
 // plain http to a remote host.
-func endpoint(authURL string) (string, error) {
+func endpoint(authURL string) (string, error) { return apiURL(authURL, "auth/tokens") }
+
+// apiURL returns the URL of path under authURL, checked as for endpoint.
+func apiURL(authURL, path string) (string, error) {
 	base, err := protocol.NormalizeAuthURL(authURL)
 	if err != nil {
 		return "", err
 	}
-	return strings.TrimSuffix(base, "/") + "/auth/tokens", nil
+	return strings.TrimSuffix(base, "/") + "/" + path, nil
 }
 
 // displayURL renders a URL for a message: scheme, host and path only, so no
