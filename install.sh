@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds vkc-credential from this checkout and installs it, with the
+# Builds vkc-credential from this checkout and installs it (for a release
+# archive or package, which need no Go, see the README's "Install"), with the
 # keystoneauth plugin for the openstack CLI when that CLI is present.
 #   PREFIX            where to install (default: $HOME/.local); the binary goes to $PREFIX/bin
 #   VKC_SKIP_PLUGIN=1 do not install the openstack CLI plugin
@@ -16,14 +17,19 @@ if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
 fi
 command -v go >/dev/null 2>&1 || { echo "install.sh: Go 1.26.8 or newer is needed to build vkc-credential (https://go.dev/doc/install)" >&2; exit 1; }
 
+# The build flags are those of the releases: scripts/build.env.
+. "$here/scripts/build.env"
 version=$(git -C "$here" describe --tags --always --dirty 2>/dev/null || echo devel)
+commit=$(git -C "$here" rev-parse HEAD 2>/dev/null || echo unknown)
+if [ "$commit" != unknown ] && [ -n "$(git -C "$here" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+  commit=$commit-dirty
+fi
+build_date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 mkdir -p "$bindir"
 tmp=$(mktemp "$bindir/.vkc-credential.XXXXXX")
 trap 'rm -f "$tmp"' EXIT
-# urfave_cli_no_docs leaves out the man-page and markdown generators,
-# which cost start-up time on every call.
-(cd "$here" && CGO_ENABLED=0 go build -trimpath -tags urfave_cli_no_docs \
-  -ldflags "-s -w -X vkc-credential/cmdline.buildVersion=$version" -o "$tmp" .)
+(cd "$here" && CGO_ENABLED=$VKC_CGO_ENABLED go build $VKC_GOFLAGS -tags "$VKC_BUILD_TAGS" \
+  -ldflags "$VKC_LDFLAGS -X $VKC_X_VERSION=$version -X $VKC_X_COMMIT=$commit -X $VKC_X_DATE=$build_date" -o "$tmp" .)
 chmod 0755 "$tmp"
 mv -f "$tmp" "$bindir/vkc-credential"
 trap - EXIT

@@ -52,36 +52,92 @@ func (inv *invocation) list(c *cli.Context) error {
 	return inv.writeJSON(profiles)
 }
 
-// version prints the program's and the protocol's versions.
+// version prints the program's and the protocol's versions, the commit
+// and the build date. They are worked out here, and for --version, only:
+// a cached get never pays for reading the build information.
 func (inv *invocation) version(c *cli.Context) error {
 	if _, err := inv.setup(c, true, false); err != nil {
 		return err
 	}
+	b := readBuild()
 	return inv.writeJSON(protocol.VersionResponse{
 		Version: protocol.Version, ProtocolVersion: protocol.Version,
-		Program: "vkc-credential", ProgramVersion: programVersion(), GoVersion: runtime.Version(),
+		Program: "vkc-credential", ProgramVersion: b.version, GoVersion: runtime.Version(),
+		Commit: b.commit, BuildDate: b.date,
 	})
 }
 
-// buildVersion is set at build time with -ldflags "-X
-// vkc-credential/cmdline.buildVersion=v1.2.3"; otherwise the module's
-// build information names the version.
-var buildVersion = ""
+// buildVersion, buildCommit and buildDate are set at build time by
+// install.sh and goreleaser, with the flags of scripts/build.env:
+//
+//	-ldflags "-X vkc-credential/cmdline.buildVersion=v1.2.3
+//	  -X vkc-credential/cmdline.buildCommit=0123abc…
+//	  -X vkc-credential/cmdline.buildDate=2026-01-02T03:04:05Z"
+//
+// A plain `go build` or `go install` leaves them empty; readBuild then
+// asks the module's build information.
+var (
+	buildVersion = ""
+	buildCommit  = ""
+	buildDate    = ""
+)
 
-func programVersion() string {
-	if buildVersion != "" {
-		return buildVersion
+// build names the binary: its version, commit and build date.
+type build struct{ version, commit, date string }
+
+// readBuild answers from the -X flags where they were given, otherwise
+// from debug.ReadBuildInfo: the module version (`go install
+// vkc-credential@v1.2.3`), else "devel-" and the first 12 hex digits of
+// vcs.revision, else "devel"; the commit from vcs.revision (with
+// "-dirty" when vcs.modified), the date from vcs.time (the commit's,
+// the best a plain build knows); "unknown" when there is none.
+func readBuild() build {
+	b := build{version: buildVersion, commit: buildCommit, date: buildDate}
+	if b.version != "" && b.commit != "" && b.date != "" {
+		return b
 	}
+	var rev, vcsTime, modVersion string
+	dirty := false
 	if bi, ok := debug.ReadBuildInfo(); ok {
-		v := bi.Main.Version
+		modVersion = bi.Main.Version
 		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 && (v == "" || v == "(devel)") {
-				return "devel-" + s.Value[:12]
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.time":
+				vcsTime = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
 			}
 		}
-		if v != "" {
-			return v
+	}
+	if b.version == "" {
+		switch {
+		case modVersion != "" && modVersion != "(devel)":
+			b.version = modVersion
+		case len(rev) >= 12:
+			b.version = "devel-" + rev[:12]
+		default:
+			b.version = "devel"
 		}
 	}
-	return "devel"
+	if b.commit == "" {
+		b.commit = "unknown"
+		if rev != "" {
+			b.commit = rev
+			if dirty {
+				b.commit += "-dirty"
+			}
+		}
+	}
+	if b.date == "" {
+		b.date = "unknown"
+		if vcsTime != "" {
+			b.date = vcsTime
+		}
+	}
+	return b
 }
+
+// programVersion is the version alone, for --version.
+func programVersion() string { return readBuild().version }
