@@ -137,6 +137,11 @@ func (inv *invocation) app() *cli.App {
 				Flags: with(settingFlags(), []cli.Flag{
 					&cli.BoolFlag{Name: "password-stdin", Usage: "read the password from stdin (one trailing newline is dropped)"},
 					&cli.BoolFlag{Name: "no-verify", Usage: "store without proving the password with Keystone"},
+					&cli.StringFlag{Name: "application-credential-id", Usage: "store an application credential: its `ID` (env OS_APPLICATION_CREDENTIAL_ID); its secret comes as a password would"},
+					&cli.StringFlag{Name: "project-name", Usage: "the project by `NAME`, looked up in Keystone (instead of --project-id)"},
+					&cli.BoolFlag{Name: "all-projects", Usage: "store one profile per project of the user, named after the project"},
+					&cli.StringFlag{Name: "cloud", Usage: "import cloud `NAME` of clouds.yaml (and secure.yaml)"},
+					&cli.StringFlag{Name: "totp-command", Usage: "a shell `COMMAND` whose first output line is a TOTP passcode, for Keystone's second factor (e.g. oathtool --totp -b ...)"},
 					&cli.StringFlag{Name: "keyring", Value: "auto", EnvVars: []string{"VKC_KEYRING"},
 						Usage: "where to keep the password: auto, " + strings.Join(keyring.Names(), ", ") + " (auto: the profile's backend, or for a new profile the first that works here)"},
 				}),
@@ -156,6 +161,12 @@ func (inv *invocation) app() *cli.App {
 				Usage:  "list stored profiles and their cached tokens' expiry",
 				Action: inv.list,
 			}, "--debug, --no-stdin"),
+			cmd(&cli.Command{
+				Name:      "projects",
+				Usage:     "list the projects the profile's user can use, to store profiles for them",
+				UsageText: "vkc-credential projects [--profile NAME]",
+				Action:    inv.projects,
+			}, allGlobals),
 			cmd(&cli.Command{
 				Name:      "doctor",
 				Usage:     "check what works on this machine: keychains, directories, profiles, Keystone, the tools that call vkc-credential",

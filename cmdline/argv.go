@@ -21,7 +21,8 @@ var (
 	commonValueFlags = map[string]bool{"profile": true, "timeout": true, "keyring-timeout": true, "cacert": true}
 	commonBoolFlags  = map[string]bool{"debug": true, "no-stdin": true}
 	valueFlags       = map[string]bool{"format": true, "min-ttl": true, "shell": true, "auth-url": true, "project-id": true,
-		"username": true, "user-domain-name": true, "region": true, "interface": true, "openrc": true, "keyring": true}
+		"username": true, "user-domain-name": true, "region": true, "interface": true, "openrc": true, "keyring": true,
+		"application-credential-id": true, "project-name": true, "cloud": true, "totp-command": true}
 )
 
 // liftCommonFlags moves the common flags written after the command name
@@ -100,7 +101,7 @@ func jsonCommand(args []string) bool {
 		return false
 	}
 	switch args[cmd] {
-	case "store", "erase", "list", "version":
+	case "store", "erase", "list", "version", "projects":
 		return true
 	case "get":
 		format := formatJSON

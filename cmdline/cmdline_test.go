@@ -482,20 +482,18 @@ func TestStoreOrder(t *testing.T) {
 	}
 }
 
-// TestStoreOpenRCShapes: a v2 openrc and a v3 one without a project ID
-// get messages that say what to do.
+// TestStoreOpenRCShapes: a v2 openrc gets a message that says what to
+// do. (A v3 file that names its project by name is looked up in the real
+// Keystone: e2e TestProjectsAndProjectNames.)
 func TestStoreOpenRCShapes(t *testing.T) {
 	w := newWorld(t)
-	dir := t.TempDir()
-	v2 := filepath.Join(dir, "v2.sh")
+	v2 := filepath.Join(t.TempDir(), "v2.sh")
 	os.WriteFile(v2, []byte("export OS_AUTH_URL=https://k.example:5000/v2.0\nexport OS_TENANT_ID=abc\nexport OS_USERNAME=u\n"), 0o600)
-	byName := filepath.Join(dir, "name.sh")
-	os.WriteFile(byName, []byte("export OS_AUTH_URL=https://k.example:5000/v3\nexport OS_PROJECT_NAME=dev\nexport OS_USERNAME=u\n"), 0o600)
 	if r := w.run(`{"password":"x"}`, "store", "--openrc", v2); r.code != 2 || !strings.Contains(r.stderr, "download the v3 file") {
 		t.Fatalf("v2: %+v", r)
 	}
-	if r := w.run(`{"password":"x"}`, "store", "--openrc", byName); r.code != 2 || !strings.Contains(r.stderr, `OS_PROJECT_NAME="dev"`) || !strings.Contains(r.stderr, "--project-id") {
-		t.Fatalf("by name: %+v", r)
+	if w.ks.posts.Load() != 0 {
+		t.Fatal("keystone was asked")
 	}
 }
 

@@ -59,6 +59,11 @@ func (inv *invocation) describe(err error) (protocol.Code, string) {
 		return protocol.CodeKeyringUnavailable, msg
 	case errors.As(err, &revoke):
 		return protocol.CodeKeystoneUnavailable, msg
+	case errors.Is(err, errPasscodeCommand):
+		return protocol.CodeMFARequired, msg
+	case errors.Is(err, errNoPasscode), errors.Is(err, keystone.ErrMFARequired):
+		return protocol.CodeMFARequired, fmt.Sprintf("%s; run `vkc-credential get --profile %s` once in a terminal (the token it caches then serves every tool for its lifetime), "+
+			"or store a --totp-command that prints a passcode", msg, p)
 	case errors.Is(err, keystone.ErrAuthFailed):
 		return protocol.CodeAuthFailed, fmt.Sprintf("%s; keystone gives this answer both for a wrong password and for a project the user has no role on: "+
 			"if the password changed, run `vkc-credential store --profile %s` again; otherwise check the project ID", msg, p)

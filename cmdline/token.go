@@ -63,7 +63,7 @@ func (inv *invocation) token(c *cli.Context, readRequest bool) (*helper.Token, e
 		return nil, err
 	}
 	return h.Get(c.Context, helper.GetOptions{
-		Profile: inv.profile, Settings: s, Keyring: stored.Keyring, MinTTL: minTTL,
+		Profile: inv.profile, Settings: s, Keyring: stored.Keyring, MinTTL: minTTL, Passcode: inv.passcode(stored.TOTPCommand),
 		Refresh: c.Bool("refresh") || (req != nil && req.Refresh),
 	})
 }
@@ -110,4 +110,26 @@ func (inv *invocation) env(c *cli.Context) error {
 	}
 	_, err = io.WriteString(inv.stdout, tokenEnv(tok).render(shell))
 	return err
+}
+
+// projects lists the projects the profile's user can scope a token to,
+// asking Keystone with the profile's token.
+func (inv *invocation) projects(c *cli.Context) error {
+	tok, err := inv.token(c, true)
+	if err != nil {
+		return err
+	}
+	h, err := inv.helper(c)
+	if err != nil {
+		return err
+	}
+	list, err := h.TokenProjects(c.Context, tok)
+	if err != nil {
+		return err
+	}
+	out := []protocol.Project{}
+	for _, p := range list {
+		out = append(out, protocol.Project{ID: p.ID, Name: p.Name, DomainID: p.DomainID, Enabled: p.Enabled})
+	}
+	return inv.writeJSON(out)
 }

@@ -20,16 +20,19 @@ import (
 
 // cacheEntry is a cached token, one file per identity.
 type cacheEntry struct {
-	Version        int       `json:"version"`
-	Profile        string    `json:"profile"`
-	AuthURL        string    `json:"auth_url"`
-	UserDomainName string    `json:"user_domain_name"`
-	Username       string    `json:"username"`
-	ProjectID      string    `json:"project_id"`
-	Token          string    `json:"token"`
-	IssuedAt       time.Time `json:"issued_at"`   // Keystone's clock
-	ExpiresAt      time.Time `json:"expires_at"`  // Keystone's clock
-	ReceivedAt     time.Time `json:"received_at"` // our clock
+	Version        int    `json:"version"`
+	Profile        string `json:"profile"`
+	AuthURL        string `json:"auth_url"`
+	UserDomainName string `json:"user_domain_name"`
+	Username       string `json:"username"`
+	ProjectID      string `json:"project_id"`
+	// ApplicationCredentialID is set for a token of an application
+	// credential, whose project is the token's.
+	ApplicationCredentialID string    `json:"application_credential_id,omitempty"`
+	Token                   string    `json:"token"`
+	IssuedAt                time.Time `json:"issued_at"`   // Keystone's clock
+	ExpiresAt               time.Time `json:"expires_at"`  // Keystone's clock
+	ReceivedAt              time.Time `json:"received_at"` // our clock
 	// ValidUntil is on our clock: the earlier of Keystone's expires_at and
 	// ReceivedAt plus the token's lifetime, so that a local clock that is
 	// behind Keystone's does not keep a dead token alive.
@@ -91,10 +94,14 @@ func newCacheEntry(profile string, s Settings, t *keystone.Token) *cacheEntry {
 	if t.ExpiresAt.Before(until) {
 		until = t.ExpiresAt
 	}
+	if s.ApplicationCredentialID != "" {
+		s.ProjectID = t.ProjectID // the credential chose it
+	}
 	return &cacheEntry{
 		Version: protocol.Version, Profile: profile,
 		AuthURL: s.AuthURL, UserDomainName: s.UserDomainName, Username: s.Username, ProjectID: s.ProjectID,
-		Token: t.ID, IssuedAt: t.IssuedAt.UTC(), ExpiresAt: t.ExpiresAt.UTC(), ReceivedAt: t.ReceivedAt,
+		ApplicationCredentialID: s.ApplicationCredentialID,
+		Token:                   t.ID, IssuedAt: t.IssuedAt.UTC(), ExpiresAt: t.ExpiresAt.UTC(), ReceivedAt: t.ReceivedAt,
 		ValidUntil: until, Body: t.Body,
 	}
 }
@@ -109,16 +116,25 @@ func (e *cacheEntry) validFor(now time.Time, minTTL time.Duration) bool {
 	return !now.Add(minTTL).After(e.ValidUntil)
 }
 
-// matches reports whether e was issued for the identity of s.
+// matches reports whether e was issued for the identity of s (for an
+// application credential, the credential: it fixes the project).
 func (e *cacheEntry) matches(s Settings) bool {
-	return e != nil && e.AuthURL == s.AuthURL && e.UserDomainName == s.UserDomainName &&
-		e.Username == s.Username && e.ProjectID == s.ProjectID && e.Token != ""
+	if e == nil || e.Token == "" || e.AuthURL != s.AuthURL || e.ApplicationCredentialID != s.ApplicationCredentialID {
+		return false
+	}
+	return s.ApplicationCredentialID != "" ||
+		(e.UserDomainName == s.UserDomainName && e.Username == s.Username && e.ProjectID == s.ProjectID)
 }
 
 // cacheKey names the cache file of an identity: a token is shared by every
-// profile with the same auth URL, user and project.
+// profile with the same auth URL, user and project, or the same
+// application credential.
 func cacheKey(s Settings) string {
-	h := sha256.Sum256([]byte(strings.Join([]string{s.AuthURL, s.UserDomainName, s.Username, s.ProjectID}, "\x00")))
+	parts := []string{s.AuthURL, s.UserDomainName, s.Username, s.ProjectID}
+	if s.ApplicationCredentialID != "" {
+		parts = []string{s.AuthURL, "application credential", s.ApplicationCredentialID}
+	}
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	return hex.EncodeToString(h[:16])
 }
 
@@ -167,7 +183,8 @@ func (p Paths) writeCache(e *cacheEntry) (note string, err error) {
 		}
 		e.BodyLen = n
 	}
-	key := cacheKey(Settings{AuthURL: e.AuthURL, UserDomainName: e.UserDomainName, Username: e.Username, ProjectID: e.ProjectID})
+	key := cacheKey(Settings{AuthURL: e.AuthURL, UserDomainName: e.UserDomainName, Username: e.Username, ProjectID: e.ProjectID,
+		ApplicationCredentialID: e.ApplicationCredentialID})
 	return note, writeFileAtomic(p.cachePath(key), data)
 }
 

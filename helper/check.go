@@ -2,11 +2,13 @@ package helper
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
 
 	"vkc-credential/keyring"
+	"vkc-credential/keystone"
 )
 
 // CheckDir checks one of our directories without creating it: an error
@@ -68,4 +70,45 @@ func (h *Helper) Reachable(ctx context.Context, authURL string) error {
 	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
 	defer cancel()
 	return kc.Reachable(ctx, authURL)
+}
+
+// Projects lists the projects the user of s can scope a token to, proving
+// secret with an unscoped token (and a TOTP passcode from passcode when
+// Keystone wants one).
+func (h *Helper) Projects(ctx context.Context, s Settings, secret string, passcode func() (string, error)) ([]keystone.Project, error) {
+	if s.ApplicationCredentialID != "" {
+		return nil, tag(ErrIdentityChanged, "an application credential is bound to one project; there is nothing to choose")
+	}
+	kc, err := h.Keystone()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
+	defer cancel()
+	tok, err := kc.IssuePasswordUnscoped(ctx, keystone.PasswordAuth{AuthURL: s.AuthURL, Username: s.Username,
+		UserDomainName: s.UserDomainName, Password: secret})
+	var receipt *keystone.ReceiptError
+	if errors.As(err, &receipt) && passcode != nil {
+		code, perr := passcode()
+		if perr != nil {
+			return nil, perr
+		}
+		tok, err = kc.IssueWithReceipt(ctx, keystone.ReceiptAuth{AuthURL: s.AuthURL, Receipt: receipt.Receipt, UserID: receipt.UserID, Passcode: code})
+	}
+	if err != nil {
+		return nil, err
+	}
+	return kc.Projects(ctx, s.AuthURL, tok.ID)
+}
+
+// TokenProjects lists the projects the user of tok can scope a token to,
+// asking with tok itself.
+func (h *Helper) TokenProjects(ctx context.Context, tok *Token) ([]keystone.Project, error) {
+	kc, err := h.Keystone()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
+	defer cancel()
+	return kc.Projects(ctx, tok.Settings.AuthURL, tok.ID())
 }

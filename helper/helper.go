@@ -85,6 +85,11 @@ type GetOptions struct {
 	Keyring  string   // the backend the profile's secret is kept in
 	MinTTL   time.Duration
 	Refresh  bool
+	// Passcode gives a TOTP passcode when Keystone asks for a second
+	// factor; nil means none can be had (the error is then
+	// keystone.ErrMFARequired's). It runs while the lock is held, so
+	// concurrent callers ask once.
+	Passcode func() (string, error)
 }
 
 // Get returns a token for the profile that stays valid at least MinTTL:
@@ -96,7 +101,9 @@ type GetOptions struct {
 func (h *Helper) Get(ctx context.Context, o GetOptions) (*Token, error) {
 	start := h.Now()
 	tok := func(e *cacheEntry, cached bool) *Token {
-		return &Token{Profile: o.Profile, Settings: o.Settings, entry: e, Cached: cached}
+		s := o.Settings
+		s.ProjectID = e.ProjectID // an application credential's token names its project
+		return &Token{Profile: o.Profile, Settings: s, entry: e, Cached: cached}
 	}
 	if !o.Refresh {
 		if e := h.readCache(o.Settings); e.validFor(start, o.MinTTL) {
@@ -130,7 +137,7 @@ func (h *Helper) Get(ctx context.Context, o GetOptions) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := h.issue(ctx, o.Profile, o.Settings, password)
+	e, err := h.issue(ctx, o.Profile, o.Settings, password, o.Passcode)
 	if err != nil {
 		return nil, err
 	}
@@ -172,9 +179,10 @@ func (h *Helper) lock(ctx context.Context, s Settings) (func(), error) {
 	return unlock, err
 }
 
-// issue gets a new token with password and caches it. The caller holds
-// the lock.
-func (h *Helper) issue(ctx context.Context, profile string, s Settings, password string) (*cacheEntry, error) {
+// issue gets a new token with secret — a password, or an application
+// credential's secret — and caches it. When Keystone wants a TOTP passcode
+// too, passcode gives one. The caller holds the lock.
+func (h *Helper) issue(ctx context.Context, profile string, s Settings, secret string, passcode func() (string, error)) (*cacheEntry, error) {
 	kc, err := h.Keystone()
 	if err != nil {
 		return nil, err
@@ -182,10 +190,25 @@ func (h *Helper) issue(ctx context.Context, profile string, s Settings, password
 	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
 	defer cancel()
 	t0 := time.Now()
-	tok, err := kc.IssuePassword(ctx, keystone.PasswordAuth{
-		AuthURL: s.AuthURL, Username: s.Username, UserDomainName: s.UserDomainName,
-		Password: password, ProjectID: s.ProjectID,
-	})
+	var tok *keystone.Token
+	if s.ApplicationCredentialID != "" {
+		tok, err = kc.IssueApplicationCredential(ctx, keystone.ApplicationCredentialAuth{AuthURL: s.AuthURL, ID: s.ApplicationCredentialID, Secret: secret})
+	} else {
+		tok, err = kc.IssuePassword(ctx, keystone.PasswordAuth{
+			AuthURL: s.AuthURL, Username: s.Username, UserDomainName: s.UserDomainName,
+			Password: secret, ProjectID: s.ProjectID,
+		})
+		var receipt *keystone.ReceiptError
+		if errors.As(err, &receipt) && passcode != nil {
+			h.debugf("keystone: a TOTP passcode is wanted")
+			code, perr := passcode()
+			if perr != nil {
+				return nil, perr
+			}
+			tok, err = kc.IssueWithReceipt(ctx, keystone.ReceiptAuth{AuthURL: s.AuthURL, Receipt: receipt.Receipt,
+				UserID: receipt.UserID, Passcode: code, ProjectID: s.ProjectID})
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -221,12 +244,17 @@ type StoreOptions struct {
 	// identity uses it there.
 	Keyring string
 	Stored  *Profile
+	// TOTPCommand is recorded in the profile (see Profile.TOTPCommand);
+	// Passcode is as for GetOptions, for the verification.
+	TOTPCommand string
+	Passcode    func() (string, error)
 }
 
 // StoreResult tells what Store did.
 type StoreResult struct {
 	Verified  bool
 	ExpiresAt *time.Time
+	Settings  Settings // as stored: an application credential's project learned from its token
 }
 
 // Store saves a profile's settings and keeps its password as its
@@ -243,7 +271,7 @@ func (h *Helper) Store(ctx context.Context, o StoreOptions) (*StoreResult, error
 		if err != nil {
 			return nil, err
 		}
-		e, err := h.issue(ctx, o.Profile, o.Settings, o.Password)
+		e, err := h.issue(ctx, o.Profile, o.Settings, o.Password, o.Passcode)
 		unlock()
 		if err != nil {
 			return nil, err
@@ -251,7 +279,9 @@ func (h *Helper) Store(ctx context.Context, o StoreOptions) (*StoreResult, error
 		res.Verified = true
 		exp := e.ExpiresAt
 		res.ExpiresAt = &exp
+		o.Settings.ProjectID = e.ProjectID // an application credential's project is its token's
 	}
+	res.Settings = o.Settings
 	if o.Keyring == "" {
 		o.Keyring = DefaultKeyring
 	}
@@ -269,7 +299,7 @@ func (h *Helper) Store(ctx context.Context, o StoreOptions) (*StoreResult, error
 			}
 		}
 	}
-	note, err := h.Paths.saveProfile(o.Profile, Profile{Settings: o.Settings, Keyring: o.Keyring})
+	note, err := h.Paths.saveProfile(o.Profile, Profile{Settings: o.Settings, Keyring: o.Keyring, TOTPCommand: o.TOTPCommand})
 	h.note(note)
 	if err != nil {
 		return nil, fmt.Errorf("the password is in the keychain, but the profile could not be saved: %w", err)

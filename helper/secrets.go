@@ -19,12 +19,20 @@ import (
 
 // secretItem names the keychain item of the identity of s.
 func secretItem(s Settings) string {
-	sum := sha256.Sum256([]byte(strings.Join([]string{s.AuthURL, s.UserDomainName, s.Username}, "\x00")))
+	parts := []string{s.AuthURL, s.UserDomainName, s.Username}
+	if s.ApplicationCredentialID != "" {
+		parts = []string{s.AuthURL, "application credential", s.ApplicationCredentialID}
+	}
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	return "identity-" + hex.EncodeToString(sum[:12])
 }
 
-// Identity names the identity of s for a person: user, domain, Keystone.
+// Identity names the identity of s for a person: user, domain, Keystone
+// (or the application credential and its Keystone).
 func Identity(s Settings) string {
+	if s.ApplicationCredentialID != "" {
+		return fmt.Sprintf("application credential %s at %s", s.ApplicationCredentialID, s.AuthURL)
+	}
 	return fmt.Sprintf("%s (domain %s) at %s", s.Username, s.UserDomainName, s.AuthURL)
 }
 

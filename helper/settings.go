@@ -38,11 +38,19 @@ type Sources struct {
 
 // Resolve merges the sources and the defaults, checks the values and
 // normalizes the auth URL. A required field that no source gives is a
-// *MissingSettingError. For a stored profile, a request may change the
-// project, region and interface for one call but not the identity the
-// secret belongs to: an auth URL, user name or user domain in the request
-// that differs from the stored one is ErrIdentityChanged.
-func Resolve(src Sources) (Settings, error) {
+// *MissingSettingError: the auth URL always; the project and the user
+// unless an application credential fixes them. For a stored profile, a
+// request may change the project, region and interface for one call but
+// not the identity the secret belongs to: an auth URL, user name, user
+// domain or application credential in the request that differs from the
+// stored one is ErrIdentityChanged.
+func Resolve(src Sources) (Settings, error) { return resolve(src, true) }
+
+// ResolveIdentity is Resolve without the need of a project: for a store
+// that looks the project up by name, or stores them all.
+func ResolveIdentity(src Sources) (Settings, error) { return resolve(src, false) }
+
+func resolve(src Sources, needProject bool) (Settings, error) {
 	s := src.Flags
 	s.Fill(src.Request)
 	s.Fill(src.OpenRC)
@@ -51,9 +59,14 @@ func Resolve(src Sources) (Settings, error) {
 	}
 	s.Fill(src.Env)
 	s.Fill(Settings{UserDomainName: DefaultUserDomainName, Region: DefaultRegion, Interface: DefaultInterface})
-	for _, f := range []struct{ name, value string }{
-		{"auth_url", s.AuthURL}, {"project_id", s.ProjectID}, {"username", s.Username},
-	} {
+	required := []struct{ name, value string }{{"auth_url", s.AuthURL}}
+	if s.ApplicationCredentialID == "" {
+		required = append(required, struct{ name, value string }{"username", s.Username})
+		if needProject {
+			required = append(required, struct{ name, value string }{"project_id", s.ProjectID})
+		}
+	}
+	for _, f := range required {
 		if f.value == "" {
 			return Settings{}, &MissingSettingError{Field: f.name}
 		}
@@ -72,8 +85,9 @@ func Resolve(src Sources) (Settings, error) {
 	return s, nil
 }
 
-// SameIdentity reports whether a and b name the same user on the same
-// Keystone: the identity a stored secret belongs to.
+// SameIdentity reports whether a and b name the same user (or the same
+// application credential) on the same Keystone: the identity a stored
+// secret belongs to.
 func SameIdentity(a, b Settings) bool {
 	return checkSameIdentity(a, b) == nil
 }
@@ -83,6 +97,7 @@ func checkSameIdentity(a, b Settings) error {
 	ub, _ := protocol.NormalizeAuthURL(b.AuthURL)
 	for _, f := range []struct{ name, a, b string }{
 		{"auth_url", ua, ub}, {"username", a.Username, b.Username}, {"user_domain_name", a.UserDomainName, b.UserDomainName},
+		{"application_credential_id", a.ApplicationCredentialID, b.ApplicationCredentialID},
 	} {
 		if f.a != f.b {
 			return tag(ErrIdentityChanged, "the request's %s differs from the stored profile's, and the stored password is sent only to the identity it was stored for", f.name)
@@ -102,6 +117,8 @@ func SettingsFromVars(lookup func(string) (string, bool)) Settings {
 		UserDomainName: get("OS_USER_DOMAIN_NAME"),
 		Region:         get("OS_REGION_NAME"),
 		Interface:      get("OS_INTERFACE"),
+
+		ApplicationCredentialID: get("OS_APPLICATION_CREDENTIAL_ID"),
 	}
 }
 
@@ -114,6 +131,9 @@ const DefaultKeyring = "os"
 type Profile struct {
 	Settings
 	Keyring string
+	// TOTPCommand, when set, is run with `sh -c` for a TOTP passcode when
+	// Keystone asks for one; its first output line is the passcode.
+	TOTPCommand string
 }
 
 // profileFile is the JSON form of a stored profile.
@@ -121,7 +141,8 @@ type profileFile struct {
 	Version int    `json:"version"`
 	Name    string `json:"profile"`
 	Settings
-	Keyring string `json:"keyring,omitempty"`
+	Keyring     string `json:"keyring,omitempty"`
+	TOTPCommand string `json:"totp_command,omitempty"`
 }
 
 func (p Paths) profilePath(name string) string {
@@ -154,7 +175,7 @@ func (p Paths) LoadProfile(name string) (Profile, error) {
 	if pf.Keyring == "" {
 		pf.Keyring = DefaultKeyring
 	}
-	return Profile{Settings: pf.Settings, Keyring: pf.Keyring}, nil
+	return Profile{Settings: pf.Settings, Keyring: pf.Keyring, TOTPCommand: pf.TOTPCommand}, nil
 }
 
 // saveProfile stores profile name, atomically, 0600. It returns a note
@@ -169,7 +190,7 @@ func (p Paths) saveProfile(name string, prof Profile) (note string, err error) {
 	} else if n != "" {
 		note = n
 	}
-	data, err := json.MarshalIndent(profileFile{Version: protocol.Version, Name: name, Settings: prof.Settings, Keyring: prof.Keyring}, "", "  ")
+	data, err := json.MarshalIndent(profileFile{Version: protocol.Version, Name: name, Settings: prof.Settings, Keyring: prof.Keyring, TOTPCommand: prof.TOTPCommand}, "", "  ")
 	if err != nil {
 		return note, err
 	}

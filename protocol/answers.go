@@ -35,6 +35,17 @@ type StoreResponse struct {
 	// Keyring names the backend that keeps the secret: os, keyctl or pass.
 	Keyring   string     `json:"keyring"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	// CloudsYAML, for store --cloud, is the clouds.yaml stanza (auth_type
+	// vkc) that replaces the cloud's plaintext one.
+	CloudsYAML string `json:"clouds_yaml,omitempty"`
+}
+
+// Project is one entry of the answer of `projects`.
+type Project struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	DomainID string `json:"domain_id"`
+	Enabled  bool   `json:"enabled"`
 }
 
 // EraseResponse is the answer of `erase`.

@@ -68,6 +68,10 @@ type Settings struct {
 	UserDomainName string `json:"user_domain_name,omitempty"`
 	Region         string `json:"region,omitempty"`
 	Interface      string `json:"interface,omitempty"`
+	// ApplicationCredentialID, when set, names an application credential
+	// whose secret stands in for the user's password; it fixes the user
+	// and the project.
+	ApplicationCredentialID string `json:"application_credential_id,omitempty"`
 }
 
 // Fill sets each empty field of s from lower, a source of lower
@@ -99,6 +103,7 @@ func (s *Settings) fields() []setting {
 		{"user_domain_name", &s.UserDomainName, true},
 		{"region", &s.Region, true},
 		{"interface", &s.Interface, true},
+		{"application_credential_id", &s.ApplicationCredentialID, true},
 	}
 }
 

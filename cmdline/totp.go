@@ -1,0 +1,103 @@
+package cmdline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+)
+
+// errNoPasscode means Keystone wants a TOTP passcode and none can be had
+// without a terminal; it exits 7.
+var errNoPasscode = errors.New("keystone wants a second factor (a TOTP passcode), and there is no --totp-command and no terminal to ask on")
+
+// errPasscodeCommand means the --totp-command gave no passcode; it exits
+// 7 as well.
+var errPasscodeCommand = errors.New("the --totp-command gave no passcode")
+
+// maxPasscodeBytes bounds a passcode: TOTP passcodes are a few digits.
+const maxPasscodeBytes = 64
+
+// passcodeTimeout bounds a --totp-command and a passcode prompt.
+const passcodeTimeout = 2 * time.Minute
+
+// passcode returns how to get a TOTP passcode when Keystone asks for one:
+// from command (run with `sh -c`, its first output line), else from a
+// prompt on the terminal when there is one (for kubectl only when
+// KUBERNETES_EXEC_INFO says interactive), else errNoPasscode. The passcode
+// is never cached or logged.
+func (inv *invocation) passcode(command string) func() (string, error) {
+	return func() (string, error) {
+		if command != "" {
+			return runPasscodeCommand(command)
+		}
+		if !interactiveAllowed(os.Getenv("KUBERNETES_EXEC_INFO")) {
+			return "", errNoPasscode
+		}
+		code, err := readPasswordFromTTY(fmt.Sprintf("TOTP passcode for profile %s: ", inv.profile))
+		if errors.Is(err, errNoTTY) {
+			return "", errNoPasscode
+		}
+		if err != nil {
+			return "", err
+		}
+		return checkPasscode(strings.TrimSpace(code))
+	}
+}
+
+// interactiveAllowed reads KUBERNETES_EXEC_INFO: kubectl says whether its
+// exec plugin may talk to the terminal. Outside kubectl (empty), it may.
+func interactiveAllowed(execInfo string) bool {
+	if execInfo == "" {
+		return true
+	}
+	var info struct {
+		Spec struct {
+			Interactive bool `json:"interactive"`
+		} `json:"spec"`
+	}
+	return json.Unmarshal([]byte(execInfo), &info) == nil && info.Spec.Interactive
+}
+
+// runPasscodeCommand runs command with `sh -c`, stdin closed, and returns
+// the first line it prints.
+func runPasscodeCommand(command string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), passcodeTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "sh", "-c", command)
+	cmd.Env = environment{unset: removedVars}.apply(os.Environ())
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(errb.String())
+		if len(msg) > 200 {
+			msg = msg[:200]
+		}
+		return "", fmt.Errorf("%w: it failed (%v): %s; check the command stored with store --totp-command", errPasscodeCommand, err, msg)
+	}
+	line, _, _ := strings.Cut(out.String(), "\n")
+	code, err := checkPasscode(strings.TrimSpace(line))
+	if err != nil {
+		return "", fmt.Errorf("%w: it printed %v", errPasscodeCommand, err)
+	}
+	return code, nil
+}
+
+// checkPasscode refuses what no passcode is: empty, long, or not printable
+// ASCII. The error never holds the value.
+func checkPasscode(code string) (string, error) {
+	if code == "" || len(code) > maxPasscodeBytes {
+		return "", fmt.Errorf("no passcode (%d bytes)", len(code))
+	}
+	for i := 0; i < len(code); i++ {
+		if code[i] < 0x21 || code[i] > 0x7e {
+			return "", errors.New("a passcode with characters no passcode has")
+		}
+	}
+	return code, nil
+}
