@@ -35,5 +35,7 @@ bench_out=$(mktemp -d)
 BENCH_RUNS=1 BENCH_SMOKE=1 bash scripts/test-env.sh bash scripts/bench-slow.sh "$bench_out" >"$bench_out/log" 2>&1 || {
   tail -n 40 "$bench_out/log" >&2; echo "bench-slow.sh smoke run failed" >&2; exit 1; }
 tail -n 20 "$bench_out/slow.md"
+echo "== release: goreleaser snapshot, archives, .deb/.rpm, wheel, completions, man page (scripts/test-release.sh)"
+bash scripts/test-release.sh
 echo "== go test -race (unit and end to end)"
 VKC_E2E_REQUIRED=1 bash scripts/test-env.sh go test -race -count=1 -timeout 20m ./...
