@@ -1,0 +1,57 @@
+package cmdline
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestInteractiveAllowed(t *testing.T) {
+	for info, want := range map[string]bool{
+		"": true,
+		`{"apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":true}}`:  true,
+		`{"apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}`: false,
+		`{"apiVersion":"client.authentication.k8s.io/v1beta1"}`:                         false,
+		`not json`: false,
+	} {
+		if got := interactiveAllowed(info); got != want {
+			t.Errorf("interactiveAllowed(%q) = %t, want %t", info, got, want)
+		}
+	}
+}
+
+func TestPasscodeCommand(t *testing.T) {
+	t.Setenv("OS_PASSWORD", "hunter2")
+	for _, tt := range []struct {
+		command, want, wantErr string
+	}{
+		{"echo 123456", "123456", ""},
+		{"printf '654321\\nsecond line\\n'", "654321", ""},
+		{"echo '  987654  '", "987654", ""},
+		{"printf %s \"$OS_PASSWORD\"", "", "no passcode"}, // the password is not in the command's environment
+		{"exit 3", "", "failed"},
+		{"echo", "", "no passcode"},
+		{"printf 'a\\tb'", "", "characters no passcode has"},
+	} {
+		got, err := runPasscodeCommand(tt.command)
+		if got != tt.want || (tt.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+			t.Errorf("%q: %q, %v; want %q, %q", tt.command, got, err, tt.want, tt.wantErr)
+		}
+		if err != nil && !errors.Is(err, errPasscodeCommand) {
+			t.Errorf("%q: %v does not match errPasscodeCommand", tt.command, err)
+		}
+	}
+}
+
+// TestNoPasscodeWithoutATerminal: kubectl saying not interactive means no
+// prompt, and the answer is exit 7 with what to do.
+func TestNoPasscodeWithoutATerminal(t *testing.T) {
+	t.Setenv("KUBERNETES_EXEC_INFO", `{"spec":{"interactive":false}}`)
+	inv := newInvocation(strings.NewReader(""), &strings.Builder{}, &strings.Builder{})
+	inv.profile = "prod"
+	_, err := inv.passcode("")()
+	code, msg := inv.describe(err)
+	if !errors.Is(err, errNoPasscode) || code.ExitCode() != 7 || !strings.Contains(msg, "vkc-credential get --profile prod") {
+		t.Fatalf("%v: %s %s", err, code, msg)
+	}
+}
