@@ -24,12 +24,15 @@ func (inv *invocation) erase(c *cli.Context) error {
 		if werr := inv.writeJSON(protocol.EraseResponse{
 			Version: protocol.Version, Profile: inv.profile, Erased: true,
 			PasswordRemoved: res.PasswordRemoved, TokensRemoved: res.TokensRemoved, Revoked: res.Revoked,
-			SharedTokenKept: res.SharedTokenKept,
+			SharedTokenKept: res.SharedTokenKept, SharedPasswordKept: res.SharedPasswordKept,
 		}); werr != nil {
 			return werr
 		}
 		if res.SharedTokenKept {
 			inv.warnf("another profile of the same identity still uses the cached token; it was neither removed nor revoked")
+		}
+		if res.SharedPasswordKept {
+			inv.warnf("other profiles of the same user keep using the password; it stays in the keychain until the last of them is erased")
 		}
 		inv.jsonErrors = false // the summary above is the answer
 	}
