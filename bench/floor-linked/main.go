@@ -1,7 +1,8 @@
 // Command floor-linked is benchmark floor (2): it links the modules
 // vkc-credential links (urfave/cli/v2, go-keyring, net/http,
-// encoding/json), so their package initialisation runs, then reads one
-// small file and prints it.
+// encoding/json, and since the clouds.yaml import of 1.1,
+// go.yaml.in/yaml/v3), so their package initialisation runs, then reads
+// one small file and prints it.
 package main
 
 import (
@@ -11,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"github.com/zalando/go-keyring"
+	"go.yaml.in/yaml/v3"
 )
 
 // Referenced so that the linker keeps them.
@@ -19,6 +21,7 @@ var (
 	_ = keyring.Get
 	_ = http.NewRequest
 	_ = json.Marshal
+	_ = yaml.Unmarshal
 )
 
 func main() {
