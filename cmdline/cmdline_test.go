@@ -11,57 +11,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"vkc-credential/keyring"
+	"vkc-credential/keyring/keyringtest"
 )
-
-// memKeyring is a keychain in memory; err, when set, is what every call
-// fails with.
-type memKeyring struct {
-	mu    sync.Mutex
-	items map[string]string
-	err   error
-}
-
-func (m *memKeyring) Get(p string) (string, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.err != nil {
-		return "", m.err
-	}
-	pw, ok := m.items[p]
-	if !ok {
-		return "", keyring.ErrNotFound
-	}
-	return pw, nil
-}
-
-func (m *memKeyring) Set(p, pw string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.err != nil {
-		return m.err
-	}
-	m.items[p] = pw
-	return nil
-}
-
-func (m *memKeyring) Delete(p string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.err != nil {
-		return m.err
-	}
-	if _, ok := m.items[p]; !ok {
-		return keyring.ErrNotFound
-	}
-	delete(m.items, p)
-	return nil
-}
 
 const testPassword = `pä ss "wörd' 1`
 
@@ -111,8 +67,8 @@ func newFakeKeystone(tb testing.TB) *fakeKeystone {
 // backends in memory (kr is "os", the one auto picks), a fake Keystone,
 // and no OS_* variables.
 type world struct {
-	kr  *memKeyring
-	krs map[string]*memKeyring
+	kr  *keyringtest.Memory
+	krs map[string]*keyringtest.Memory
 	ks  *fakeKeystone
 }
 
@@ -126,9 +82,9 @@ func newWorld(tb testing.TB) *world {
 			os.Unsetenv(name)
 		}
 	}
-	w := &world{krs: map[string]*memKeyring{}, ks: newFakeKeystone(tb)}
+	w := &world{krs: map[string]*keyringtest.Memory{}, ks: newFakeKeystone(tb)}
 	for _, name := range keyring.Names() {
-		w.krs[name] = &memKeyring{items: map[string]string{}}
+		w.krs[name] = keyringtest.New()
 	}
 	w.kr = w.krs["os"]
 	return w
@@ -174,7 +130,7 @@ func (w *world) store(tb testing.TB, profile string, extra ...string) {
 func TestRunRefusesBadInput(t *testing.T) {
 	w := newWorld(t)
 	w.store(t, "prod")
-	w.kr.err = fmt.Errorf("%w: locked", keyring.ErrUnavailable)
+	w.kr.Err = fmt.Errorf("%w: locked", keyring.ErrUnavailable)
 	posts := w.ks.posts.Load()
 	tests := []struct {
 		name    string
@@ -254,7 +210,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 func TestExitCodes(t *testing.T) {
 	w := newWorld(t)
 	w.store(t, "prod")
-	stored := maps.Clone(w.kr.items)
+	stored := maps.Clone(w.kr.Items)
 	tests := []struct {
 		name     string
 		setup    func()
@@ -263,17 +219,17 @@ func TestExitCodes(t *testing.T) {
 		wantMsg  string
 	}{
 		{"not stored", nil, []string{"get", "--profile", "ghost"}, 3, "store --profile ghost"},
-		{"no password", func() { clear(w.kr.items) }, []string{"get", "--profile", "prod", "--refresh"}, 3, "no password is stored for profile \"prod\""},
+		{"no password", func() { clear(w.kr.Items) }, []string{"get", "--profile", "prod", "--refresh"}, 3, "no password is stored for profile \"prod\""},
 		{"rejected", func() { w.ks.message.Store("The request you have made requires authentication.") }, []string{"get", "--profile", "prod", "--refresh"}, 4, "no role on"},
-		{"keychain locked", func() { w.kr.err = fmt.Errorf("%w: locked", keyring.ErrUnavailable) }, []string{"get", "--profile", "prod", "--refresh"}, 6, "locked"},
-		{"keychain timeout", func() { w.kr.err = fmt.Errorf("%w: %w: slow", keyring.ErrUnavailable, keyring.ErrTimeout) }, []string{"get", "--profile", "prod", "--refresh"}, 6, "--keyring-timeout"},
+		{"keychain locked", func() { w.kr.Err = fmt.Errorf("%w: locked", keyring.ErrUnavailable) }, []string{"get", "--profile", "prod", "--refresh"}, 6, "locked"},
+		{"keychain timeout", func() { w.kr.Err = fmt.Errorf("%w: %w: slow", keyring.ErrUnavailable, keyring.ErrTimeout) }, []string{"get", "--profile", "prod", "--refresh"}, 6, "--keyring-timeout"},
 		{"unreachable", func() { w.run("", "erase", "--profile", "prod"); w.storeAt(t, "prod", "http://127.0.0.1:1/v3") }, []string{"get", "--profile", "prod", "--refresh", "--timeout", "2s"}, 5, "127.0.0.1:1"},
 		{"erase unknown", nil, []string{"erase", "--profile", "ghost"}, 3, "ghost"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w.kr.err = nil
-			w.kr.items = maps.Clone(stored)
+			w.kr.Err = nil
+			w.kr.Items = maps.Clone(stored)
 			w.ks.message.Store("")
 			if tt.setup != nil {
 				tt.setup()
@@ -457,12 +413,12 @@ func TestExec(t *testing.T) {
 // Keystone is called; a stored password serves a change of settings.
 func TestStoreOrder(t *testing.T) {
 	w := newWorld(t)
-	w.kr.err = fmt.Errorf("%w: no bus", keyring.ErrUnavailable)
+	w.kr.Err = fmt.Errorf("%w: no bus", keyring.ErrUnavailable)
 	r := w.run("", "store", "--profile", "prod", "--auth-url", w.ks.URL, "--project-id", "p1", "--username", "u@example.com")
 	if r.code != 6 || w.ks.posts.Load() != 0 || strings.Contains(r.stderr, "terminal") {
 		t.Fatalf("a missing keychain must fail first: %+v (posts %d)", r, w.ks.posts.Load())
 	}
-	w.kr.err = nil
+	w.kr.Err = nil
 	w.store(t, "prod")
 	posts := w.ks.posts.Load()
 	r = w.run("", "store", "--profile", "prod", "--region", "RegionTwo")
@@ -620,22 +576,22 @@ func TestStoreKeyringChoiceAndMoves(t *testing.T) {
 			t.Fatalf("move to %s: stderr %q", to, r.stderr)
 		}
 		for name, kr := range w.krs {
-			has := len(kr.items) == 1
-			if has != (name == to) || len(kr.items) > 1 {
+			has := len(kr.Items) == 1
+			if has != (name == to) || len(kr.Items) > 1 {
 				t.Fatalf("after the move to %s, %s holds a copy: %t", to, name, has)
 			}
 		}
 	}
 	// get reads the recorded backend, and only it.
-	if len(w.krs["keyctl"].items) != 1 {
+	if len(w.krs["keyctl"].Items) != 1 {
 		t.Fatal("keyctl lost the password")
 	}
-	w.kr.err = fmt.Errorf("%w: locked", keyring.ErrUnavailable)
+	w.kr.Err = fmt.Errorf("%w: locked", keyring.ErrUnavailable)
 	if r := w.run("", "get", "--profile", "prod", "--refresh", "--format", "token"); r.code != 0 {
 		t.Fatalf("get from keyctl: %+v", r)
 	}
 	// A store that keeps the backend (auto) does not move it.
-	w.kr.err = nil
+	w.kr.Err = nil
 	if r := w.run("", "store", "--profile", "prod", "--region", "R3"); r.code != 0 || !strings.Contains(r.stdout, `"keyring":"keyctl"`) {
 		t.Fatalf("auto on a stored profile: %+v", r)
 	}

@@ -45,20 +45,16 @@ func TestEraseOfOneProfileKeepsTheSharedToken(t *testing.T) {
 	}
 }
 
-// TestRequestCannotRedirectTheStoredPassword: a request naming another
-// auth URL or user for a stored profile is refused before anything is
-// sent: the listener it names sees no connection.
-func TestRequestCannotRedirectTheStoredPassword(t *testing.T) {
-	needKeystone(t)
-	s := newSandbox(t)
-	p := s.profileName("redirect")
-	s.store(p)
+// countingListener listens on a loopback port and counts the
+// connections it gets (closing each at once) until the test ends.
+func countingListener(t *testing.T) (string, *atomic.Int32) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	var conns atomic.Int32
+	t.Cleanup(func() { ln.Close() })
+	conns := new(atomic.Int32)
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -69,9 +65,21 @@ func TestRequestCannotRedirectTheStoredPassword(t *testing.T) {
 			c.Close()
 		}
 	}()
+	return ln.Addr().String(), conns
+}
+
+// TestRequestCannotRedirectTheStoredPassword: a request naming another
+// auth URL or user for a stored profile is refused before anything is
+// sent: the listener it names sees no connection.
+func TestRequestCannotRedirectTheStoredPassword(t *testing.T) {
+	needKeystone(t)
+	s := newSandbox(t)
+	p := s.profileName("redirect")
+	s.store(p)
+	addr, conns := countingListener(t)
 	for _, req := range []string{
-		`{"auth_url":"http://` + ln.Addr().String() + `/v3","username":"mallory"}`,
-		`{"auth_url":"http://` + ln.Addr().String() + `/v3"}`,
+		`{"auth_url":"http://` + addr + `/v3","username":"mallory"}`,
+		`{"auth_url":"http://` + addr + `/v3"}`,
 		`{"username":"mallory"}`,
 	} {
 		r := s.run(nil, req, "get", "--profile", p, "--refresh")
@@ -87,24 +95,9 @@ func TestRequestCannotRedirectTheStoredPassword(t *testing.T) {
 func TestLoopbackKeystoneIsNeverProxied(t *testing.T) {
 	needKeystone(t)
 	s := newSandbox(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	var conns atomic.Int32
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns.Add(1)
-			c.Close()
-		}
-	}()
+	addr, conns := countingListener(t)
 	u, _ := url.Parse(ks.AuthURL)
-	proxy := []string{"HTTP_PROXY=http://" + ln.Addr().String(), "http_proxy=http://" + ln.Addr().String(), "NO_PROXY=", "no_proxy="}
+	proxy := []string{"HTTP_PROXY=http://" + addr, "http_proxy=http://" + addr, "NO_PROXY=", "no_proxy="}
 	for _, host := range []string{"LOCALHOST", "localhost."} {
 		p := s.profileName("proxy")
 		authURL := "http://" + host + ":" + u.Port() + u.Path

@@ -16,55 +16,10 @@ import (
 	"time"
 
 	"vkc-credential/keyring"
+	"vkc-credential/keyring/keyringtest"
 	"vkc-credential/keystone"
 	"vkc-credential/protocol"
 )
-
-// memKeyring is a keychain in memory; err, when set, is what every call
-// fails with.
-type memKeyring struct {
-	mu    sync.Mutex
-	items map[string]string
-	err   error
-	gets  int
-}
-
-func (m *memKeyring) Get(p string) (string, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.gets++
-	if m.err != nil {
-		return "", m.err
-	}
-	pw, ok := m.items[p]
-	if !ok {
-		return "", keyring.ErrNotFound
-	}
-	return pw, nil
-}
-
-func (m *memKeyring) Set(p, pw string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.err != nil {
-		return m.err
-	}
-	m.items[p] = pw
-	return nil
-}
-
-func (m *memKeyring) Delete(p string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.err != nil {
-		return m.err
-	}
-	if _, ok := m.items[p]; !ok {
-		return keyring.ErrNotFound
-	}
-	delete(m.items, p)
-	return nil
-}
 
 // fakeKeystone issues tokens for one password and counts what it is
 // asked; status, when not zero, is returned instead.
@@ -135,7 +90,7 @@ func (c *clock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
 
 type fixture struct {
 	h     *Helper
-	kr    *memKeyring
+	kr    *keyringtest.Memory
 	ks    *fakeKeystone
 	clock *clock
 	s     Settings
@@ -147,7 +102,7 @@ const goodPassword = `pä ss "wörd' 1`
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	start := time.Date(2026, 11, 27, 17, 0, 0, 0, time.UTC)
-	f := &fixture{kr: &memKeyring{items: map[string]string{}}, clock: &clock{now: start}}
+	f := &fixture{kr: keyringtest.New(), clock: &clock{now: start}}
 	f.ks = newFakeKeystone(t, goodPassword, start)
 	dir := t.TempDir()
 	f.h = &Helper{
@@ -182,13 +137,13 @@ func (f *fixture) get(t *testing.T, minTTL time.Duration, refresh bool) *Token {
 func TestGetCachesAndRenewsAtMinTTL(t *testing.T) {
 	f := newFixture(t)
 	f.store(t, "p")
-	reads := f.kr.gets
+	reads := f.kr.Gets
 	first := f.get(t, 5*time.Minute, false)
-	if first.Cached || first.ID() != "token-1" || f.kr.gets != reads+1 {
-		t.Fatalf("first get: cached=%t id=%s keychain reads=%d", first.Cached, first.ID(), f.kr.gets-reads)
+	if first.Cached || first.ID() != "token-1" || f.kr.Gets != reads+1 {
+		t.Fatalf("first get: cached=%t id=%s keychain reads=%d", first.Cached, first.ID(), f.kr.Gets-reads)
 	}
 	second := f.get(t, 5*time.Minute, false)
-	if !second.Cached || second.ID() != "token-1" || f.ks.issued.Load() != 1 || f.kr.gets != reads+1 {
+	if !second.Cached || second.ID() != "token-1" || f.ks.issued.Load() != 1 || f.kr.Gets != reads+1 {
 		t.Fatal("a cached get must touch neither Keystone nor the keychain")
 	}
 	// 55 minutes on, exactly 5 minutes are left: still good (inclusive).
@@ -243,14 +198,14 @@ func TestGetErrorsKeepTheCache(t *testing.T) {
 	}{
 		{"keystone 401", func() { f.ks.status.Store(401) }, keystone.ErrAuthFailed},
 		{"keystone 503", func() { f.ks.status.Store(503) }, keystone.ErrUnavailable},
-		{"keychain locked", func() { f.kr.err = fmt.Errorf("%w: locked", keyring.ErrUnavailable) }, keyring.ErrUnavailable},
-		{"no password", func() { clear(f.kr.items) }, keyring.ErrNotFound},
+		{"keychain locked", func() { f.kr.Err = fmt.Errorf("%w: locked", keyring.ErrUnavailable) }, keyring.ErrUnavailable},
+		{"no password", func() { clear(f.kr.Items) }, keyring.ErrNotFound},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f.ks.status.Store(0)
-			f.kr.err = nil
-			f.kr.items = map[string]string{secretItem(f.s): goodPassword}
+			f.kr.Err = nil
+			f.kr.Items = map[string]string{secretItem(f.s): goodPassword}
 			c.setup()
 			_, err := f.h.Get(context.Background(), GetOptions{Profile: "p", Settings: f.s, Refresh: true})
 			if !errors.Is(err, c.want) {
@@ -265,7 +220,7 @@ func TestGetErrorsKeepTheCache(t *testing.T) {
 		})
 	}
 	f.ks.status.Store(0)
-	f.kr.err = nil
+	f.kr.Err = nil
 	if tok := f.get(t, 0, false); !tok.Cached || tok.ID() != good.ID() {
 		t.Fatal("the good token was lost")
 	}
@@ -277,7 +232,7 @@ func TestStoreVerifiesBeforeStoring(t *testing.T) {
 	if !errors.Is(err, keystone.ErrAuthFailed) {
 		t.Fatalf("err = %v, want keystone.ErrAuthFailed", err)
 	}
-	if len(f.kr.items) != 0 {
+	if len(f.kr.Items) != 0 {
 		t.Fatal("a rejected password was stored")
 	}
 	if _, err := f.h.Paths.LoadProfile("p"); !errors.Is(err, ErrProfileNotFound) {
@@ -287,7 +242,7 @@ func TestStoreVerifiesBeforeStoring(t *testing.T) {
 	if err != nil || !res.Verified || res.ExpiresAt == nil {
 		t.Fatalf("store: %+v, %v", res, err)
 	}
-	if f.kr.items[secretItem(f.s)] != goodPassword || len(f.kr.items) != 1 {
+	if f.kr.Items[secretItem(f.s)] != goodPassword || len(f.kr.Items) != 1 {
 		t.Fatal("the password is not in the keychain")
 	}
 	got, err := f.h.Paths.LoadProfile("p")
@@ -327,7 +282,7 @@ func TestEraseAndRevoke(t *testing.T) {
 	if !errors.As(err, &revokeErr) || !errors.Is(err, keystone.ErrUnavailable) || res == nil || res.Revoked || !strings.Contains(err.Error(), "erased") {
 		t.Fatalf("erase with a failing revoke: %+v, %v", res, err)
 	}
-	if len(f.kr.items) != 0 {
+	if len(f.kr.Items) != 0 {
 		t.Fatal("the password survived erase")
 	}
 	if names, _ := f.h.Paths.profileNames(); len(names) != 0 {
@@ -342,7 +297,7 @@ func TestEraseKeychainUnavailableKeepsEverything(t *testing.T) {
 	f := newFixture(t)
 	f.store(t, "p")
 	f.get(t, 0, false)
-	f.kr.err = fmt.Errorf("%w: no secret service", keyring.ErrUnavailable)
+	f.kr.Err = fmt.Errorf("%w: no secret service", keyring.ErrUnavailable)
 	if _, err := f.h.Erase(context.Background(), "p", false); !errors.Is(err, keyring.ErrUnavailable) {
 		t.Fatalf("err = %v", err)
 	}
@@ -427,15 +382,15 @@ func TestCachedGetNeverBuildsAKeystoneClient(t *testing.T) {
 	f.store(t, "p")
 	f.get(t, 0, false)
 	build := f.h.Keystone
-	calls, reads := 0, f.kr.gets
+	calls, reads := 0, f.kr.Gets
 	f.h.Keystone = func() (*keystone.Client, error) { calls++; return build() }
 	for range 3 {
 		if tok := f.get(t, 0, false); !tok.Cached {
 			t.Fatal("not served from the cache")
 		}
 	}
-	if calls != 0 || f.kr.gets != reads {
-		t.Fatalf("a cached get built %d Keystone clients and read the keychain %d times", calls, f.kr.gets-reads)
+	if calls != 0 || f.kr.Gets != reads {
+		t.Fatalf("a cached get built %d Keystone clients and read the keychain %d times", calls, f.kr.Gets-reads)
 	}
 	f.get(t, 0, true)
 	if calls != 1 {
@@ -562,8 +517,8 @@ func TestOneSecretPerIdentity(t *testing.T) {
 	store("dev", "p1", goodPassword, true)
 	store("stage", "p2", goodPassword, false)
 	store("prod", "p3", goodPassword, false)
-	if len(f.kr.items) != 1 || f.kr.items[secretItem(f.s)] != goodPassword {
-		t.Fatalf("three profiles of one identity keep %d items", len(f.kr.items))
+	if len(f.kr.Items) != 1 || f.kr.Items[secretItem(f.s)] != goodPassword {
+		t.Fatalf("three profiles of one identity keep %d items", len(f.kr.Items))
 	}
 	// The password changes: one store with the new one mends every profile.
 	f.ks.password = "new password"
@@ -581,15 +536,15 @@ func TestOneSecretPerIdentity(t *testing.T) {
 			t.Fatalf("erase %s: %+v, %v", p, res, err)
 		}
 	}
-	if len(f.kr.items) != 0 {
-		t.Fatalf("items left: %v", f.kr.items)
+	if len(f.kr.Items) != 0 {
+		t.Fatalf("items left: %v", f.kr.Items)
 	}
 
 	// A 1.0 profile: its password under the profile's name.
 	if _, err := f.h.Paths.saveProfile("old", Profile{Settings: f.s}); err != nil {
 		t.Fatal(err)
 	}
-	f.kr.items["old"] = "new password"
+	f.kr.Items["old"] = "new password"
 	prof, _ := f.h.Paths.LoadProfile("old")
 	if prof.Keyring != DefaultKeyring {
 		t.Fatalf("a 1.0 profile's backend: %q", prof.Keyring)
@@ -604,7 +559,7 @@ func TestOneSecretPerIdentity(t *testing.T) {
 	if _, err := f.h.Store(ctx, StoreOptions{Profile: "old", Settings: f.s, Password: pw, Verify: false, Stored: &prof}); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := f.kr.items["old"]; ok || len(f.kr.items) != 1 || f.kr.items[secretItem(f.s)] != "new password" {
-		t.Fatalf("the 1.0 item was not moved: %v", f.kr.items)
+	if _, ok := f.kr.Items["old"]; ok || len(f.kr.Items) != 1 || f.kr.Items[secretItem(f.s)] != "new password" {
+		t.Fatalf("the 1.0 item was not moved: %v", f.kr.Items)
 	}
 }
