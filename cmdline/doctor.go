@@ -260,7 +260,11 @@ func checkOpenStackPlugin() checkResult {
 		line, _ := bufio.NewReader(f).ReadString('\n')
 		f.Close()
 		if interp, ok := strings.CutPrefix(strings.TrimSpace(line), "#!"); ok && strings.Contains(interp, "python") {
-			py = strings.Fields(interp)[0]
+			f := strings.Fields(interp) // "/usr/bin/python3" or "/usr/bin/env python3"
+			py = f[0]
+			if filepath.Base(py) == "env" && len(f) > 1 {
+				py = f[1]
+			}
 		}
 	}
 	const probe = "from keystoneauth1 import loading; loading.get_plugin_loader('vkc')"
