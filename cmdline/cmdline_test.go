@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -132,6 +133,8 @@ func TestRunRefusesBadInput(t *testing.T) {
 	w.store(t, "prod")
 	w.kr.Err = fmt.Errorf("%w: locked", keyring.ErrUnavailable)
 	posts := w.ks.posts.Load()
+	files := snapshot(t, os.Getenv("XDG_CONFIG_HOME"), os.Getenv("XDG_CACHE_HOME"))
+	items := maps.Clone(w.kr.Items)
 	tests := []struct {
 		name    string
 		args    []string
@@ -203,6 +206,25 @@ func TestRunRefusesBadInput(t *testing.T) {
 	if w.ks.posts.Load() != posts {
 		t.Fatalf("keystone got %d requests", w.ks.posts.Load()-posts)
 	}
+	if !maps.Equal(files, snapshot(t, os.Getenv("XDG_CONFIG_HOME"), os.Getenv("XDG_CACHE_HOME"))) || !maps.Equal(items, w.kr.Items) {
+		t.Fatal("a refused input changed a file or the keychain")
+	}
+}
+
+// snapshot maps every file under dirs to its contents.
+func snapshot(t *testing.T, dirs ...string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, dir := range dirs {
+		filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() {
+				data, _ := os.ReadFile(path)
+				out[path] = string(data)
+			}
+			return nil
+		})
+	}
+	return out
 }
 
 // TestExitCodes: each failure class ends in its documented exit code

@@ -98,7 +98,12 @@ func (inv *invocation) store(c *cli.Context) error {
 		}
 	case file.secret != "":
 		password = file.secret
-		inv.warnf("the password from %s is now stored in the keychain, but its plaintext copy remains in that file; remove it from there", file.secretFrom)
+	}
+	// Said once the secret is in the keychain.
+	plaintextLeft := func() {
+		if file.secret != "" && password == file.secret {
+			inv.warnf("the password from %s is now stored in the keychain, but its plaintext copy remains in that file; remove it from there", file.secretFrom)
+		}
 	}
 
 	projectName := c.String("project-name")
@@ -126,7 +131,11 @@ func (inv *invocation) store(c *cli.Context) error {
 			return err
 		}
 		if c.Bool("all-projects") {
-			return inv.storeAll(c, h, s, password, projects)
+			if err := inv.storeAll(c, h, s, password, projects); err != nil {
+				return err
+			}
+			plaintextLeft()
+			return nil
 		}
 		id, err := projectByName(projects, projectName)
 		if err != nil {
@@ -142,6 +151,7 @@ func (inv *invocation) store(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	plaintextLeft()
 	return inv.writeJSON(protocol.StoreResponse{
 		Version: protocol.Version, Profile: inv.profile, Stored: true, Verified: res.Verified,
 		Settings: res.Settings, Keyring: backend, ExpiresAt: res.ExpiresAt, CloudsYAML: file.stanza,

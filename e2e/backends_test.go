@@ -230,6 +230,37 @@ func TestPassBackend(t *testing.T) {
 	if err != nil || len(data) == 0 || bytes.Contains(data, []byte(ks.Password)) {
 		t.Fatalf("the pass entry: %v, %d bytes, plaintext inside: %t", err, len(data), bytes.Contains(data, []byte(ks.Password)))
 	}
+	// The argv and environment of pass and of the gpg it runs, as a
+	// wrapper on PATH records them, hold no password.
+	wrappers := t.TempDir()
+	record := filepath.Join(wrappers, "record")
+	for _, name := range []string{"pass", "gpg", "gpg2"} {
+		real, err := exec.LookPath(name)
+		if err != nil {
+			continue
+		}
+		script := fmt.Sprintf("#!/bin/sh\n{ echo \"$0 $*\"; env; } >> %q\nexec %q \"$@\"\n", record, real)
+		if err := os.WriteFile(filepath.Join(wrappers, name), []byte(script), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := []string{"PATH=" + wrappers + ":" + os.Getenv("PATH")}
+	s.must("", "erase", "--profile", p)
+	if r := s.run(path, ks.Password, "store", "--profile", p, "--keyring", "pass", "--password-stdin", "--auth-url", ks.AuthURL,
+		"--project-id", ks.ProjectID, "--username", ks.Username); r.code != 0 {
+		t.Fatalf("store through the wrappers: %s", r)
+	}
+	if r := s.run(path, "", "get", "--profile", p, "--refresh"); r.code != 0 {
+		t.Fatalf("get through the wrappers: %s", r)
+	}
+	seen, err := os.ReadFile(record)
+	if err != nil || !bytes.Contains(seen, []byte("insert --multiline --force")) || !bytes.Contains(seen, []byte("gpg")) {
+		t.Fatalf("the wrappers saw no pass insert and no gpg: %v\n%s", err, seen)
+	}
+	if bytes.Contains(seen, []byte(ks.Password)) {
+		t.Fatal("the password is in the argv or environment of pass or gpg")
+	}
+
 	noPass := []string{"PATH=" + t.TempDir()}
 	wantError(t, s.run(noPass, "", "get", "--profile", p, "--refresh"), 6, "keyring_unavailable", true, "apt-get install pass")
 }

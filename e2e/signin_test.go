@@ -212,6 +212,19 @@ func TestTOTPSecondFactor(t *testing.T) {
 	if since := kaSince(t, n); len(since) != 0 {
 		t.Fatalf("the openstack CLI asked Keystone: %v", since)
 	}
+	// Without a passcode, the openstack CLI says what to do, no traceback.
+	noCode := s.profileName("mfa-nocode")
+	if r := store(noCode, "--no-verify"); r.code != 0 {
+		t.Fatalf("store --no-verify: %s", r)
+	}
+	cached, _ = filepath.Glob(filepath.Join(s.home, ".cache", "vkc-credential", "*.json"))
+	for _, f := range cached {
+		os.Remove(f) // the identity's token would serve it
+	}
+	r := kaOSC(t, s, py, nil, "--os-auth-type", "vkc", "--os-vkc-profile", noCode, "--os-auth-url", ks.AuthURL, "catalog", "list")
+	if r.code == 0 || !strings.Contains(r.stderr, "in a terminal") || strings.Contains(r.stderr, "Traceback") {
+		t.Fatalf("openstack without a passcode: %s", r)
+	}
 }
 
 // TestCloudsYAML: a plaintext password, a project by name, an
