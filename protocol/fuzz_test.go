@@ -21,7 +21,7 @@ func FuzzParseRequest(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		req, err := ParseRequest(data)
+		req, err := parseRequest(data)
 		if err != nil {
 			if !errors.Is(err, ErrBadRequest) {
 				t.Fatalf("refusal of %q does not wrap ErrBadRequest: %v", data, err)
@@ -50,7 +50,7 @@ func FuzzParseRequest(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		req2, err := ParseRequest(again)
+		req2, err := parseRequest(again)
 		if err != nil || req2 == nil {
 			t.Fatalf("round trip of %q refused: %v", again, err)
 		}

@@ -17,8 +17,8 @@ import (
 // Version is the protocol version this program speaks.
 const Version = 1
 
-// MaxRequestSize is the most stdin is read for a request.
-const MaxRequestSize = 1 << 20
+// maxRequestSize is the most stdin is read for a request.
+const maxRequestSize = 1 << 20
 
 // MaxMinTTLSeconds bounds min_ttl_seconds.
 const MaxMinTTLSeconds = 86400
@@ -155,19 +155,19 @@ type Request struct {
 	Password      *string `json:"password,omitempty"`
 }
 
-// DecodeRequest reads r to EOF (at most MaxRequestSize bytes) and decodes
+// DecodeRequest reads r to EOF (at most maxRequestSize bytes) and decodes
 // one request. Empty input, or input of only white space, is no request:
 // it returns nil, nil. Anything but exactly one well-formed JSON object of
 // known fields with valid values is an error matching ErrBadRequest.
 func DecodeRequest(r io.Reader) (*Request, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxRequestSize+1))
+	data, err := io.ReadAll(io.LimitReader(r, maxRequestSize+1))
 	if err != nil {
 		return nil, refuse("cannot read the request from stdin: %v", err)
 	}
-	if len(data) > MaxRequestSize {
-		return nil, refuse("the request on stdin is larger than %d bytes; send one small JSON object", MaxRequestSize)
+	if len(data) > maxRequestSize {
+		return nil, refuse("the request on stdin is larger than %d bytes; send one small JSON object", maxRequestSize)
 	}
-	return ParseRequest(data)
+	return parseRequest(data)
 }
 
 // ErrNotJSON matches the refusal of stdin that does not even start
@@ -175,8 +175,8 @@ func DecodeRequest(r io.Reader) (*Request, error) {
 // say what was probably meant.
 var ErrNotJSON = errors.New("stdin does not hold a JSON object")
 
-// ParseRequest decodes one request from data; see DecodeRequest.
-func ParseRequest(data []byte) (*Request, error) {
+// parseRequest decodes one request from data; see DecodeRequest.
+func parseRequest(data []byte) (*Request, error) {
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 {
 		return nil, nil

@@ -55,9 +55,9 @@ func TestParseRequestAccepts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := ParseRequest([]byte(tt.in))
+			r, err := parseRequest([]byte(tt.in))
 			if err != nil {
-				t.Fatalf("ParseRequest(%q): %v", tt.in, err)
+				t.Fatalf("parseRequest(%q): %v", tt.in, err)
 			}
 			tt.check(t, r)
 		})
@@ -94,9 +94,9 @@ func TestParseRequestRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := ParseRequest([]byte(tt.in))
+			r, err := parseRequest([]byte(tt.in))
 			if err == nil {
-				t.Fatalf("ParseRequest(%q) = %+v, want an error", tt.in, r)
+				t.Fatalf("parseRequest(%q) = %+v, want an error", tt.in, r)
 			}
 			if !errors.Is(err, ErrBadRequest) {
 				t.Fatalf("error %v does not wrap ErrBadRequest", err)
@@ -112,7 +112,7 @@ func TestParseRequestRefuses(t *testing.T) {
 // is refused without a piece of it.
 func TestRefusalsQuoteNoSecret(t *testing.T) {
 	for _, in := range []string{`{"password":"pa"ss"}`, `{"password":"pa\qss"}`, `{"password":"x" "y"}`} {
-		_, err := ParseRequest([]byte(in))
+		_, err := parseRequest([]byte(in))
 		if err == nil || strings.Contains(err.Error(), "s'") || strings.Contains(err.Error(), "'q") || strings.Contains(err.Error(), "'y") {
 			t.Errorf("%s: %v", in, err)
 		}
@@ -120,13 +120,13 @@ func TestRefusalsQuoteNoSecret(t *testing.T) {
 }
 
 func TestDecodeRequestSizeCap(t *testing.T) {
-	big := `{"profile":"` + strings.Repeat("a", MaxRequestSize) + `"}`
+	big := `{"profile":"` + strings.Repeat("a", maxRequestSize) + `"}`
 	_, err := DecodeRequest(strings.NewReader(big))
 	if !errors.Is(err, ErrBadRequest) || !strings.Contains(err.Error(), "larger than") {
 		t.Fatalf("err = %v", err)
 	}
 	// Exactly at the cap is read (and refused for the long name, not the size).
-	atCap := `{"region":"` + strings.Repeat("r", MaxRequestSize-len(`{"region":""}`)) + `"}`
+	atCap := `{"region":"` + strings.Repeat("r", maxRequestSize-len(`{"region":""}`)) + `"}`
 	_, err = DecodeRequest(bytes.NewReader([]byte(atCap)))
 	if err == nil || strings.Contains(err.Error(), "larger than") {
 		t.Fatalf("err = %v, want a refusal of the value, not of the size", err)
