@@ -185,7 +185,36 @@ func (p Paths) writeCache(e *cacheEntry) (note string, err error) {
 	}
 	key := cacheKey(Settings{AuthURL: e.AuthURL, UserDomainName: e.UserDomainName, Username: e.Username, ProjectID: e.ProjectID,
 		ApplicationCredentialID: e.ApplicationCredentialID})
-	return note, writeFileAtomic(p.cachePath(key), data)
+	if err := writeFileAtomic(p.cachePath(key), data); err != nil {
+		return note, err
+	}
+	p.sweepTemporaries(time.Now())
+	return note, nil
+}
+
+// staleTemporary is how old a temporary file of writeFileAtomic must be
+// before it counts as left by a process that died before its rename: far
+// longer than any write takes.
+const staleTemporary = 10 * time.Minute
+
+// sweepTemporaries removes the temporary files (".NAME.*.tmp") that
+// processes killed between writing and renaming left in the cache
+// directory. It runs after a token is cached, never on a cached get; a
+// file it cannot remove is left for the next sweep.
+func (p Paths) sweepTemporaries(now time.Time) {
+	entries, err := os.ReadDir(p.CacheDir)
+	if err != nil {
+		return
+	}
+	for _, de := range entries {
+		name := de.Name()
+		if !strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".tmp") || !de.Type().IsRegular() {
+			continue
+		}
+		if fi, err := de.Info(); err == nil && now.Sub(fi.ModTime()) > staleTemporary {
+			os.Remove(filepath.Join(p.CacheDir, name))
+		}
+	}
 }
 
 // lockCache takes the cross-process lock of s's cache file, waiting at

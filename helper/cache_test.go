@@ -187,3 +187,30 @@ func TestLooseDirectoryIsNarrowedAndSaid(t *testing.T) {
 		t.Fatalf("second call: %q, %v", note, err)
 	}
 }
+
+// TestStaleTemporariesAreSwept: a temporary file left by a process killed
+// before its rename goes at the next caching; a fresh one (a write in
+// progress) stays.
+func TestStaleTemporariesAreSwept(t *testing.T) {
+	f := newFixture(t)
+	f.store(t, "p")
+	f.get(t, 0, false)
+	stale := filepath.Join(f.h.Paths.CacheDir, ".0123.json.42.tmp")
+	fresh := filepath.Join(f.h.Paths.CacheDir, ".0123.json.43.tmp")
+	for _, path := range []string{stale, fresh} {
+		if err := os.WriteFile(path, []byte("{"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	f.get(t, 0, true)
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatalf("the stale temporary file is still there: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Fatalf("a fresh temporary file was removed: %v", err)
+	}
+}
