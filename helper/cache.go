@@ -54,24 +54,39 @@ type cacheEntry struct {
 var bodyKey = []byte(`,"body":`)
 
 // decodeCacheEntry decodes a cache file without its body, which body()
-// decodes when it is asked for.
+// decodes when it is asked for. The head is decoded without reflection on
+// cacheEntry (see flatjson.go).
 func decodeCacheEntry(data []byte) (*cacheEntry, error) {
-	var e cacheEntry
-	if i := bytes.Index(data, bodyKey); i > 0 {
-		head := append(data[:i:i], '}')
-		if err := json.Unmarshal(head, &e); err != nil {
-			return nil, err
-		}
-		if i+len(bodyKey)+e.BodyLen+1 != len(data) || data[len(data)-1] != '}' {
-			return nil, errors.New("the cache file is truncated or padded")
-		}
-		e.raw = data
-		return &e, nil
+	i := bytes.Index(data, bodyKey)
+	if i <= 0 {
+		return nil, errors.New("the cache file has no token body")
 	}
-	if err := json.Unmarshal(data, &e); err != nil {
+	o, err := decodeFlat(append(data[:i:i], '}'))
+	if err != nil {
 		return nil, err
 	}
-	return &e, nil
+	e := &cacheEntry{raw: data}
+	if err := o.strings(map[string]*string{
+		"profile": &e.Profile, "auth_url": &e.AuthURL, "user_domain_name": &e.UserDomainName, "username": &e.Username,
+		"project_id": &e.ProjectID, "application_credential_id": &e.ApplicationCredentialID, "token": &e.Token,
+	}); err != nil {
+		return nil, err
+	}
+	for name, dst := range map[string]*time.Time{"issued_at": &e.IssuedAt, "expires_at": &e.ExpiresAt, "received_at": &e.ReceivedAt, "valid_until": &e.ValidUntil} {
+		if *dst, err = o.time(name); err != nil {
+			return nil, err
+		}
+	}
+	if e.Version, err = o.num("version"); err != nil {
+		return nil, err
+	}
+	if e.BodyLen, err = o.num("body_len"); err != nil {
+		return nil, err
+	}
+	if i+len(bodyKey)+e.BodyLen+1 != len(data) || data[len(data)-1] != '}' {
+		return nil, errors.New("the cache file is truncated or padded")
+	}
+	return e, nil
 }
 
 // body returns Keystone's token body, decoding it from the file on first

@@ -165,8 +165,8 @@ func (p Paths) LoadProfile(name string) (Profile, error) {
 	case err != nil:
 		return Profile{}, fmt.Errorf("cannot read profile %q: %w", name, err)
 	}
-	var pf profileFile
-	if err := json.Unmarshal(data, &pf); err != nil {
+	pf, err := decodeProfileFile(data)
+	if err != nil {
 		return Profile{}, tag(ErrDamaged, "profile file %s cannot be parsed (%v)", path, err)
 	}
 	if pf.Version != protocol.Version {
@@ -176,6 +176,25 @@ func (p Paths) LoadProfile(name string) (Profile, error) {
 		pf.Keyring = DefaultKeyring
 	}
 	return Profile{Settings: pf.Settings, Keyring: pf.Keyring, TOTPCommand: pf.TOTPCommand}, nil
+}
+
+// decodeProfileFile decodes a profile file without reflection on
+// profileFile (see flatjson.go); saveProfile writes it with encoding/json.
+func decodeProfileFile(data []byte) (profileFile, error) {
+	var pf profileFile
+	o, err := decodeFlat(data)
+	if err != nil {
+		return pf, err
+	}
+	if pf.Version, err = o.num("version"); err != nil {
+		return pf, err
+	}
+	err = o.strings(map[string]*string{
+		"profile": &pf.Name, "auth_url": &pf.AuthURL, "project_id": &pf.ProjectID, "username": &pf.Username,
+		"user_domain_name": &pf.UserDomainName, "region": &pf.Region, "interface": &pf.Interface,
+		"application_credential_id": &pf.ApplicationCredentialID, "keyring": &pf.Keyring, "totp_command": &pf.TOTPCommand,
+	})
+	return pf, err
 }
 
 // saveProfile stores profile name, atomically, 0600. It returns a note
