@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -161,32 +160,52 @@ func (s *sandbox) run(extraEnv []string, stdin string, args ...string) result {
 
 func (s *sandbox) runCmd(cmd *exec.Cmd, extraEnv []string, stdin string) result {
 	s.t.Helper()
-	return runProcess(s.t, cmd, append(append([]string{}, s.env...), extraEnv...), stdin, time.Minute)
+	return runProcess(s.t, cmd, append(append([]string{}, s.env...), extraEnv...), stdin, processTimeout)
 }
 
+// processTimeout bounds each process a test runs. A store may spend, at
+// worst, a keychain probe, a round trip and the writes (each bounded by
+// --keyring-timeout, 10 s), a lock wait and a Keystone exchange (30 s):
+// far beyond a minute under load, while the product still ends it.
+const processTimeout = 3 * time.Minute
+
 // runProcess runs cmd (its path, args and dir) with env and stdin, with no
-// controlling terminal (so nothing can prompt), for at most timeout.
+// controlling terminal (so nothing can prompt), for at most timeout. A
+// process still running then gets SIGQUIT first, so that a Go program
+// prints where each of its goroutines stands, and the test shows it.
 func runProcess(t *testing.T, cmd *exec.Cmd, env []string, stdin string, timeout time.Duration) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	c := exec.CommandContext(ctx, cmd.Path, cmd.Args[1:]...)
+	c := exec.Command(cmd.Path, cmd.Args[1:]...)
 	c.Dir = cmd.Dir
 	c.Env = env
 	c.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	c.Stdout, c.Stderr = &out, &errb
 	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	err := c.Run()
+	if err := c.Start(); err != nil {
+		t.Fatalf("running %v: %v", cmd.Args, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(timeout):
+		c.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			c.Process.Kill()
+			<-done
+		}
+		t.Fatalf("%v timed out after %s\nstdout: %s\nstderr: %s", cmd.Args, timeout, out.String(), errb.String())
+	}
 	code := 0
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		code = ee.ExitCode()
 	} else if err != nil {
 		t.Fatalf("running %v: %v", cmd.Args, err)
-	}
-	if ctx.Err() != nil {
-		t.Fatalf("%v timed out after %s\nstdout: %s\nstderr: %s", cmd.Args, timeout, out.String(), errb.String())
 	}
 	return result{stdout: out.String(), stderr: errb.String(), code: code}
 }

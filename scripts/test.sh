@@ -38,4 +38,6 @@ tail -n 20 "$bench_out/slow.md"
 echo "== release: goreleaser snapshot, archives, .deb/.rpm, wheel, completions, man page (scripts/test-release.sh)"
 bash scripts/test-release.sh
 echo "== go test -race (unit and end to end)"
-VKC_E2E_REQUIRED=1 bash scripts/test-env.sh go test -race -count=1 -timeout 20m ./...
+# -p 1: one package at a time, so that the keyring package's tests and the
+# e2e suite do not share the Secret Service and the two cores at once.
+VKC_E2E_REQUIRED=1 bash scripts/test-env.sh go test -race -count=1 -p 1 -timeout 20m ./...
