@@ -103,8 +103,11 @@ func jsonCommand(args []string) bool {
 	switch args[cmd] {
 	case "store", "erase", "list", "version", "projects":
 		return true
-	case "get":
+	case "get", "doctor":
 		format := formatJSON
+		if args[cmd] == "doctor" {
+			format = "text"
+		}
 		for i := cmd + 1; i < len(args); i++ {
 			a := args[i]
 			if a == "--" {

@@ -163,6 +163,8 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"profile without value, token format", []string{"get", "--format", "token", "--profile"}, "", nil, false, "--profile needs a value"},
 		{"erase profile without value", []string{"erase", "--profile"}, "", nil, true, "--profile needs a value"},
 		{"format without value", []string{"get", "--format"}, "", nil, true, "format"},
+		{"doctor, unknown format", []string{"doctor", "--format", "yaml"}, "", nil, false, "yaml"},
+		{"doctor --format json, a bad flag", []string{"doctor", "--format", "json", "--nope"}, "", nil, true, "nope"},
 		{"piped password without --password-stdin", []string{"store", "--profile", "prod"}, "hunter2\n", nil, true, "add --password-stdin"},
 		{"request redirects the stored password", []string{"get", "--profile", "prod"}, `{"auth_url":"http://127.0.0.1:18402/v3","username":"mallory"}`, nil, true, "auth_url differs"},
 		{"request changes the user", []string{"get", "--profile", "prod"}, `{"username":"mallory"}`, nil, true, "username differs"},

@@ -40,6 +40,7 @@ type invocation struct {
 	start       time.Time
 	profile     string // once known, for hints
 	command     string // once known, for hints
+	autoChoice  string // the backend keyring.Auto chose in this run
 }
 
 // Main runs the program as this process, with its arguments and

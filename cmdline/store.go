@@ -122,7 +122,7 @@ func (inv *invocation) store(c *cli.Context) error {
 			return err
 		}
 		if !given {
-			if password, _, err = inv.storedOrPrompt(h, s, stored, backend, previous); err != nil {
+			if password, _, err = inv.storedOrPrompt(h, inv.profile, s, stored, backend, previous); err != nil {
 				return err
 			}
 		}
@@ -147,7 +147,7 @@ func (inv *invocation) store(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	res, backend, err := inv.storeOne(c, h, inv.profile, s, stored, password, given)
+	res, backend, err := inv.storeOne(c, h, inv.profile, s, stored, password, given, !c.Bool("no-verify"))
 	if err != nil {
 		return err
 	}
@@ -159,8 +159,9 @@ func (inv *invocation) store(c *cli.Context) error {
 }
 
 // storeOne stores one profile: it chooses the backend, finds the stored
-// password when none was given (or asks for it), and keeps it.
-func (inv *invocation) storeOne(c *cli.Context, h *helper.Helper, profile string, s helper.Settings, stored *helper.Profile, password string, given bool) (*helper.StoreResult, string, error) {
+// password when none was given (or asks for it), proves it with Keystone
+// when verify says so, and keeps it.
+func (inv *invocation) storeOne(c *cli.Context, h *helper.Helper, profile string, s helper.Settings, stored *helper.Profile, password string, given, verify bool) (*helper.StoreResult, string, error) {
 	backend, previous, err := inv.chooseKeyring(c, stored)
 	if err != nil {
 		return nil, "", err
@@ -174,7 +175,7 @@ func (inv *invocation) storeOne(c *cli.Context, h *helper.Helper, profile string
 	}
 	found := false
 	if !given {
-		if password, found, err = inv.storedOrPrompt(h, s, stored, backend, previous); err != nil {
+		if password, found, err = inv.storedOrPrompt(h, profile, s, stored, backend, previous); err != nil {
 			return nil, "", err
 		}
 	}
@@ -183,7 +184,7 @@ func (inv *invocation) storeOne(c *cli.Context, h *helper.Helper, profile string
 		totp = stored.TOTPCommand
 	}
 	res, err := h.Store(c.Context, helper.StoreOptions{
-		Profile: profile, Settings: s, Password: password, Given: !found, Verify: !c.Bool("no-verify"),
+		Profile: profile, Settings: s, Password: password, Given: !found, Verify: verify,
 		Keyring: backend, Stored: stored, TOTPCommand: totp, Passcode: inv.passcode(totp),
 	})
 	if err != nil {
@@ -197,11 +198,11 @@ func (inv *invocation) storeOne(c *cli.Context, h *helper.Helper, profile string
 
 // storedOrPrompt returns the identity's stored secret (found; a secret
 // is only ever sent to the identity it was stored for), or asks for it on
-// the terminal.
-func (inv *invocation) storedOrPrompt(h *helper.Helper, s helper.Settings, stored *helper.Profile, backend, previous string) (secret string, found bool, err error) {
+// the terminal. stored is profile as stored before, or nil.
+func (inv *invocation) storedOrPrompt(h *helper.Helper, profile string, s helper.Settings, stored *helper.Profile, backend, previous string) (secret string, found bool, err error) {
 	legacy := "" // a 1.0 item under the profile's name holds this identity's secret
 	if stored != nil && helper.SameIdentity(s, stored.Settings) {
-		legacy = inv.profile
+		legacy = profile
 	}
 	first := previous
 	if first == "" {
@@ -220,7 +221,10 @@ func (inv *invocation) storedOrPrompt(h *helper.Helper, s helper.Settings, store
 }
 
 // storeAll stores one profile per project of the identity, named after
-// the project, and answers with one store answer each.
+// the project, and answers with one store answer each. The unscoped token
+// that listed the projects proved the password, so the profiles are not
+// verified one by one (with a second factor, that would want a passcode
+// for each, and Keystone refuses a passcode used twice).
 func (inv *invocation) storeAll(c *cli.Context, h *helper.Helper, s helper.Settings, password string, projects []keystone.Project) error {
 	var answers []protocol.StoreResponse
 	for _, p := range projects {
@@ -238,7 +242,7 @@ func (inv *invocation) storeAll(c *cli.Context, h *helper.Helper, s helper.Setti
 		if prof, err := h.Paths.LoadProfile(name); err == nil {
 			stored = &prof
 		}
-		res, b, err := inv.storeOne(c, h, name, one, stored, password, true)
+		res, b, err := inv.storeOne(c, h, name, one, stored, password, true, false)
 		if err != nil {
 			return fmt.Errorf("profile %s (project %s): %w", name, p.Name, err)
 		}
@@ -293,6 +297,8 @@ func (inv *invocation) chooseKeyring(c *cli.Context, stored *helper.Profile) (ba
 	switch {
 	case name == "auto" && stored != nil:
 		return previous, previous, nil
+	case name == "auto" && inv.autoChoice != "":
+		return inv.autoChoice, previous, nil // a store of several profiles probes once
 	case name == "auto":
 		_, name, skipped, err := inv.autoKeyring(c.Duration("keyring-timeout"))
 		if err != nil {
@@ -301,6 +307,7 @@ func (inv *invocation) chooseKeyring(c *cli.Context, stored *helper.Profile) (ba
 		for _, why := range skipped {
 			inv.debugf("keychain: passed over %v", why)
 		}
+		inv.autoChoice = name
 		return name, previous, nil
 	case slices.Contains(keyring.Names(), name):
 		return name, previous, nil
@@ -331,8 +338,11 @@ func (inv *invocation) promptPassword(s helper.Settings) (string, error) {
 	if u, err := url.Parse(s.AuthURL); err == nil {
 		host = u.Host
 	}
-	pw, err := readPasswordFromTTY(fmt.Sprintf("Password for %s at %s (project %s, profile %s): ",
-		terminalSafe(s.Username), host, s.ProjectID, inv.profile))
+	prompt := fmt.Sprintf("Password for %s at %s (profile %s): ", terminalSafe(s.Username), host, inv.profile)
+	if s.ApplicationCredentialID != "" {
+		prompt = fmt.Sprintf("Secret of application credential %s at %s (profile %s): ", s.ApplicationCredentialID, host, inv.profile)
+	}
+	pw, err := readPasswordFromTTY(prompt)
 	if errors.Is(err, errNoTTY) {
 		msg := "no terminal to ask for the password on; pipe it in with --password-stdin, or send {\"password\": ...} as the JSON request"
 		if _, ok := os.LookupEnv("OS_PASSWORD"); ok {

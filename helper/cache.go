@@ -66,16 +66,15 @@ func decodeCacheEntry(data []byte) (*cacheEntry, error) {
 		return nil, err
 	}
 	e := &cacheEntry{raw: data}
-	if err := o.strings(map[string]*string{
-		"profile": &e.Profile, "auth_url": &e.AuthURL, "user_domain_name": &e.UserDomainName, "username": &e.Username,
-		"project_id": &e.ProjectID, "application_credential_id": &e.ApplicationCredentialID, "token": &e.Token,
-	}); err != nil {
+	type str = field[string]
+	type tm = field[time.Time]
+	if err := o.strings(str{"profile", &e.Profile}, str{"auth_url", &e.AuthURL}, str{"user_domain_name", &e.UserDomainName},
+		str{"username", &e.Username}, str{"project_id", &e.ProjectID}, str{"application_credential_id", &e.ApplicationCredentialID},
+		str{"token", &e.Token}); err != nil {
 		return nil, err
 	}
-	for name, dst := range map[string]*time.Time{"issued_at": &e.IssuedAt, "expires_at": &e.ExpiresAt, "received_at": &e.ReceivedAt, "valid_until": &e.ValidUntil} {
-		if *dst, err = o.time(name); err != nil {
-			return nil, err
-		}
+	if err := o.times(tm{"issued_at", &e.IssuedAt}, tm{"expires_at", &e.ExpiresAt}, tm{"received_at", &e.ReceivedAt}, tm{"valid_until", &e.ValidUntil}); err != nil {
+		return nil, err
 	}
 	if e.Version, err = o.num("version"); err != nil {
 		return nil, err

@@ -214,3 +214,35 @@ func TestStaleTemporariesAreSwept(t *testing.T) {
 		t.Fatalf("a fresh temporary file was removed: %v", err)
 	}
 }
+
+// TestFlatDecodingRefusesWrongTypes: the reflection-free decoding of the
+// profile and the cache head refuses what json.Unmarshal into the structs
+// refused, naming the first bad member in file order.
+func TestFlatDecodingRefusesWrongTypes(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"version":"1","profile":"p"}`:            `"version"`,
+		`{"version":1,"profile":"p","auth_url":5}`: `"auth_url"`,
+		`{"version":1.5}`:                          `"version"`,
+		`{"version":1,"username":{},"region":[]}`:  `"username"`,
+		`[]`:   "array",
+		`null`: "not a JSON object",
+		`{"version":1,"profile":"p","keyring":true}`:        `"keyring"`,
+		`{"version":1,"auth_url":"a","totp_command":false}`: `"totp_command"`,
+	} {
+		_, err := decodeProfileFile([]byte(in))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("decodeProfileFile(%s) = %v, want it to name %s", in, err, want)
+		}
+	}
+	for in, want := range map[string]string{
+		`{"version":1,"token":7,"body_len":0,"body":null}`:                               `"token"`,
+		`{"version":1,"token":"t","expires_at":"soon","body_len":4,"body":null}`:         `"expires_at"`,
+		`{"version":1,"token":"t","body_len":"4","body":null}`:                           `"body_len"`,
+		`{"version":1,"token":"t","issued_at":1,"expires_at":"x","body_len":4,"body":1}`: `"issued_at"`,
+	} {
+		_, err := decodeCacheEntry([]byte(in))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("decodeCacheEntry(%s) = %v, want it to name %s", in, err, want)
+		}
+	}
+}

@@ -70,15 +70,34 @@ func (o flatObject) time(name string) (time.Time, error) {
 	return t, nil
 }
 
-// strings sets each *string of fields from the member named by its key,
-// and returns the first error.
-func (o flatObject) strings(fields map[string]*string) error {
-	for name, dst := range fields {
-		v, err := o.str(name)
+// field names a member and where its value goes.
+type field[T any] struct {
+	name string
+	dst  *T
+}
+
+// strings sets each field from its member, in order, and returns the
+// first error.
+func (o flatObject) strings(fields ...field[string]) error {
+	for _, f := range fields {
+		v, err := o.str(f.name)
 		if err != nil {
 			return err
 		}
-		*dst = v
+		*f.dst = v
+	}
+	return nil
+}
+
+// times sets each field from its member, an RFC 3339 time, in order, and
+// returns the first error.
+func (o flatObject) times(fields ...field[time.Time]) error {
+	for _, f := range fields {
+		v, err := o.time(f.name)
+		if err != nil {
+			return err
+		}
+		*f.dst = v
 	}
 	return nil
 }

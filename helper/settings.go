@@ -189,11 +189,10 @@ func decodeProfileFile(data []byte) (profileFile, error) {
 	if pf.Version, err = o.num("version"); err != nil {
 		return pf, err
 	}
-	err = o.strings(map[string]*string{
-		"profile": &pf.Name, "auth_url": &pf.AuthURL, "project_id": &pf.ProjectID, "username": &pf.Username,
-		"user_domain_name": &pf.UserDomainName, "region": &pf.Region, "interface": &pf.Interface,
-		"application_credential_id": &pf.ApplicationCredentialID, "keyring": &pf.Keyring, "totp_command": &pf.TOTPCommand,
-	})
+	type f = field[string]
+	err = o.strings(f{"profile", &pf.Name}, f{"auth_url", &pf.AuthURL}, f{"project_id", &pf.ProjectID}, f{"username", &pf.Username},
+		f{"user_domain_name", &pf.UserDomainName}, f{"region", &pf.Region}, f{"interface", &pf.Interface},
+		f{"application_credential_id", &pf.ApplicationCredentialID}, f{"keyring", &pf.Keyring}, f{"totp_command", &pf.TOTPCommand})
 	return pf, err
 }
 

@@ -177,7 +177,10 @@ func primeHint(what op, entry string) string {
 	if what == opRead {
 		how = fmt.Sprintf("unlock the gpg key once in a terminal (gpg --decrypt %s >/dev/null)", filepath.Join(passStoreDir(), entry+".gpg"))
 	}
-	return how + " so that gpg-agent caches its passphrase, or preset it with gpg-preset-passphrase; in a terminal, export GPG_TTY=$(tty) lets gpg ask for it"
+	// pass runs in a process group of its own (so that a timeout ends gpg
+	// too), which a terminal pinentry cannot prompt from: the agent must
+	// have the passphrase already, or ask through a graphical pinentry.
+	return how + " so that gpg-agent caches its passphrase, or preset it with gpg-preset-passphrase"
 }
 
 // passError maps what pass said on stderr.

@@ -375,16 +375,25 @@ func revokeRequest(authURL, token string) (*request, error) {
 	if err != nil {
 		return nil, err
 	}
+	return withToken(http.MethodDelete, u, token, true)
+}
+
+// withToken builds a request that carries token as X-Auth-Token (and as
+// X-Subject-Token when subject), after refusing a token no Keystone
+// issues.
+func withToken(method, url, token string, subject bool) (*request, error) {
 	if token == "" {
 		return nil, errors.New("keystone: no token given")
 	}
 	if err := checkToken(token); err != nil {
-		return nil, fmt.Errorf("keystone: cannot revoke %v", err)
+		return nil, fmt.Errorf("keystone: cannot send %v", err)
 	}
 	h := http.Header{}
 	h.Set("X-Auth-Token", token)
-	h.Set("X-Subject-Token", token)
-	return &request{method: http.MethodDelete, url: u, header: h, secrets: []string{token}}, nil
+	if subject {
+		h.Set("X-Subject-Token", token)
+	}
+	return &request{method: method, url: url, header: h, secrets: []string{token}}, nil
 }
 
 // checkToken refuses a token that no Keystone issues: larger than

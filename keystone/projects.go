@@ -47,15 +47,10 @@ func (c *Client) Projects(ctx context.Context, authURL, token string) ([]Project
 	if err != nil {
 		return nil, err
 	}
-	if token == "" {
-		return nil, errors.New("keystone: no token given")
+	r, err := withToken(http.MethodGet, u, token, false)
+	if err != nil {
+		return nil, err
 	}
-	if err := checkToken(token); err != nil {
-		return nil, fmt.Errorf("keystone: cannot send %v", err)
-	}
-	h := http.Header{}
-	h.Set("X-Auth-Token", token)
-	r := &request{method: http.MethodGet, url: u, header: h, secrets: []string{token}}
 	ans, err := c.do(ctx, r)
 	if err != nil {
 		return nil, err

@@ -13,31 +13,14 @@
 # proxy (CGO_ENABLED=0); a few minutes on 2 cores the first time.
 set -euo pipefail
 
-die() { echo "install-goreleaser.sh: error: $*" >&2; exit 1; }
-log() { echo "install-goreleaser.sh: $*" >&2; }
-
+NAME=install-goreleaser.sh
 MODULE=github.com/goreleaser/goreleaser/v2
 VERSION=${VKC_GORELEASER_VERSION:-v2.15.1}
-
-if command -v go >/dev/null 2>&1; then
-  GO=$(command -v go)
-elif [ -x /usr/local/go/bin/go ]; then
-  GO=/usr/local/go/bin/go
-else
-  die "no go command: install Go into /usr/local/go or PATH"
-fi
-
-BIN_DIR=${1:-${XDG_CACHE_HOME:-$HOME/.cache}/vkc-credential-bench/bin}
-mkdir -p "$BIN_DIR"
-BIN_DIR=$(cd "$BIN_DIR" && pwd)
+. "$(dirname "${BASH_SOURCE[0]}")/go-tool.sh"
+go_tool_setup "${1:-}"
 bin=$BIN_DIR/goreleaser
 
-have() {
-  [ -x "$bin" ] || return 0
-  "$GO" version -m "$bin" 2>/dev/null | awk -v m="$MODULE" '$1 == "mod" && $2 == m { print $3; exit }'
-}
-
-if [ "$(have)" = "$VERSION" ]; then
+if [ "$(built_version "$bin")" = "$VERSION" ]; then
   log "goreleaser $VERSION already in $bin"
   echo "$bin"
   exit 0
@@ -55,6 +38,6 @@ if ! GOBIN="$tmp" CGO_ENABLED=0 GOFLAGS='' GOTOOLCHAIN=local timeout -k 10 1800 
   die "go install $MODULE@$VERSION failed or timed out"
 fi
 mv -f "$tmp/goreleaser" "$bin"
-[ "$(have)" = "$VERSION" ] || die "$bin does not report $MODULE $VERSION after the build"
+[ "$(built_version "$bin")" = "$VERSION" ] || die "$bin does not report $MODULE $VERSION after the build"
 log "goreleaser $VERSION built in $(( $(date +%s) - T0 )) s: $bin"
 echo "$bin"

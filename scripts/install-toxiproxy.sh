@@ -17,30 +17,13 @@
 # Needs only Go and the module proxy (CGO_ENABLED=0); about 20 s the first time.
 set -euo pipefail
 
-die() { echo "install-toxiproxy.sh: error: $*" >&2; exit 1; }
-log() { echo "install-toxiproxy.sh: $*" >&2; }
-
+NAME=install-toxiproxy.sh
 MODULE=github.com/Shopify/toxiproxy/v2
 VERSION=${VKC_TOXIPROXY_VERSION:-v2.12.0}
+. "$(dirname "${BASH_SOURCE[0]}")/go-tool.sh"
+go_tool_setup "${1:-}"
 
-if command -v go >/dev/null 2>&1; then
-  GO=$(command -v go)
-elif [ -x /usr/local/go/bin/go ]; then
-  GO=/usr/local/go/bin/go
-else
-  die "no go command: install Go into /usr/local/go or PATH"
-fi
-
-BIN_DIR=${1:-${XDG_CACHE_HOME:-$HOME/.cache}/vkc-credential-bench/bin}
-mkdir -p "$BIN_DIR"
-BIN_DIR=$(cd "$BIN_DIR" && pwd)
-
-have() {
-  [ -x "$1" ] || return 0
-  "$GO" version -m "$1" 2>/dev/null | awk -v m="$MODULE" '$1 == "mod" && $2 == m { print $3; exit }'
-}
-
-if [ "$(have "$BIN_DIR/toxiproxy-server")" = "$VERSION" ] && [ "$(have "$BIN_DIR/toxiproxy-cli")" = "$VERSION" ]; then
+if [ "$(built_version "$BIN_DIR/toxiproxy-server")" = "$VERSION" ] && [ "$(built_version "$BIN_DIR/toxiproxy-cli")" = "$VERSION" ]; then
   log "toxiproxy $VERSION already in $BIN_DIR"
   exit 0
 fi
@@ -58,5 +41,5 @@ if ! GOBIN="$tmp" CGO_ENABLED=0 GOFLAGS='' GOTOOLCHAIN=local timeout -k 10 600 \
 fi
 mv -f "$tmp/server" "$BIN_DIR/toxiproxy-server"
 mv -f "$tmp/cli" "$BIN_DIR/toxiproxy-cli"
-[ "$(have "$BIN_DIR/toxiproxy-server")" = "$VERSION" ] || die "$BIN_DIR/toxiproxy-server does not report $VERSION"
+[ "$(built_version "$BIN_DIR/toxiproxy-server")" = "$VERSION" ] || die "$BIN_DIR/toxiproxy-server does not report $VERSION"
 log "built in $(( $(date +%s) - T0 )) s: $BIN_DIR/toxiproxy-server, $BIN_DIR/toxiproxy-cli ($VERSION)"
