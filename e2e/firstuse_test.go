@@ -158,17 +158,9 @@ func TestErrorOnATerminalIsShownOnce(t *testing.T) {
 func TestOnePasswordManyProjects(t *testing.T) {
 	needKeystone(t)
 	adm := newAdmin(t)
-	domainID := adm.id("/domains?name=users", "domains")
-	roleID := adm.id("/roles?name=member", "roles")
 	name := fmt.Sprintf("many.%d@example.com", time.Now().UnixNano())
 	pw, newPW := "first pass "+name, "second pass "+name
-	var created struct{ User struct{ ID string } }
-	adm.do("POST", "/users", map[string]any{"user": map[string]any{"name": name, "domain_id": domainID, "password": pw}}, &created, 201)
-	uid := created.User.ID
-	t.Cleanup(func() { adm.do("DELETE", "/users/"+uid, nil, nil, 204) })
-	for _, project := range []string{ks.ProjectID, ks.Project2ID} {
-		adm.do("PUT", "/projects/"+project+"/users/"+uid+"/roles/"+roleID, nil, nil, 204)
-	}
+	uid := adm.newUser(name, pw, ks.ProjectID, ks.Project2ID)
 	item := identityItem(ks.AuthURL, ks.Domain, name)
 
 	s := newSandbox(t)

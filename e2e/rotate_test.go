@@ -76,6 +76,22 @@ func (a *admin) id(path, key string) string {
 	return list[0].ID
 }
 
+// newUser creates a user of the domain users with password and the member
+// role on each of projects, deleted when the test ends; it returns its id.
+func (a *admin) newUser(name, password string, projects ...string) string {
+	a.t.Helper()
+	domainID := a.id("/domains?name=users", "domains")
+	roleID := a.id("/roles?name=member", "roles")
+	var created struct{ User struct{ ID string } }
+	a.do("POST", "/users", map[string]any{"user": map[string]any{"name": name, "domain_id": domainID, "password": password}}, &created, 201)
+	uid := created.User.ID
+	a.t.Cleanup(func() { a.do("DELETE", "/users/"+uid, nil, nil, 204) })
+	for _, project := range projects {
+		a.do("PUT", "/projects/"+project+"/users/"+uid+"/roles/"+roleID, nil, nil, 204)
+	}
+	return uid
+}
+
 // TestPasswordChangedInKeystone: a password that used to work is
 // rejected (the user's password was changed in Keystone). get --refresh
 // exits 4 and says to store again; nothing is deleted; the cached token is
@@ -83,15 +99,9 @@ func (a *admin) id(path, key string) string {
 func TestPasswordChangedInKeystone(t *testing.T) {
 	needKeystone(t)
 	a := newAdmin(t)
-	domainID := a.id("/domains?name=users", "domains")
-	roleID := a.id("/roles?name=member", "roles")
 	name := fmt.Sprintf("rotate.%d@example.com", time.Now().UnixNano())
 	oldPW, newPW := "öld pass "+name, "new pass ü "+name
-	var created struct{ User struct{ ID string } }
-	a.do("POST", "/users", map[string]any{"user": map[string]any{"name": name, "domain_id": domainID, "password": oldPW}}, &created, 201)
-	uid := created.User.ID
-	t.Cleanup(func() { a.do("DELETE", "/users/"+uid, nil, nil, 204) })
-	a.do("PUT", "/projects/"+ks.ProjectID+"/users/"+uid+"/roles/"+roleID, nil, nil, 204)
+	uid := a.newUser(name, oldPW, ks.ProjectID)
 
 	s := newSandbox(t)
 	profile := s.profileName("rotate")
