@@ -152,10 +152,14 @@ func (inv *invocation) store(c *cli.Context) error {
 		return err
 	}
 	plaintextLeft()
-	return inv.writeJSON(protocol.StoreResponse{
+	answer := protocol.StoreResponse{
 		Version: protocol.Version, Profile: inv.profile, Stored: true, Verified: res.Verified,
 		Settings: res.Settings, Keyring: backend, ExpiresAt: res.ExpiresAt, CloudsYAML: file.stanza,
-	})
+	}
+	if res.Verified || byName {
+		answer.SecretSentTo = authHost(res.Settings.AuthURL)
+	}
+	return inv.writeJSON(answer)
 }
 
 // storeOne stores one profile: it chooses the backend, finds the stored
@@ -247,7 +251,7 @@ func (inv *invocation) storeAll(c *cli.Context, h *helper.Helper, s helper.Setti
 			return fmt.Errorf("profile %s (project %s): %w", name, p.Name, err)
 		}
 		answers = append(answers, protocol.StoreResponse{Version: protocol.Version, Profile: name, Stored: true,
-			Verified: res.Verified, Settings: res.Settings, Keyring: b, ExpiresAt: res.ExpiresAt})
+			Verified: res.Verified, Settings: res.Settings, Keyring: b, ExpiresAt: res.ExpiresAt, SecretSentTo: authHost(res.Settings.AuthURL)})
 	}
 	if len(answers) == 0 {
 		return usagef("the user has no enabled project to store a profile for")
@@ -334,10 +338,7 @@ func (inv *invocation) readPasswordStdin() (string, error) {
 // promptPassword asks on the terminal, naming the host the password will
 // be sent to.
 func (inv *invocation) promptPassword(s helper.Settings) (string, error) {
-	host := s.AuthURL
-	if u, err := url.Parse(s.AuthURL); err == nil {
-		host = u.Host
-	}
+	host := authHost(s.AuthURL)
 	prompt := fmt.Sprintf("Password for %s at %s (profile %s): ", terminalSafe(s.Username), host, inv.profile)
 	if s.ApplicationCredentialID != "" {
 		prompt = fmt.Sprintf("Secret of application credential %s at %s (profile %s): ", s.ApplicationCredentialID, host, inv.profile)
@@ -355,6 +356,15 @@ func (inv *invocation) promptPassword(s helper.Settings) (string, error) {
 		return "", usagef("%v", err)
 	}
 	return pw, nil
+}
+
+// authHost is the host (and port) of authURL, which the prompt and the
+// store answer name as where the secret goes.
+func authHost(authURL string) string {
+	if u, err := url.Parse(authURL); err == nil {
+		return u.Host
+	}
+	return authURL
 }
 
 // readOpenRC reads the settings of an openrc file, parsed, never run. A
@@ -407,6 +417,9 @@ func (inv *invocation) readCloud(name, profile string) (sourceFile, error) {
 	}
 	if cl.LooseSecretFile {
 		inv.warnf("%s holds a secret and others than its owner may read it", cl.SecretFile)
+	}
+	for _, w := range cl.Warnings {
+		inv.warnf("%s", w)
 	}
 	return file, nil
 }

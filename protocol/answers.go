@@ -38,6 +38,10 @@ type StoreResponse struct {
 	// CloudsYAML, for store --cloud, is the clouds.yaml stanza (auth_type
 	// vkc) that replaces the cloud's plaintext one.
 	CloudsYAML string `json:"clouds_yaml,omitempty"`
+	// SecretSentTo is the host (and port) of the auth URL that this store
+	// sent the password or secret to, to prove it or to look projects
+	// up; absent when it sent none (--no-verify).
+	SecretSentTo string `json:"secret_sent_to,omitempty"`
 }
 
 // Project is one entry of the answer of `projects`.

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"go.yaml.in/yaml/v3"
-
 	"vkc-credential/protocol"
 )
 
@@ -40,6 +38,7 @@ func TestLoadCloud(t *testing.T) {
 		errIs  error
 		errHas []string
 		errNot []string
+		warns  []string // each is in a warning
 	}{{
 		name: "plaintext password", dir: "testdata/plain", cloud: "vk",
 		want: Cloud{
@@ -63,12 +62,13 @@ func TestLoadCloud(t *testing.T) {
 			Secret:                  "appcr3d-s3cret", SecretFile: "testdata/plain/clouds.yaml",
 		},
 	}, {
-		name: "secure.yaml is deep-merged over clouds.yaml", dir: "testdata/split", cloud: "vk",
+		name: "secure.yaml gives the secret only; its other keys are ignored", dir: "testdata/split", cloud: "vk",
 		want: Cloud{
 			Settings: protocol.Settings{AuthURL: "https://infra.mail.ru:35357/v3/", ProjectID: "0123456789abcdef0123456789abcdef",
-				Username: "alice@example.com", UserDomainName: "users", Region: "RegionOne", Interface: "internal"},
+				Username: "alice@example.com", UserDomainName: "users", Region: "RegionOne"},
 			AuthType: AuthPassword, Secret: "s3cure-s3cret", SecretFile: "testdata/split/secure.yaml",
 		},
+		warns: []string{"testdata/split/secure.yaml", "clouds.vk.auth.auth_url", "clouds.vk.interface", "only auth.password and auth.application_credential_secret"},
 	}, {
 		name: "password only in secure.yaml", dir: "testdata/split", cloud: "other",
 		want: Cloud{
@@ -81,8 +81,19 @@ func TestLoadCloud(t *testing.T) {
 		want: Cloud{
 			Settings: protocol.Settings{AuthURL: "https://infra.mail.ru:35357/v3/", ProjectID: "0123456789abcdef0123456789abcdef",
 				Username: "alice@example.com", UserDomainName: "users", Region: "RegionOne"},
-			AuthType: AuthPassword, Secret: "stale-pl41n", SecretFile: "testdata/split/clouds.yaml",
+			AuthType: AuthPassword, Secret: "s3cure-s3cret", SecretFile: "testdata/split/secure.yaml",
 		},
+		warns: []string{"testdata/split/secure.yaml"}, // beside the file named, not ./secure.yaml
+	}, {
+		name: "a secure.yaml in the current directory completes no other directory's clouds.yaml", dir: "testdata/planted", cloud: "cwd-only",
+		vars: map[string]string{"XDG_CONFIG_HOME": abs("testdata/xdg")},
+		want: Cloud{Settings: protocol.Settings{AuthURL: "https://cwd.example.com/v3", Username: "frank"}, AuthType: AuthPassword},
+	}, {
+		name: "OS_CLIENT_SECURE_FILE names the secure.yaml", dir: "testdata/cwd", cloud: "cwd-only",
+		vars: map[string]string{"OS_CLIENT_SECURE_FILE": "testdata/planted/secure.yaml"},
+		want: Cloud{Settings: protocol.Settings{AuthURL: "https://cwd.example.com/v3", Username: "frank"}, AuthType: AuthPassword,
+			Secret: "pl4nted-s3cret", SecretFile: "testdata/planted/secure.yaml"},
+		warns: []string{"testdata/planted/secure.yaml", "clouds.cwd-only.auth.auth_url"},
 	}, {
 		name: "./clouds.yaml", dir: "testdata/cwd", cloud: "cwd-only",
 		want: Cloud{Settings: protocol.Settings{AuthURL: "https://cwd.example.com/v3", Username: "frank"}, AuthType: AuthPassword},
@@ -117,81 +128,69 @@ func TestLoadCloud(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := Load(tt.cloud, testEnv(t, tt.dir, tt.vars))
 			if tt.errIs != nil || tt.errHas != nil {
-				if err == nil {
-					t.Fatalf("Load = %v, want an error", c)
-				}
-				if tt.errIs != nil && !errors.Is(err, tt.errIs) {
-					t.Errorf("error %q is not %v", err, tt.errIs)
-				}
-				for _, s := range tt.errHas {
-					if !strings.Contains(err.Error(), s) {
-						t.Errorf("error %q does not say %q", err, s)
-					}
-				}
-				for _, s := range tt.errNot {
-					if strings.Contains(err.Error(), s) {
-						t.Errorf("error %q says %q", err, s)
-					}
-				}
+				wantErr(t, c, err, tt.errIs, tt.errHas, tt.errNot)
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
 			tt.want.Name = tt.cloud
-			tt.want.LooseSecretFile = c.LooseSecretFile // checked below
+			tt.want.LooseSecretFile = c.LooseSecretFile // checked in TestLoadCloudModes
 			got := *c
 			got.Files, tt.want.Files = nil, nil // checked below
+			got.Warnings = nil                  // checked below
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Load =\n%#v\nwant\n%#v", fields(got), fields(tt.want))
 			}
 			if len(c.Files) == 0 || !strings.HasSuffix(c.Files[0], "clouds.yaml") {
 				t.Errorf("Files = %q", c.Files)
 			}
+			wantWarnings(t, c.Warnings, tt.warns)
 		})
 	}
 }
 
-func TestLoadCloudFiles(t *testing.T) {
-	dir := t.TempDir()
-	data, err := os.ReadFile("testdata/split/clouds.yaml")
-	if err != nil {
-		t.Fatal(err)
+// wantErr fails unless err is errIs (when set), says each of has and none
+// of not.
+func wantErr(t *testing.T, c *Cloud, err, errIs error, has, not []string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("Load = %v, want an error", c)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "clouds.yaml"), data, 0o600); err != nil {
-		t.Fatal(err)
+	if errIs != nil && !errors.Is(err, errIs) {
+		t.Errorf("error %q is not %v", err, errIs)
 	}
-	c, err := Load("vk", testEnv(t, dir, nil))
-	if err != nil {
-		t.Fatal(err)
+	for _, s := range has {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error %q does not say %q", err, s)
+		}
 	}
-	if c.LooseSecretFile || len(c.Files) != 1 || c.SecretFile != filepath.Join(dir, "clouds.yaml") {
-		t.Errorf("a 0600 file alone: %+v (loose %v, files %q)", c, c.LooseSecretFile, c.Files)
+	for _, s := range not {
+		if strings.Contains(err.Error(), s) {
+			t.Errorf("error %q says %q", err, s)
+		}
 	}
-	if err := os.Chmod(filepath.Join(dir, "clouds.yaml"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if c, err = Load("vk", testEnv(t, dir, nil)); err != nil || !c.LooseSecretFile {
-		t.Errorf("a 0644 file: loose = %v, %v", c != nil && c.LooseSecretFile, err)
-	}
-	if s := c.String() + c.GoString(); strings.Contains(s, "s3cret") || strings.Contains(s, "pl41n") {
-		t.Errorf("String shows the secret: %s", s)
-	}
+}
 
-	// Too big, and not a regular file: refused, not read.
-	big := filepath.Join(t.TempDir(), "clouds.yaml")
-	if err := os.WriteFile(big, []byte("clouds: {}\n"+strings.Repeat("#", maxFileSize)), 0o600); err != nil {
-		t.Fatal(err)
+// wantWarnings fails unless there is one warning that says each of has
+// (none when has is empty), and no warning quotes a value of the
+// fixtures' secure.yaml files.
+func wantWarnings(t *testing.T, warnings, has []string) {
+	t.Helper()
+	if len(has) == 0 && len(warnings) != 0 || len(has) != 0 && len(warnings) != 1 {
+		t.Fatalf("warnings %q, want one saying %q", warnings, has)
 	}
-	if _, err := Load("vk", testEnv(t, t.TempDir(), map[string]string{"OS_CLIENT_CONFIG_FILE": big})); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "larger") {
-		t.Errorf("a big file: %v", err)
+	for _, s := range has {
+		if !strings.Contains(warnings[0], s) {
+			t.Errorf("warning %q does not say %q", warnings[0], s)
+		}
 	}
-	notFile := t.TempDir()
-	if err := os.Mkdir(filepath.Join(notFile, "clouds.yaml"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Load("vk", testEnv(t, notFile, nil)); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "not a regular file") {
-		t.Errorf("a directory: %v", err)
+	for _, w := range warnings {
+		for _, v := range []string{"planted.example.com", "internal", "s3cret"} {
+			if strings.Contains(w, v) {
+				t.Errorf("warning %q quotes the value %q", w, v)
+			}
+		}
 	}
 }
 
@@ -222,53 +221,6 @@ func TestLoadCloudNoLeak(t *testing.T) {
 		if strings.Contains(err.Error(), "hunter2") && !strings.Contains(doc, "auth_type") {
 			t.Errorf("%q: error %q quotes the secret", doc, err)
 		}
-	}
-}
-
-func TestStanza(t *testing.T) {
-	for _, tt := range []struct{ name, profile, region, iface string }{
-		{"vk", "vk", "RegionOne", "public"},
-		{"vk", "prod", "", ""},
-		{"yes", "null", "1e3", "on"},
-		{"a: b #c", "- x\n'\"", "*a", "&b !t %"},
-		{"", "~", "0o17", "\u2028\x00"},
-		{"my-cloud", "1:20", "1_000", "Y"},
-	} {
-		s := Stanza(tt.name, tt.profile, tt.region, tt.iface)
-		var doc struct {
-			Clouds map[string]map[string]any
-		}
-		if err := yaml.Unmarshal([]byte(s), &doc); err != nil {
-			t.Fatalf("%q: %v", s, err)
-		}
-		c, ok := doc.Clouds[tt.name]
-		auth, _ := c["auth"].(map[string]any)
-		if !ok || c["auth_type"] != "vkc" || auth["vkc_profile"] != tt.profile || len(doc.Clouds) != 1 {
-			t.Errorf("%q read back as %#v", s, doc)
-		}
-		for k, want := range map[string]string{"region_name": tt.region, "interface": tt.iface} {
-			if got, ok := c[k]; want == "" && ok || want != "" && got != want {
-				t.Errorf("%q: %s = %#v, want %q", s, k, got, want)
-			}
-		}
-		// PyYAML reads YAML 1.1, where yes and on are booleans: they must
-		// come out quoted.
-		if strings.Contains(s, ": yes") || strings.Contains(s, ": on\n") || strings.Contains(s, "  yes:") || strings.Contains(s, ": null") {
-			t.Errorf("%q: a YAML 1.1 boolean is not quoted", s)
-		}
-	}
-	const want = "clouds:\n  vk:\n    auth_type: vkc\n    auth:\n      vkc_profile: prod\n    region_name: RegionOne\n"
-	if got := Stanza("vk", "prod", "RegionOne", ""); got != want {
-		t.Errorf("Stanza =\n%s\nwant\n%s", got, want)
-	}
-	// The stanza, read as a clouds.yaml, is a vkc cloud, which Load
-	// declines to import again.
-	path := filepath.Join(t.TempDir(), "clouds.yaml")
-	if err := os.WriteFile(path, []byte(want), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Load("vk", testEnv(t, t.TempDir(), map[string]string{"OS_CLIENT_CONFIG_FILE": path})); !errors.Is(err, ErrUnsupported) {
-		t.Errorf("Load of the stanza: %v", err)
 	}
 }
 
