@@ -152,14 +152,11 @@ func (inv *invocation) store(c *cli.Context) error {
 		return err
 	}
 	plaintextLeft()
-	answer := protocol.StoreResponse{
+	return inv.writeJSON(protocol.StoreResponse{
 		Version: protocol.Version, Profile: inv.profile, Stored: true, Verified: res.Verified,
 		Settings: res.Settings, Keyring: backend, ExpiresAt: res.ExpiresAt, CloudsYAML: file.stanza,
-	}
-	if res.Verified || byName {
-		answer.SecretSentTo = authHost(res.Settings.AuthURL)
-	}
-	return inv.writeJSON(answer)
+		SecretSentTo: secretSentTo(res, byName),
+	})
 }
 
 // storeOne stores one profile: it chooses the backend, finds the stored
@@ -338,7 +335,10 @@ func (inv *invocation) readPasswordStdin() (string, error) {
 // promptPassword asks on the terminal, naming the host the password will
 // be sent to.
 func (inv *invocation) promptPassword(s helper.Settings) (string, error) {
-	host := authHost(s.AuthURL)
+	host := s.AuthURL
+	if u, err := url.Parse(s.AuthURL); err == nil {
+		host = u.Host
+	}
 	prompt := fmt.Sprintf("Password for %s at %s (profile %s): ", terminalSafe(s.Username), host, inv.profile)
 	if s.ApplicationCredentialID != "" {
 		prompt = fmt.Sprintf("Secret of application credential %s at %s (profile %s): ", s.ApplicationCredentialID, host, inv.profile)
@@ -358,8 +358,18 @@ func (inv *invocation) promptPassword(s helper.Settings) (string, error) {
 	return pw, nil
 }
 
-// authHost is the host (and port) of authURL, which the prompt and the
-// store answer name as where the secret goes.
+// secretSentTo is the store answer's secret_sent_to: the host the secret
+// went to when Store verified it or the project was looked up by name
+// with it, else "".
+func secretSentTo(res *helper.StoreResult, lookedUp bool) string {
+	if !res.Verified && !lookedUp {
+		return ""
+	}
+	return authHost(res.Settings.AuthURL)
+}
+
+// authHost is the host (and port) of authURL, which the store answer
+// names as where the secret went (as the password prompt does).
 func authHost(authURL string) string {
 	if u, err := url.Parse(authURL); err == nil {
 		return u.Host
