@@ -43,7 +43,10 @@ type Sources struct {
 // request may change the project, region and interface for one call but
 // not the identity the secret belongs to: an auth URL, user name, user
 // domain or application credential in the request that differs from the
-// stored one is ErrIdentityChanged.
+// stored one is ErrIdentityChanged. OS_* variables never fill in a stored
+// profile's identity (auth URL, user, domain, application credential):
+// for a stored profile, only the project, region and interface come from
+// them, where neither the profile nor a higher source gives one.
 func Resolve(src Sources) (Settings, error) { return resolve(src, true) }
 
 // ResolveIdentity is Resolve without the need of a project: for a store
@@ -54,10 +57,14 @@ func resolve(src Sources, needProject bool) (Settings, error) {
 	s := src.Flags
 	s.Fill(src.Request)
 	s.Fill(src.OpenRC)
+	env := src.Env
 	if src.Stored != nil {
 		s.Fill(*src.Stored)
+		// A stored profile's identity is never filled in from OS_*
+		// variables: only where and how its token is used may be.
+		env = Settings{ProjectID: env.ProjectID, Region: env.Region, Interface: env.Interface}
 	}
-	s.Fill(src.Env)
+	s.Fill(env)
 	s.Fill(Settings{UserDomainName: DefaultUserDomainName, Region: DefaultRegion, Interface: DefaultInterface})
 	required := []struct{ name, value string }{{"auth_url", s.AuthURL}}
 	if s.ApplicationCredentialID == "" {
