@@ -94,7 +94,8 @@ func resolve(src Sources, needProject bool) (Settings, error) {
 
 // SameIdentity reports whether a and b name the same user (or the same
 // application credential) on the same Keystone: the identity a stored
-// secret belongs to.
+// secret belongs to. Auth URLs that differ only by a trailing slash name
+// the same Keystone.
 func SameIdentity(a, b Settings) bool {
 	return checkSameIdentity(a, b) == nil
 }
@@ -102,6 +103,7 @@ func SameIdentity(a, b Settings) bool {
 func checkSameIdentity(a, b Settings) error {
 	ua, _ := protocol.NormalizeAuthURL(a.AuthURL)
 	ub, _ := protocol.NormalizeAuthURL(b.AuthURL)
+	ua, ub = identityURL(ua), identityURL(ub)
 	for _, f := range []struct{ name, a, b string }{
 		{"auth_url", ua, ub}, {"username", a.Username, b.Username}, {"user_domain_name", a.UserDomainName, b.UserDomainName},
 		{"application_credential_id", a.ApplicationCredentialID, b.ApplicationCredentialID},
@@ -141,6 +143,9 @@ type Profile struct {
 	// TOTPCommand, when set, is run with `sh -c` for a TOTP passcode when
 	// Keystone asks for one; its first output line is the passcode.
 	TOTPCommand string
+	// v10: the file records no backend, as vkc-credential 1.0 wrote it;
+	// only such a profile may have its secret under its own name.
+	v10 bool
 }
 
 // profileFile is the JSON form of a stored profile.
@@ -179,10 +184,11 @@ func (p Paths) LoadProfile(name string) (Profile, error) {
 	if pf.Version != protocol.Version {
 		return Profile{}, tag(ErrDamaged, "profile file %s is of version %d; this vkc-credential reads version %d", path, pf.Version, protocol.Version)
 	}
-	if pf.Keyring == "" {
+	v10 := pf.Keyring == ""
+	if v10 {
 		pf.Keyring = DefaultKeyring
 	}
-	return Profile{Settings: pf.Settings, Keyring: pf.Keyring, TOTPCommand: pf.TOTPCommand}, nil
+	return Profile{Settings: pf.Settings, Keyring: pf.Keyring, TOTPCommand: pf.TOTPCommand, v10: v10}, nil
 }
 
 // decodeProfileFile decodes a profile file without reflection on
