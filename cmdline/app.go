@@ -150,9 +150,10 @@ func (inv *invocation) app() *cli.App {
 			cmd(&cli.Command{
 				Name:      "erase",
 				Usage:     "remove a profile, its password and the cached tokens no other profile uses",
-				UsageText: "vkc-credential erase [--profile NAME] [--revoke]",
+				UsageText: "vkc-credential erase [--profile NAME] [--revoke] [--force]",
 				Flags: with([]cli.Flag{
 					&cli.BoolFlag{Name: "revoke", Usage: "also revoke the cached token in Keystone, unless another profile shares it"},
+					&cli.BoolFlag{Name: "force", Usage: "erase the profile even if its keychain cannot delete the password (say which secret is left)"},
 				}),
 				Action: inv.erase,
 			}, allGlobals),

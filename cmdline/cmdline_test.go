@@ -149,6 +149,11 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"negative min-ttl", []string{"get", "--min-ttl", "-1s"}, "", nil, true, "between 0 and 24h"},
 		{"bad profile flag", []string{"get", "--profile", "a/b"}, "", nil, true, "invalid profile name"},
 		{"bad profile in request", []string{"get"}, `{"profile":"../etc"}`, nil, true, "invalid profile name"},
+		{"profile named like a keychain item", []string{"erase", "--profile", "identity-3f6c0a1b2c3d4e5f60718293"}, "", nil, true, "identity-HEX"},
+		{"request's profile named like a keychain item", []string{"get"}, `{"profile":"identity-3f6c"}`, nil, true, "identity-HEX"},
+		{"VKC_PROFILE named like a keychain item", []string{"get"}, "", map[string]string{"VKC_PROFILE": "IDENTITY-3F6C"}, true, "identity-HEX"},
+		{"store of a profile named like a keychain item", []string{"store", "--profile", "identity-3f6c", "--auth-url", "https://k.example/v3", "--project-id", "p", "--username", "u"},
+			`{"password":"hunter2"}`, nil, true, "identity-HEX"},
 		{"truncated request", []string{"get", "--format", "token"}, `{"profile":`, nil, false, "truncated"},
 		{"unknown field", []string{"list"}, `{"profiel":"x"}`, nil, true, "unknown field"},
 		{"password in get", []string{"get"}, `{"password":"hunter2"}`, nil, true, "only taken by `store`"},
@@ -249,6 +254,8 @@ func TestExitCodes(t *testing.T) {
 		{"keychain timeout", func() { w.kr.Err = fmt.Errorf("%w: %w: slow", keyring.ErrUnavailable, keyring.ErrTimeout) }, []string{"get", "--profile", "prod", "--refresh"}, 6, "--keyring-timeout"},
 		{"unreachable", func() { w.run("", "erase", "--profile", "prod"); w.storeAt(t, "prod", "http://127.0.0.1:1/v3") }, []string{"get", "--profile", "prod", "--refresh", "--timeout", "2s"}, 5, "127.0.0.1:1"},
 		{"erase unknown", nil, []string{"erase", "--profile", "ghost"}, 3, "ghost"},
+		{"erase unknown, keychain gone", func() { w.kr.Err = fmt.Errorf("%w: no D-Bus session bus", keyring.ErrUnavailable) }, []string{"erase", "--profile", "ghost"}, 3, "ghost"},
+		{"erase, keychain gone", func() { w.kr.Err = fmt.Errorf("%w: no D-Bus session bus", keyring.ErrUnavailable) }, []string{"erase", "--profile", "prod"}, 6, "--force"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -553,6 +560,58 @@ func TestEraseSharedTokenSays(t *testing.T) {
 	}
 	if r := w.run("", "get", "--profile", "a", "--format", "token"); r.code != 0 || r.stdout != "gAAAAtoken-2\n" {
 		t.Fatalf("a's token: %+v", r)
+	}
+}
+
+// TestEraseForce: with the keychain gone, erase --force removes the
+// profile and its files, and names on stderr and in the answer the secret
+// it left and where.
+func TestEraseForce(t *testing.T) {
+	w := newWorld(t)
+	w.store(t, "prod")
+	w.kr.Err = fmt.Errorf("%w: no D-Bus session bus", keyring.ErrUnavailable)
+	r := w.run("", "erase", "--profile", "prod", "--force")
+	var a struct {
+		Erased     bool `json:"erased"`
+		SecretLeft struct {
+			Keyring, Reason string
+			Items           []struct{ Item, Where string }
+		} `json:"secret_left"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &a); err != nil || r.code != 0 || !a.Erased || a.SecretLeft.Keyring != "os" || !strings.Contains(a.SecretLeft.Reason, "D-Bus") {
+		t.Fatalf("erase --force: %+v", r)
+	}
+	if len(a.SecretLeft.Items) == 0 || !strings.HasPrefix(a.SecretLeft.Items[0].Item, "identity-") {
+		t.Fatalf("items left: %+v", a.SecretLeft.Items)
+	}
+	for _, it := range a.SecretLeft.Items {
+		if !strings.Contains(it.Where, it.Item) || !strings.Contains(r.stderr, it.Where) {
+			t.Fatalf("item %+v is not named where it is, on stderr too: %q", it, r.stderr)
+		}
+	}
+	if !strings.Contains(r.stderr, "could not be deleted from os") || strings.Count(r.stderr, "\n") != 1 {
+		t.Fatalf("stderr %q", r.stderr)
+	}
+	if r := w.run("", "list"); r.code != 0 || r.stdout != "[]\n" {
+		t.Fatalf("list after erase --force: %+v", r)
+	}
+	if files := snapshot(t, os.Getenv("XDG_CACHE_HOME")); len(files) != 0 {
+		t.Fatalf("cache files left: %v", files)
+	}
+}
+
+// TestStoredIdentityIgnoresOSVariables: OS_* variables of another
+// identity (a CI openrc sourced in the shell) neither fill nor change a
+// stored password profile: get still signs in with its password.
+func TestStoredIdentityIgnoresOSVariables(t *testing.T) {
+	w := newWorld(t)
+	w.store(t, "prod")
+	for k, v := range map[string]string{"OS_APPLICATION_CREDENTIAL_ID": "ci-cred", "OS_AUTH_URL": "https://k.example/v3", "OS_USERNAME": "ci", "OS_USER_DOMAIN_NAME": "ci"} {
+		t.Setenv(k, v)
+	}
+	r := w.run("", "get", "--profile", "prod", "--refresh")
+	if r.code != 0 || !strings.Contains(r.stdout, `"auth_url":"`+w.ks.URL+`/v3"`) {
+		t.Fatalf("get with OS_* of another identity: %+v", r)
 	}
 }
 

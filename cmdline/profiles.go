@@ -1,11 +1,16 @@
 package cmdline
 
 import (
+	"errors"
+	"fmt"
 	"runtime"
 	"runtime/debug"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"vkc-credential/helper"
+	"vkc-credential/keyring"
 	"vkc-credential/protocol"
 )
 
@@ -19,24 +24,51 @@ func (inv *invocation) erase(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := h.Erase(c.Context, inv.profile, c.Bool("revoke"))
-	if res != nil {
-		if werr := inv.writeJSON(protocol.EraseResponse{
-			Version: protocol.Version, Profile: inv.profile, Erased: true,
-			PasswordRemoved: res.PasswordRemoved, TokensRemoved: res.TokensRemoved, Revoked: res.Revoked,
-			SharedTokenKept: res.SharedTokenKept, SharedPasswordKept: res.SharedPasswordKept,
-		}); werr != nil {
-			return werr
-		}
-		if res.SharedTokenKept {
-			inv.warnf("another profile of the same identity still uses the cached token; it was neither removed nor revoked")
-		}
-		if res.SharedPasswordKept {
-			inv.warnf("other profiles of the same user keep using the password; it stays in the keychain until the last of them is erased")
-		}
-		inv.jsonErrors = false // the summary above is the answer
+	force := c.Bool("force")
+	res, err := h.Erase(c.Context, helper.EraseOptions{Profile: inv.profile, Revoke: c.Bool("revoke"), Force: force})
+	if left := (*helper.SecretLeft)(nil); errors.As(err, &left) && !force {
+		return fmt.Errorf("%w; nothing was erased; if this keychain is gone for good, `vkc-credential erase --profile %s --force` "+
+			"erases the profile anyway and says which secret to delete by hand", err, inv.profile)
 	}
+	if res == nil {
+		return err
+	}
+	answer := protocol.EraseResponse{
+		Version: protocol.Version, Profile: inv.profile, Erased: true,
+		PasswordRemoved: res.PasswordRemoved, TokensRemoved: res.TokensRemoved, Revoked: res.Revoked,
+		SharedTokenKept: res.SharedTokenKept, SharedPasswordKept: res.SharedPasswordKept,
+	}
+	if res.SecretLeft != nil {
+		answer.SecretLeft = secretLeft(res.SecretLeft)
+	}
+	if werr := inv.writeJSON(answer); werr != nil {
+		return werr
+	}
+	if res.SharedTokenKept {
+		inv.warnf("another profile of the same identity still uses the cached token; it was neither removed nor revoked")
+	}
+	if res.SharedPasswordKept {
+		inv.warnf("other profiles of the same user keep using the password; it stays in the keychain until the last of them is erased")
+	}
+	if l := answer.SecretLeft; l != nil {
+		wheres := make([]string, len(l.Items))
+		for i, it := range l.Items {
+			wheres[i] = it.Where
+		}
+		inv.warnf("the profile is erased, but its secret could not be deleted from %s (%s); it may still be there, as %s; delete it by hand once that keychain is back",
+			l.Keyring, l.Reason, strings.Join(wheres, ", or "))
+	}
+	inv.jsonErrors = false // the summary above is the answer
 	return err
+}
+
+// secretLeft describes, for the answer, a secret erase could not delete.
+func secretLeft(l *helper.SecretLeft) *protocol.SecretLeft {
+	out := &protocol.SecretLeft{Keyring: l.Keyring, Reason: l.Err.Error()}
+	for _, item := range l.Items {
+		out.Items = append(out.Items, protocol.ItemLeft{Item: item, Where: keyring.Where(l.Keyring, item)})
+	}
+	return out
 }
 
 // list prints the stored profiles.

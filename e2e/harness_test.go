@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
+	binenc "encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -344,10 +345,16 @@ func (s *sandbox) itemOf(profile string) string {
 }
 
 // identityItem is the keychain item of a user's identity, worked out as
-// vkc-credential does (helper.secretItem); TestListNamesTheKeyringItem
-// checks that list agrees.
+// vkc-credential does (helper.secretItem): a hash of the kind and the
+// fields, each preceded by its length, the auth URL without its trailing
+// slash. TestOnePasswordManyProjects checks that list agrees.
 func identityItem(authURL, domain, user string) string {
-	sum := sha256.Sum256([]byte(authURL + "\x00" + domain + "\x00" + user))
+	var data []byte
+	for _, part := range []string{"password", strings.TrimSuffix(authURL, "/"), domain, user} {
+		data = binenc.BigEndian.AppendUint32(data, uint32(len(part)))
+		data = append(data, part...)
+	}
+	sum := sha256.Sum256(data)
 	return "identity-" + hex.EncodeToString(sum[:12])
 }
 

@@ -133,20 +133,33 @@ func (e *cacheEntry) validFor(now time.Time, minTTL time.Duration) bool {
 // matches reports whether e was issued for the identity of s (for an
 // application credential, the credential: it fixes the project).
 func (e *cacheEntry) matches(s Settings) bool {
-	if e == nil || e.Token == "" || e.AuthURL != s.AuthURL || e.ApplicationCredentialID != s.ApplicationCredentialID {
+	if e == nil || e.Token == "" || identityURL(e.AuthURL) != identityURL(s.AuthURL) || e.ApplicationCredentialID != s.ApplicationCredentialID {
 		return false
 	}
 	return s.ApplicationCredentialID != "" ||
 		(e.UserDomainName == s.UserDomainName && e.Username == s.Username && e.ProjectID == s.ProjectID)
 }
 
-// cacheKey names the cache file of an identity: a token is shared by every
-// profile with the same auth URL, user and project, or the same
-// application credential.
-func cacheKey(s Settings) string {
-	parts := []string{s.AuthURL, s.UserDomainName, s.Username, s.ProjectID}
+// cacheKey names the cache file (and the lock file) of an identity: a
+// token is shared by every profile with the same auth URL (with or
+// without its trailing slash), user and project, or the same application
+// credential.
+func cacheKey(s Settings) string { return keyFor(identityURL(s.AuthURL), s) }
+
+// oldCacheKey is the key vkc-credential 1.1 gave the cache file of s: the
+// same, but with the auth URL as stored, trailing slash included. ok is
+// false when it is cacheKey's.
+func oldCacheKey(s Settings) (key string, ok bool) {
+	if !strings.HasSuffix(s.AuthURL, "/") {
+		return "", false
+	}
+	return keyFor(s.AuthURL, s), true
+}
+
+func keyFor(authURL string, s Settings) string {
+	parts := []string{authURL, s.UserDomainName, s.Username, s.ProjectID}
 	if s.ApplicationCredentialID != "" {
-		parts = []string{s.AuthURL, "application credential", s.ApplicationCredentialID}
+		parts = []string{authURL, "application credential", s.ApplicationCredentialID}
 	}
 	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	return hex.EncodeToString(h[:16])
@@ -158,10 +171,15 @@ func (p Paths) lockPath(key string) string  { return filepath.Join(p.CacheDir, k
 // readCache returns the entry for s, or nil when there is none that can be
 // used. A missing file is no error; a file that is unparsable, for another
 // identity, or readable by others is reported and left for the next writer
-// to replace.
+// to replace. Without a file of its key, the file vkc-credential 1.1 wrote
+// (oldCacheKey) serves until the next token replaces it.
 func (p Paths) readCache(s Settings) (*cacheEntry, error) {
 	path := p.cachePath(cacheKey(s))
 	data, err := readPrivateFile(path)
+	if old, ok := oldCacheKey(s); ok && errors.Is(err, fs.ErrNotExist) {
+		path = p.cachePath(old)
+		data, err = readPrivateFile(path)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -197,10 +215,13 @@ func (p Paths) writeCache(e *cacheEntry) (note string, err error) {
 		}
 		e.BodyLen = n
 	}
-	key := cacheKey(Settings{AuthURL: e.AuthURL, UserDomainName: e.UserDomainName, Username: e.Username, ProjectID: e.ProjectID,
-		ApplicationCredentialID: e.ApplicationCredentialID})
-	if err := writeFileAtomic(p.cachePath(key), data); err != nil {
+	s := Settings{AuthURL: e.AuthURL, UserDomainName: e.UserDomainName, Username: e.Username, ProjectID: e.ProjectID,
+		ApplicationCredentialID: e.ApplicationCredentialID}
+	if err := writeFileAtomic(p.cachePath(cacheKey(s)), data); err != nil {
 		return note, err
+	}
+	if old, ok := oldCacheKey(s); ok {
+		os.Remove(p.cachePath(old)) // replaced; its lock goes with the next erase's sweep
 	}
 	p.sweepTemporaries(time.Now())
 	return note, nil

@@ -67,3 +67,19 @@ func (e *RevokeError) Error() string {
 
 // Unwrap returns why revoking failed.
 func (e *RevokeError) Unwrap() error { return e.Err }
+
+// SecretLeft means a secret could not be deleted from a keychain backend:
+// it may still be under any of Items there (the item of each scheme that
+// may hold it, the identity's current item first). Err is why.
+type SecretLeft struct {
+	Keyring string
+	Items   []string
+	Err     error
+}
+
+func (e *SecretLeft) Error() string {
+	return fmt.Sprintf("cannot delete the secret from %s: %v", e.Keyring, e.Err)
+}
+
+// Unwrap returns why the delete failed.
+func (e *SecretLeft) Unwrap() error { return e.Err }

@@ -311,117 +311,16 @@ func (h *Helper) Store(ctx context.Context, o StoreOptions) (*StoreResult, error
 	switch {
 	case o.Stored == nil:
 	case !SameIdentity(o.Stored.Settings, o.Settings):
-		_, _, cleanup = h.dropSecret(o.Stored.Keyring, &o.Stored.Settings, o.Profile)
+		_, _, cleanup = h.dropSecret(o.Stored.Keyring, &o.Stored.Settings, o.Profile, o.Stored.v10)
 	case moving:
-		_, _, cleanup = h.dropSecret(o.Stored.Keyring, &o.Settings, o.Profile)
+		_, _, cleanup = h.dropSecret(o.Stored.Keyring, &o.Settings, o.Profile, o.Stored.v10)
 	default:
-		_, _, cleanup = h.dropSecret(o.Keyring, nil, o.Profile)
+		_, _, cleanup = h.dropSecret(o.Keyring, nil, o.Profile, o.Stored.v10)
 	}
 	if cleanup != nil {
 		h.warnf("the password is stored, but an old copy could not be deleted (%v); delete it by hand", cleanup)
 	}
 	return res, nil
-}
-
-// EraseResult tells what Erase did.
-type EraseResult struct {
-	PasswordRemoved bool
-	TokensRemoved   int
-	Revoked         bool
-	// SharedTokenKept: another profile of the same identity and project
-	// still uses the cached token, so it was neither removed nor revoked.
-	SharedTokenKept bool
-	// SharedPasswordKept: another profile of the same identity still uses
-	// the password in this backend, so it stays.
-	SharedPasswordKept bool
-}
-
-// Erase removes a profile, its password (unless another profile of the
-// same identity uses it in the same backend) and the cached tokens no
-// other profile uses. With revoke, it also revokes the profile's cached token in
-// Keystone, unless another profile of the same identity still uses it.
-// When revoking fails the local data is erased anyway, and the error is a
-// *RevokeError.
-func (h *Helper) Erase(ctx context.Context, profile string, revoke bool) (*EraseResult, error) {
-	prof, loadErr := h.Paths.LoadProfile(profile)
-	var settings *Settings
-	backend := DefaultKeyring // a profile without a file may still have a 1.0 item
-	switch {
-	case loadErr == nil:
-		settings, backend = &prof.Settings, prof.Keyring
-	case !errors.Is(loadErr, ErrProfileNotFound):
-		h.warnf("%v", loadErr)
-	}
-	res := &EraseResult{}
-	removed, kept, err := h.dropSecret(backend, settings, profile)
-	if err != nil {
-		return nil, err
-	}
-	res.PasswordRemoved, res.SharedPasswordKept = removed, kept
-	if settings == nil && !res.PasswordRemoved && errors.Is(loadErr, ErrProfileNotFound) {
-		return nil, loadErr
-	}
-	// The keys of the identities that other profiles still use.
-	inUse, err := h.otherProfilesKeys(profile)
-	if err != nil {
-		return res, err
-	}
-	if settings != nil && inUse[cacheKey(*settings)] {
-		res.SharedTokenKept = true
-	}
-
-	var revokeErr error
-	if revoke && settings != nil && !res.SharedTokenKept {
-		if e := h.readCache(*settings); e.validFor(h.Now(), 0) {
-			revokeErr = h.revoke(ctx, e)
-			res.Revoked = revokeErr == nil
-		}
-	}
-	own := ""
-	if settings != nil {
-		own = cacheKey(*settings)
-	}
-	n, err := h.Paths.removeCache(profile, own, inUse)
-	res.TokensRemoved = n
-	if err != nil {
-		return res, fmt.Errorf("cannot remove cached tokens: %w", err)
-	}
-	if err := h.Paths.deleteProfile(profile); err != nil {
-		return res, fmt.Errorf("cannot remove profile %q: %w", profile, err)
-	}
-	if revokeErr != nil {
-		return res, &RevokeError{Profile: profile, Err: revokeErr}
-	}
-	return res, nil
-}
-
-// otherProfilesKeys returns the cache keys of every stored profile but
-// skip.
-func (h *Helper) otherProfilesKeys(skip string) (map[string]bool, error) {
-	names, err := h.Paths.profileNames()
-	if err != nil {
-		return nil, err
-	}
-	keys := map[string]bool{}
-	for _, name := range names {
-		if name == skip {
-			continue
-		}
-		if p, err := h.Paths.LoadProfile(name); err == nil {
-			keys[cacheKey(p.Settings)] = true
-		}
-	}
-	return keys, nil
-}
-
-func (h *Helper) revoke(ctx context.Context, e *cacheEntry) error {
-	kc, err := h.Keystone()
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
-	defer cancel()
-	return kc.Revoke(ctx, e.AuthURL, e.Token)
 }
 
 // List returns the stored profiles with their cached tokens' expiry.

@@ -264,12 +264,12 @@ func TestStoreVerifiesBeforeStoring(t *testing.T) {
 
 func TestEraseAndRevoke(t *testing.T) {
 	f := newFixture(t)
-	if _, err := f.h.Erase(context.Background(), "p", false); !errors.Is(err, ErrProfileNotFound) {
+	if _, err := f.h.Erase(context.Background(), EraseOptions{Profile: "p"}); !errors.Is(err, ErrProfileNotFound) {
 		t.Fatalf("erase of an unknown profile: %v", err)
 	}
 	f.store(t, "p")
 	f.get(t, 0, false)
-	res, err := f.h.Erase(context.Background(), "p", true)
+	res, err := f.h.Erase(context.Background(), EraseOptions{Profile: "p", Revoke: true})
 	if err != nil || !res.Revoked || !res.PasswordRemoved || res.TokensRemoved != 1 || f.ks.revoked.Load() != 1 {
 		t.Fatalf("erase --revoke: %+v, %v", res, err)
 	}
@@ -277,7 +277,7 @@ func TestEraseAndRevoke(t *testing.T) {
 	f.store(t, "p")
 	f.get(t, 0, true)
 	f.ks.revokeStatus.Store(500)
-	res, err = f.h.Erase(context.Background(), "p", true)
+	res, err = f.h.Erase(context.Background(), EraseOptions{Profile: "p", Revoke: true})
 	var revokeErr *RevokeError
 	if !errors.As(err, &revokeErr) || !errors.Is(err, keystone.ErrUnavailable) || res == nil || res.Revoked || !strings.Contains(err.Error(), "erased") {
 		t.Fatalf("erase with a failing revoke: %+v, %v", res, err)
@@ -298,7 +298,7 @@ func TestEraseKeychainUnavailableKeepsEverything(t *testing.T) {
 	f.store(t, "p")
 	f.get(t, 0, false)
 	f.kr.Err = fmt.Errorf("%w: no secret service", keyring.ErrUnavailable)
-	if _, err := f.h.Erase(context.Background(), "p", false); !errors.Is(err, keyring.ErrUnavailable) {
+	if _, err := f.h.Erase(context.Background(), EraseOptions{Profile: "p"}); !errors.Is(err, keyring.ErrUnavailable) {
 		t.Fatalf("err = %v", err)
 	}
 	if _, err := f.h.Paths.LoadProfile("p"); err != nil {
@@ -350,6 +350,17 @@ func TestResolve(t *testing.T) {
 		{"request may not change the domain", Sources{Request: Settings{UserDomainName: "other"}, Stored: &stored}, Settings{}, ErrIdentityChanged},
 		{"request naming the same identity is fine", Sources{Request: Settings{AuthURL: "https://K.EXAMPLE/v3/", Username: "u"}, Stored: &stored}, stored, nil},
 		{"env never overrides the stored identity", Sources{Env: Settings{AuthURL: "https://evil.example/v3", Username: "mallory"}, Stored: &stored}, stored, nil},
+		{"env never fills a stored password profile's identity", Sources{Env: Settings{ApplicationCredentialID: "ac1"}, Stored: &stored}, stored, nil},
+		{"env never fills a stored application credential's identity",
+			Sources{Env: Settings{Username: "mallory", UserDomainName: "E"}, Stored: &Settings{AuthURL: "https://k.example/v3", ApplicationCredentialID: "ac1", ProjectID: "p"}},
+			Settings{AuthURL: "https://k.example/v3", ApplicationCredentialID: "ac1", ProjectID: "p", UserDomainName: "users", Region: "RegionOne", Interface: "public"}, nil},
+		{"env fills a stored profile's project, region and interface where nothing higher does",
+			Sources{Request: Settings{Region: "R"}, Env: Settings{ProjectID: "E", Region: "E", Interface: "E"}, Stored: &Settings{AuthURL: "https://k.example/v3", Username: "u", UserDomainName: "d"}},
+			Settings{AuthURL: "https://k.example/v3", ProjectID: "E", Username: "u", UserDomainName: "d", Region: "R", Interface: "E"}, nil},
+		{"env fills a new profile's identity", Sources{Flags: Settings{ProjectID: "p"}, Env: Settings{AuthURL: "https://k.example/v3", Username: "u", UserDomainName: "E"}},
+			Settings{AuthURL: "https://k.example/v3", ProjectID: "p", Username: "u", UserDomainName: "E", Region: "RegionOne", Interface: "public"}, nil},
+		{"a request's auth URL without the trailing slash is the stored one", Sources{Request: Settings{AuthURL: "https://k.example/v3"}, Stored: &stored},
+			Settings{AuthURL: "https://k.example/v3", ProjectID: "p", Username: "u", UserDomainName: "users", Region: "RegionOne", Interface: "public"}, nil},
 		{"http to a remote host", Sources{Flags: Settings{AuthURL: "http://k.example/v3", ProjectID: "p", Username: "u"}}, Settings{}, protocol.ErrInvalidAuthURL},
 		{"non-ASCII region", Sources{Flags: Settings{AuthURL: "https://k.example/v3", ProjectID: "p", Username: "u", Region: "R’"}}, Settings{}, protocol.ErrBadRequest},
 	}
@@ -406,7 +417,7 @@ func TestEraseLeavesASharedTokenAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := f.h.Erase(context.Background(), "b", true)
+	res, err := f.h.Erase(context.Background(), EraseOptions{Profile: "b", Revoke: true})
 	if err != nil || !res.SharedTokenKept || res.Revoked || res.TokensRemoved != 0 || f.ks.revoked.Load() != 0 {
 		t.Fatalf("erase b: %+v, %v (revocations %d)", res, err, f.ks.revoked.Load())
 	}
@@ -415,7 +426,7 @@ func TestEraseLeavesASharedTokenAlone(t *testing.T) {
 		t.Fatalf("a's token was lost: %+v, %v", again, err)
 	}
 	// The last profile of the identity takes the token and its lock along.
-	res, err = f.h.Erase(context.Background(), "a", true)
+	res, err = f.h.Erase(context.Background(), EraseOptions{Profile: "a", Revoke: true})
 	if err != nil || res.SharedTokenKept || !res.Revoked || res.TokensRemoved != 1 {
 		t.Fatalf("erase a: %+v, %v", res, err)
 	}
@@ -436,7 +447,7 @@ func TestEraseSweepsLockFiles(t *testing.T) {
 		}
 	}
 	for i := range 4 {
-		if _, err := f.h.Erase(context.Background(), fmt.Sprintf("p%d", i), false); err != nil {
+		if _, err := f.h.Erase(context.Background(), EraseOptions{Profile: fmt.Sprintf("p%d", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -530,7 +541,7 @@ func TestOneSecretPerIdentity(t *testing.T) {
 		}
 	}
 	for i, p := range []string{"dev", "stage", "prod"} {
-		res, err := f.h.Erase(ctx, p, false)
+		res, err := f.h.Erase(ctx, EraseOptions{Profile: p})
 		last := i == 2
 		if err != nil || res.PasswordRemoved != last || res.SharedPasswordKept == last {
 			t.Fatalf("erase %s: %+v, %v", p, res, err)

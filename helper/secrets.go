@@ -2,38 +2,100 @@ package helper
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
 
 	"vkc-credential/keyring"
+	"vkc-credential/protocol"
 )
 
-// A secret is kept once per identity — the Keystone (its normalised auth
-// URL), the user's domain and the user — and every profile of that
+// A secret is kept once per identity — the Keystone (its auth URL,
+// normalised, with or without its trailing slash), the user's domain and
+// the user, or an application credential — and every profile of that
 // identity uses it: one password for all of a user's projects. In a
-// backend, the identity's item is secretItem; a profile stored by
-// vkc-credential 1.0 has its secret under the profile's name instead (its
-// legacy item), which keeps working until the next store moves it.
+// backend, the identity's item is secretItem. Items of two earlier schemes
+// keep working until the next store moves the secret:
+//   - vkc-credential 1.1 named the item by a hash of the fields alone
+//     (oldSecretItems), which gave an application credential and a user of
+//     a domain called "application credential" one item, and an auth URL
+//     with and without its trailing slash two;
+//   - 1.0 kept it under the profile's name (the profile's 1.0 item), which
+//     only a profile whose file records no backend can have.
 
-// secretItem names the keychain item of the identity of s.
-func secretItem(s Settings) string {
-	parts := []string{s.AuthURL, s.UserDomainName, s.Username}
+// identityURL is an auth URL as identities compare it: "…/v3/" and "…/v3"
+// name one Keystone. u is normalised already (see Resolve).
+func identityURL(u string) string { return strings.TrimSuffix(u, "/") }
+
+// identityParts lists what names the identity of s, its kind first.
+func identityParts(s Settings) []string {
 	if s.ApplicationCredentialID != "" {
-		parts = []string{s.AuthURL, "application credential", s.ApplicationCredentialID}
+		return []string{"application credential", identityURL(s.AuthURL), s.ApplicationCredentialID}
 	}
-	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
-	return "identity-" + hex.EncodeToString(sum[:12])
+	return []string{"password", identityURL(s.AuthURL), s.UserDomainName, s.Username}
+}
+
+// secretItem names the keychain item of the identity of s: "identity-"
+// and a hash of its kind and fields, each preceded by its length, so that
+// no two identities share an item.
+func secretItem(s Settings) string {
+	var data []byte
+	for _, part := range identityParts(s) {
+		data = binary.BigEndian.AppendUint32(data, uint32(len(part)))
+		data = append(data, part...)
+	}
+	return itemName(sha256.Sum256(data))
+}
+
+func itemName(sum [sha256.Size]byte) string { return "identity-" + hex.EncodeToString(sum[:12]) }
+
+// oldSecretItems names the items vkc-credential 1.1 may have kept the
+// secret of the identity of s in: a hash of the fields joined by NUL, with
+// the auth URL as it was stored, s's own form first, then the other (with
+// or without the trailing slash).
+func oldSecretItems(s Settings) []string {
+	other := identityURL(s.AuthURL)
+	if other == s.AuthURL {
+		other += "/"
+	}
+	var items []string
+	for _, u := range []string{s.AuthURL, other} {
+		parts := []string{u, s.UserDomainName, s.Username}
+		if s.ApplicationCredentialID != "" {
+			parts = []string{u, "application credential", s.ApplicationCredentialID}
+		}
+		items = append(items, itemName(sha256.Sum256([]byte(strings.Join(parts, "\x00")))))
+	}
+	return items
+}
+
+// identityItems lists every item that may hold the secret of the identity
+// of s, in the order they are read: its item, then its 1.1 items.
+func identityItems(s Settings) []string {
+	return append([]string{secretItem(s)}, oldSecretItems(s)...)
+}
+
+// legacyItem is the 1.0 item of profile: its name, unless the name is one
+// no profile may have. A name of an identity's item shape is such a name,
+// so a profile can never read or delete another identity's secret through
+// its 1.0 item.
+func legacyItem(profile string) string {
+	if protocol.CheckProfileName(profile) != nil {
+		return ""
+	}
+	return profile
 }
 
 // Identity names the identity of s for a person: user, domain, Keystone
-// (or the application credential and its Keystone).
+// (or the application credential and its Keystone), the same for every
+// profile of the identity.
 func Identity(s Settings) string {
 	if s.ApplicationCredentialID != "" {
-		return fmt.Sprintf("application credential %s at %s", s.ApplicationCredentialID, s.AuthURL)
+		return fmt.Sprintf("application credential %s at %s", s.ApplicationCredentialID, identityURL(s.AuthURL))
 	}
-	return fmt.Sprintf("%s (domain %s) at %s", s.Username, s.UserDomainName, s.AuthURL)
+	return fmt.Sprintf("%s (domain %s) at %s", s.Username, s.UserDomainName, identityURL(s.AuthURL))
 }
 
 // namedProfile is a stored profile and its name.
@@ -61,15 +123,16 @@ func (h *Helper) profilesOf(s Settings, skip string) ([]namedProfile, error) {
 }
 
 // FindSecret looks for the secret of the identity of s in the backends
-// named, in order: the identity's item, then (when legacyOf is not empty)
-// the 1.0 item of the profile legacyOf, which the caller vouches is of the
-// same identity. It returns the secret and the backend it was found in.
-// A backend that fails is passed over; when no backend has the secret,
-// the error is the first failure, or keyring.ErrNotFound.
+// named, in order: in each, the identity's item, its items of 1.1, then
+// (when legacyOf is not empty) the 1.0 item of the profile legacyOf, which
+// the caller vouches is of the same identity. It returns the secret and the
+// backend it was found in. A backend that fails is passed over; when no
+// backend has the secret, the error is the first failure, or
+// keyring.ErrNotFound.
 func (h *Helper) FindSecret(s Settings, legacyOf string, backends ...string) (secret, foundIn string, err error) {
-	items := []string{secretItem(s)}
-	if legacyOf != "" {
-		items = append(items, legacyOf)
+	items := identityItems(s)
+	if item := legacyItem(legacyOf); item != "" {
+		items = append(items, item)
 	}
 	var failure error
 	for _, b := range backends {
@@ -126,7 +189,9 @@ func (h *Helper) BackendsOf(s Settings, first string) []string {
 }
 
 // keepSecret writes secret as the identity's item in backend, unless it
-// is there already; moving says to read it back and compare.
+// is there already; moving says to read it back and compare. Once it has
+// written the item, the identity's items of 1.1 there are deleted (see
+// retireOldItems).
 func (h *Helper) keepSecret(backend string, s Settings, secret string, moving bool) error {
 	kr, err := h.Keyring(backend)
 	if err != nil {
@@ -147,43 +212,93 @@ func (h *Helper) keepSecret(backend string, s Settings, secret string, moving bo
 			return fmt.Errorf("the password was not moved to %s: %w", backend, err)
 		}
 	}
+	if err := h.retireOldItems(kr, backend, s); err != nil {
+		h.warnf("the password is stored as %s in %s, but a copy under an older name could not be deleted (%v); delete it by hand", item, backend, err)
+	}
 	return nil
 }
 
-// dropSecret deletes, from backend, the item of the identity of s unless
-// a profile other than skip of that identity still uses backend, and the
-// 1.0 item of profile skip. It reports whether it deleted the identity's
-// item, and whether it kept it for another profile.
-func (h *Helper) dropSecret(backend string, s *Settings, skip string) (removed, kept bool, err error) {
+// retireOldItems deletes from backend (kr) the identity's items of 1.1,
+// now that its item holds the secret; one that a profile of another
+// identity kept there may read too (the collision of 1.1) stays.
+func (h *Helper) retireOldItems(kr keyring.Store, backend string, s Settings) error {
+	_, foreign, err := h.othersIn(backend, s, "")
+	if err != nil {
+		return err
+	}
+	for _, item := range oldSecretItems(s) {
+		if foreign[item] {
+			continue
+		}
+		if err := kr.Delete(item); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
+// othersIn looks at the stored profiles, but skip, whose secret is kept in
+// backend: same says whether one is of the identity of s; foreign holds
+// the 1.1 items that profiles of other identities may read there.
+func (h *Helper) othersIn(backend string, s Settings, skip string) (same bool, foreign map[string]bool, err error) {
+	names, err := h.Paths.profileNames()
+	if err != nil {
+		return false, nil, err
+	}
+	foreign = map[string]bool{}
+	for _, name := range names {
+		p, err := h.Paths.LoadProfile(name)
+		if name == skip || err != nil || p.Keyring != backend {
+			continue
+		}
+		if SameIdentity(p.Settings, s) {
+			same = true
+			continue
+		}
+		for _, item := range oldSecretItems(p.Settings) {
+			foreign[item] = true
+		}
+	}
+	return same, foreign, nil
+}
+
+// dropSecret deletes from backend what profile kept there and no other
+// profile needs: unless a profile other than profile of the identity of s
+// uses backend (kept), the identity's items (none when s is nil), and its
+// 1.0 item when v10 says it may have one. It reports whether it deleted
+// anything. When a delete fails, the error is a *SecretLeft naming the
+// items not deleted yet; it stops there, so that a keychain that does not
+// answer costs one timeout, not one per item.
+func (h *Helper) dropSecret(backend string, s *Settings, profile string, v10 bool) (removed, kept bool, err error) {
+	var items []string
+	if s != nil {
+		var foreign map[string]bool
+		if kept, foreign, err = h.othersIn(backend, *s, profile); err != nil {
+			return false, false, err
+		}
+		for _, item := range identityItems(*s) {
+			if !kept && !foreign[item] {
+				items = append(items, item)
+			}
+		}
+	}
+	if item := legacyItem(profile); v10 && item != "" {
+		items = append(items, item)
+	}
+	if len(items) == 0 {
+		return false, kept, nil
+	}
 	kr, err := h.Keyring(backend)
 	if err != nil {
-		return false, false, err
+		return false, kept, &SecretLeft{Keyring: backend, Items: items, Err: err}
 	}
-	del := func(item string) (bool, error) {
-		err := kr.Delete(item)
-		if err == nil {
-			return true, nil
-		}
-		if errors.Is(err, keyring.ErrNotFound) {
-			return false, nil
-		}
-		return false, err
-	}
-	if removed, err = del(skip); err != nil {
-		return false, false, err
-	}
-	if s == nil {
-		return removed, false, nil
-	}
-	others, err := h.profilesOf(*s, skip)
-	if err != nil {
-		return removed, false, err
-	}
-	for _, p := range others {
-		if p.Keyring == backend {
-			return removed, true, nil
+	for i, item := range items {
+		switch err := kr.Delete(item); {
+		case err == nil:
+			removed = true
+		case !errors.Is(err, keyring.ErrNotFound):
+			return removed, kept, &SecretLeft{Keyring: backend, Items: items[i:], Err: err}
 		}
 	}
-	gone, err := del(secretItem(*s))
-	return removed || gone, false, err
+	return removed, kept, nil
 }

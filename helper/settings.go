@@ -43,7 +43,10 @@ type Sources struct {
 // request may change the project, region and interface for one call but
 // not the identity the secret belongs to: an auth URL, user name, user
 // domain or application credential in the request that differs from the
-// stored one is ErrIdentityChanged.
+// stored one is ErrIdentityChanged. OS_* variables never fill in a stored
+// profile's identity (auth URL, user, domain, application credential):
+// for a stored profile, only the project, region and interface come from
+// them, where neither the profile nor a higher source gives one.
 func Resolve(src Sources) (Settings, error) { return resolve(src, true) }
 
 // ResolveIdentity is Resolve without the need of a project: for a store
@@ -54,10 +57,14 @@ func resolve(src Sources, needProject bool) (Settings, error) {
 	s := src.Flags
 	s.Fill(src.Request)
 	s.Fill(src.OpenRC)
+	env := src.Env
 	if src.Stored != nil {
 		s.Fill(*src.Stored)
+		// A stored profile's identity is never filled in from OS_*
+		// variables: only where and how its token is used may be.
+		env = Settings{ProjectID: env.ProjectID, Region: env.Region, Interface: env.Interface}
 	}
-	s.Fill(src.Env)
+	s.Fill(env)
 	s.Fill(Settings{UserDomainName: DefaultUserDomainName, Region: DefaultRegion, Interface: DefaultInterface})
 	required := []struct{ name, value string }{{"auth_url", s.AuthURL}}
 	if s.ApplicationCredentialID == "" {
@@ -87,7 +94,8 @@ func resolve(src Sources, needProject bool) (Settings, error) {
 
 // SameIdentity reports whether a and b name the same user (or the same
 // application credential) on the same Keystone: the identity a stored
-// secret belongs to.
+// secret belongs to. Auth URLs that differ only by a trailing slash name
+// the same Keystone.
 func SameIdentity(a, b Settings) bool {
 	return checkSameIdentity(a, b) == nil
 }
@@ -95,6 +103,7 @@ func SameIdentity(a, b Settings) bool {
 func checkSameIdentity(a, b Settings) error {
 	ua, _ := protocol.NormalizeAuthURL(a.AuthURL)
 	ub, _ := protocol.NormalizeAuthURL(b.AuthURL)
+	ua, ub = identityURL(ua), identityURL(ub)
 	for _, f := range []struct{ name, a, b string }{
 		{"auth_url", ua, ub}, {"username", a.Username, b.Username}, {"user_domain_name", a.UserDomainName, b.UserDomainName},
 		{"application_credential_id", a.ApplicationCredentialID, b.ApplicationCredentialID},
@@ -134,6 +143,9 @@ type Profile struct {
 	// TOTPCommand, when set, is run with `sh -c` for a TOTP passcode when
 	// Keystone asks for one; its first output line is the passcode.
 	TOTPCommand string
+	// v10: the file records no backend, as vkc-credential 1.0 wrote it;
+	// only such a profile may have its secret under its own name.
+	v10 bool
 }
 
 // profileFile is the JSON form of a stored profile.
@@ -172,10 +184,11 @@ func (p Paths) LoadProfile(name string) (Profile, error) {
 	if pf.Version != protocol.Version {
 		return Profile{}, tag(ErrDamaged, "profile file %s is of version %d; this vkc-credential reads version %d", path, pf.Version, protocol.Version)
 	}
-	if pf.Keyring == "" {
+	v10 := pf.Keyring == ""
+	if v10 {
 		pf.Keyring = DefaultKeyring
 	}
-	return Profile{Settings: pf.Settings, Keyring: pf.Keyring, TOTPCommand: pf.TOTPCommand}, nil
+	return Profile{Settings: pf.Settings, Keyring: pf.Keyring, TOTPCommand: pf.TOTPCommand, v10: v10}, nil
 }
 
 // decodeProfileFile decodes a profile file without reflection on

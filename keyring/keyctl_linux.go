@@ -192,6 +192,12 @@ func keyctlDescribe() string {
 	return "the Linux kernel's persistent keyring of this user; it survives logging out, but not a reboot, nor " + expiry + " without use"
 }
 
+func keyctlWhere(item string) string {
+	d := keyDescription(item)
+	return "the key of type user described " + d + " in this user's persistent keyring" +
+		" (keyctl invalidate $(keyctl search $(keyctl get_persistent @s) user " + d + "))"
+}
+
 // seconds writes a number of seconds the way a person would say it.
 func seconds(s int) string {
 	unit := func(n int, name string) string {

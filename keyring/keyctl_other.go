@@ -16,3 +16,7 @@ func keyctlUsable(time.Duration) error {
 func keyctlDescribe() string {
 	return "the Linux kernel's persistent keyring of the user (on Linux only); it survives logging out, but not a reboot"
 }
+
+func keyctlWhere(item string) string {
+	return "the key described " + service + ":" + item + " in the persistent keyring (on Linux only)"
+}

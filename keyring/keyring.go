@@ -60,13 +60,15 @@ type backend struct {
 	usable func(timeout time.Duration) error
 	// describe says where the secret lives and what it survives.
 	describe func() string
+	// where says where one item lives, and how a person deletes it.
+	where func(item string) string
 }
 
 // backends is the table of backends, in the order Auto tries them.
 var backends = [...]backend{
-	{"os", openOS, osUsable, osDescribe},
-	{"pass", openPass, passUsable, passDescribe},
-	{"keyctl", openKeyctl, keyctlUsable, keyctlDescribe},
+	{"os", openOS, osUsable, osDescribe, osWhere},
+	{"pass", openPass, passUsable, passDescribe, passWhere},
+	{"keyctl", openKeyctl, keyctlUsable, keyctlDescribe, keyctlWhere},
 }
 
 // Names returns the names of the backends, in the order Auto tries them.
@@ -104,6 +106,16 @@ func Open(name string, timeout time.Duration) (Store, error) {
 func Describe(name string) string {
 	if b, ok := lookup(name); ok {
 		return b.describe()
+	}
+	return ""
+}
+
+// Where says where the backend called name keeps item, and the command
+// that deletes it by hand (for a secret a program could not delete); ""
+// for an unknown name.
+func Where(name, item string) string {
+	if b, ok := lookup(name); ok {
+		return b.where(item)
 	}
 	return ""
 }

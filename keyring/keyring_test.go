@@ -96,6 +96,11 @@ func TestOpenAndDescribe(t *testing.T) {
 		if d := Describe(name); !strings.Contains(d, "survives") {
 			t.Errorf("Describe(%q) = %q: it must say what the secret survives", name, d)
 		}
+		// Where names the item in the form the backend keeps it, for a
+		// person to find and delete it by hand.
+		if w := Where(name, "identity-0a1b"); !strings.Contains(w, service) || !strings.Contains(w, "identity-0a1b") {
+			t.Errorf("Where(%q, item) = %q: it must name the service and the item", name, w)
+		}
 		s, err := Open(name, time.Second)
 		if err != nil && !errors.Is(err, ErrUnavailable) {
 			t.Errorf("Open(%q): %v", name, err)
@@ -107,8 +112,8 @@ func TestOpenAndDescribe(t *testing.T) {
 	if _, err := Open("wallet", time.Second); err == nil || errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "os, pass, keyctl") {
 		t.Fatalf("Open of an unknown backend: %v", err)
 	}
-	if Describe("wallet") != "" {
-		t.Fatal("Describe of an unknown backend must be empty")
+	if Describe("wallet") != "" || Where("wallet", "x") != "" {
+		t.Fatal("Describe and Where of an unknown backend must be empty")
 	}
 }
 

@@ -16,6 +16,10 @@ const (
 	osKeychainName = "a Secret Service such as gnome-keyring or KWallet on the D-Bus session bus"
 )
 
+func osWhere(item string) string {
+	return fmt.Sprintf("the Secret Service item with service=%s and username=%s (secret-tool clear service %s username %s)", service, item, service, item)
+}
+
 // vanished reports whether err says the item disappeared between the
 // search and the read, as when `erase` races a `get`.
 func vanished(err error) bool {

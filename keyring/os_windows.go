@@ -5,6 +5,10 @@ const (
 	osKeychainName = "Windows Credential Manager"
 )
 
+func osWhere(item string) string {
+	return "the Windows Credential Manager entry " + service + ":" + item + " (cmdkey /delete:" + service + ":" + item + ")"
+}
+
 func vanished(error) bool { return false }
 
 func sessionBusMissing() error { return nil }

@@ -171,6 +171,14 @@ func passDescribe() string {
 	return "the pass password store in " + passStoreDir() + " (a gpg-encrypted file per secret); it survives reboots"
 }
 
+func passWhere(item string) string {
+	entry, err := passEntry(item)
+	if err != nil {
+		return err.Error()
+	}
+	return "the pass entry " + entry + " in " + passStoreDir() + " (pass rm " + entry + ")"
+}
+
 // primeHint says how to let gpg decrypt without a terminal.
 func primeHint(what op, entry string) string {
 	how := "unlock the gpg key once in a terminal"

@@ -66,6 +66,25 @@ type EraseResponse struct {
 	// SharedPasswordKept says that the password stayed in the keychain
 	// because another profile of the same identity still uses it.
 	SharedPasswordKept bool `json:"shared_password_kept,omitempty"`
+	// SecretLeft, after `erase --force`, names the secret that could not
+	// be deleted, for the user to delete by hand.
+	SecretLeft *SecretLeft `json:"secret_left,omitempty"`
+}
+
+// SecretLeft is a secret `erase --force` could not delete: the backend,
+// why, and each item that may hold it (the identity's item first; the
+// others are where earlier versions kept it).
+type SecretLeft struct {
+	Keyring string     `json:"keyring"`
+	Reason  string     `json:"reason"`
+	Items   []ItemLeft `json:"items"`
+}
+
+// ItemLeft is one keychain item that may hold a secret left behind, and
+// where it is (with the command that deletes it).
+type ItemLeft struct {
+	Item  string `json:"item"`
+	Where string `json:"where"`
 }
 
 // ProfileInfo is one entry of the answer of `list`.

@@ -253,7 +253,10 @@ func jsonTypeName(kind string) string {
 }
 
 // CheckProfileName refuses a profile name that is not 1 to 64 ASCII
-// letters, digits, '.', '_' and '-', or that starts with '.'.
+// letters, digits, '.', '_' and '-', or that starts with '.', or that has
+// the shape of an identity's keychain item ("identity-" and hex digits, in
+// any case): a 1.0 profile's secret is kept under the profile's name, so
+// such a name could read or delete another identity's secret.
 func CheckProfileName(name string) error {
 	ok := len(name) >= 1 && len(name) <= 64 && name[0] != '.'
 	for i := 0; ok && i < len(name); i++ {
@@ -263,5 +266,27 @@ func CheckProfileName(name string) error {
 	if !ok {
 		return refuse("invalid profile name %q: use 1 to 64 ASCII letters, digits, '.', '_' or '-', not starting with '.'", name)
 	}
+	if isIdentityItem(name) {
+		return refuse("invalid profile name %q: names of the form identity-HEX are kept for vkc-credential's keychain items; choose another name", name)
+	}
 	return nil
+}
+
+// identityItemPrefix starts the name of every identity's keychain item.
+const identityItemPrefix = "identity-"
+
+// isIdentityItem reports whether name is "identity-" followed by one or
+// more hex digits, ignoring case (some keychains compare names without
+// case: Windows Credential Manager, pass on a macOS file system).
+func isIdentityItem(name string) bool {
+	if len(name) <= len(identityItemPrefix) || !strings.EqualFold(name[:len(identityItemPrefix)], identityItemPrefix) {
+		return false
+	}
+	for i := len(identityItemPrefix); i < len(name); i++ {
+		c := name[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }

@@ -135,7 +135,10 @@ func TestDecodeRequestSizeCap(t *testing.T) {
 
 func TestCheckProfileName(t *testing.T) {
 	good := []string{"default", "prod", "a", "A.b_c-9", strings.Repeat("x", 64), "x."}
-	bad := []string{"", ".hidden", "..", "a/b", `a\b`, "a b", "é", strings.Repeat("x", 65), "a\x00", "../etc"}
+	good = append(good, "identity", "identity-", "identity-prod", "identity-12g4", "my-identity-abc", "identity_abc", "identity-abc.d")
+	bad := []string{"", ".hidden", "..", "a/b", `a\b`, "a b", "é", strings.Repeat("x", 65), "a\x00", "../etc",
+		// The shape of an identity's keychain item (helper.secretItem), in any case.
+		"identity-3f6c0a1b2c3d4e5f60718293", "identity-0", "IDENTITY-ABC", "Identity-dEaD"}
 	for _, n := range good {
 		if err := CheckProfileName(n); err != nil {
 			t.Errorf("CheckProfileName(%q) = %v", n, err)
