@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,7 +19,7 @@ const DefaultAppCredLifetime = 90 * 24 * time.Hour
 // ErrAppCredOption means an application credential cannot be made or
 // managed as asked: an expiry, a role or an access rule that cannot be
 // used, or a profile whose token Keystone does not let manage application
-// credentials. Nothing was sent to Keystone.
+// credentials. Nothing was created or deleted.
 var ErrAppCredOption = errors.New("invalid application credential option")
 
 // Expiry is when an application credential is to expire. The zero value
@@ -34,9 +33,23 @@ type Expiry struct {
 // time.Duration holds (about 292 years).
 const maxExpiryDays = 100 * 366
 
-// dayOrWeek is a whole number of days or weeks, which time.ParseDuration
-// does not take.
-var dayOrWeek = regexp.MustCompile(`^([0-9]{1,5})([dw])$`)
+// daysOf parses a whole number of days or weeks ("30d", "2w"), which
+// time.ParseDuration does not take, into days; ok is false for anything
+// else.
+func daysOf(s string) (days int, ok bool) {
+	n := len(s) - 1
+	if n < 1 || n > 5 || (s[n] != 'd' && s[n] != 'w') {
+		return 0, false
+	}
+	days, err := strconv.Atoi(s[:n])
+	if err != nil || strings.ContainsAny(s[:1], "+-") {
+		return 0, false
+	}
+	if s[n] == 'w' {
+		days *= 7
+	}
+	return days, true
+}
 
 // ParseExpiry parses the expiry of an application credential: "never"; a
 // duration from now, in days or weeks ("30d", "2w") or as
@@ -52,11 +65,7 @@ func ParseExpiry(s string, now time.Time) (Expiry, error) {
 		return Expiry{Never: true}, nil
 	}
 	var d time.Duration
-	if m := dayOrWeek.FindStringSubmatch(s); m != nil {
-		days, _ := strconv.Atoi(m[1]) // at most 5 digits
-		if m[2] == "w" {
-			days *= 7
-		}
+	if days, ok := daysOf(s); ok {
 		if days > maxExpiryDays {
 			return Expiry{}, tag(ErrAppCredOption, "the expiry %q is more than %d days away", s, maxExpiryDays)
 		}
@@ -113,7 +122,8 @@ type AppCredOptions struct {
 
 // CreateAppCred creates an application credential for the user and
 // project of tok (a profile's token from Get), and returns it with its
-// secret, which Keystone shows only this once. It stores nothing. Roles
+// secret, which Keystone shows only this once. It stores nothing. What
+// keystone.ApplicationCredential.Check refuses (an empty name...), roles
 // the token lacks, an expiry that has passed, an access rule for a service
 // the token's catalog lacks, or a token of a restricted application
 // credential (which Keystone would refuse) give an error matching
@@ -128,7 +138,10 @@ func (h *Helper) CreateAppCred(ctx context.Context, tok *Token, o AppCredOptions
 	if info.ProjectID == "" {
 		return nil, "", tag(ErrAppCredOption, "profile %q's token has no project, and an application credential is made for the token's project", tok.Profile)
 	}
-	want := keystone.ApplicationCredential{Name: o.Name, Description: o.Description, Unrestricted: o.Unrestricted}
+	want := keystone.ApplicationCredential{Name: o.Name, Description: o.Description, Unrestricted: o.Unrestricted, AccessRules: o.AccessRules}
+	if err := want.Check(); err != nil {
+		return nil, "", tag(ErrAppCredOption, "%v", err)
+	}
 	if want.Roles, err = pickRoles(info, o.Roles); err != nil {
 		return nil, "", err
 	}
@@ -137,7 +150,6 @@ func (h *Helper) CreateAppCred(ctx context.Context, tok *Token, o AppCredOptions
 			return nil, "", tag(ErrAppCredOption, "the access rule for service %q names no service of the project's catalog (%s)", r.Service, strings.Join(info.Services, ", "))
 		}
 	}
-	want.AccessRules = o.AccessRules
 	now := h.Now()
 	switch {
 	case o.Expires.Never:

@@ -48,6 +48,8 @@ func TestParseExpiry(t *testing.T) {
 		{"30", "is none of"},
 		{"30 d", "is none of"},
 		{"-30d", "is none of"},
+		{"+3d", "is none of"},
+		{"d", "is none of"},
 		{"0d", "not a positive duration"},
 		{"-1h", "not a positive duration"},
 		{"0", "not a positive duration"},
@@ -225,6 +227,7 @@ func TestCreateAppCredRefusesBeforeSending(t *testing.T) {
 		o       AppCredOptions
 		mention string
 	}{
+		{"no name", AppCredOptions{Roles: []string{"reader"}}, "the name of an application credential must be 1 to 255 characters"},
 		{"a role the token lacks", AppCredOptions{Name: "ci", Roles: []string{"reader", "admin"}},
 			`the role "admin" is not one of the token's roles on its project (member, reader)`},
 		{"a service the catalog lacks", AppCredOptions{Name: "ci", AccessRules: []keystone.AccessRule{{Service: "nova", Method: "GET", Path: "/"}}},

@@ -2,7 +2,6 @@ package keystone
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -83,7 +82,7 @@ type Role struct {
 // credential with rules may make only the requests one of them matches.
 // The services behind keystonemiddleware's auth_token (every OpenStack
 // service) enforce them; Keystone's own API does not (Keystone 22 lets a
-// restricted credential's token through to any of its paths).
+// token bound by rules through to any of its paths).
 type AccessRule struct {
 	// Service is a service type of the catalog, such as "compute" or
 	// "identity".
@@ -101,7 +100,7 @@ var ruleMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
 // Check refuses a rule Keystone's schema refuses. Its errors name the
 // field and say what it must be.
 func (r AccessRule) Check() error {
-	if err := checkServiceType(r.Service); err != nil {
+	if !isServiceType(r.Service) {
 		return fmt.Errorf("the service of an access rule must be a service type of 1 to %d letters, digits and '-', such as compute", maxIDBytes)
 	}
 	if !slices.Contains(ruleMethods, r.Method) {
@@ -114,15 +113,12 @@ func (r AccessRule) Check() error {
 	return nil
 }
 
-// checkServiceType refuses what Keystone's schema refuses as an access
+// isServiceType reports whether Keystone's schema takes s as an access
 // rule's service: 1 to 64 ASCII letters, digits and '-'.
-func checkServiceType(s string) error {
-	if s == "" || len(s) > maxIDBytes || strings.ContainsFunc(s, func(r rune) bool {
+func isServiceType(s string) bool {
+	return s != "" && len(s) <= maxIDBytes && !strings.ContainsFunc(s, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-')
-	}) {
-		return errors.New("not a service type")
-	}
-	return nil
+	})
 }
 
 // ApplicationCredential is a user's application credential as Keystone

@@ -63,38 +63,51 @@ type wireRuleInput struct {
 // "Z" (Keystone appends one to what it gets, so "+00:00" is refused).
 const expiresAtLayout = "2006-01-02T15:04:05.000000Z"
 
+// Check refuses what Keystone would refuse in a request to create a: a
+// name that is empty, all white space or longer than 255 characters, a
+// description that is not UTF-8, a role named by neither a valid ID nor a
+// name, an access rule that AccessRule.Check refuses. Its errors name the
+// field and say what it must be.
+func (a ApplicationCredential) Check() error {
+	if a.Name == "" || !utf8.ValidString(a.Name) || utf8.RuneCountInString(a.Name) > maxLongNameRunes || strings.TrimSpace(a.Name) == "" {
+		return fmt.Errorf("the name of an application credential must be 1 to %d characters of UTF-8, not all white space", maxLongNameRunes)
+	}
+	if !utf8.ValidString(a.Description) {
+		return errors.New("the description of an application credential must be UTF-8")
+	}
+	for _, r := range a.Roles {
+		if !(r.ID != "" && checkID(r.ID) == nil || r.ID == "" && r.Name != "" && utf8.ValidString(r.Name)) {
+			return errors.New("a role of an application credential must be named by a valid ID or name")
+		}
+	}
+	for _, r := range a.AccessRules {
+		if err := r.Check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // createBody checks want and encodes the request of
 // CreateApplicationCredential.
 func createBody(want ApplicationCredential) ([]byte, error) {
-	if err := checkFields([2]string{"application credential name", want.Name}); err != nil {
-		return nil, err
-	}
-	if utf8.RuneCountInString(want.Name) > maxLongNameRunes || strings.TrimSpace(want.Name) == "" {
-		return nil, fmt.Errorf("keystone: the application credential name must have 1 to %d characters, not all white space", maxLongNameRunes)
-	}
-	if !utf8.ValidString(want.Description) {
-		return nil, errors.New("keystone: the description is not valid UTF-8")
+	if err := want.Check(); err != nil {
+		return nil, fmt.Errorf("keystone: %v", err)
 	}
 	var body createRequest
 	b := &body.Credential
 	b.Name, b.Description, b.Unrestricted = want.Name, want.Description, want.Unrestricted
 	for _, r := range want.Roles {
-		switch {
-		case r.ID != "" && checkID(r.ID) == nil:
+		if r.ID != "" {
 			b.Roles = append(b.Roles, roleRef{ID: r.ID})
-		case r.ID == "" && r.Name != "" && utf8.ValidString(r.Name):
+		} else {
 			b.Roles = append(b.Roles, roleRef{Name: r.Name})
-		default:
-			return nil, errors.New("keystone: a role must be named by a valid ID or name")
 		}
 	}
 	if !want.ExpiresAt.IsZero() {
 		b.ExpiresAt = want.ExpiresAt.UTC().Format(expiresAtLayout)
 	}
 	for _, r := range want.AccessRules {
-		if err := r.Check(); err != nil {
-			return nil, fmt.Errorf("keystone: %v", err)
-		}
 		b.AccessRules = append(b.AccessRules, wireRuleInput(r))
 	}
 	data, err := json.Marshal(&body)
@@ -136,7 +149,7 @@ func (c *Client) CreateApplicationCredential(ctx context.Context, authURL, token
 	if err != nil {
 		return nil, "", err
 	}
-	r.body, r.once = data, true
+	r.body, r.noRetry = data, true
 	ans, err := c.do(ctx, r)
 	if err != nil {
 		return nil, "", err

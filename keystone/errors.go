@@ -15,8 +15,8 @@ import (
 // Sentinel errors. Every error of this package about an exchange with
 // Keystone wraps ErrAuthFailed, ErrUnavailable, ErrMFARequired, ErrNotFound
 // or ErrConflict, and some also say more with ErrTimeout or
-// ErrUntrustedCertificate, so that the
-// caller can map them to exit codes and hints with errors.Is. An auth URL
+// ErrUntrustedCertificate, so that the caller can map them to exit codes
+// and hints with errors.Is. An auth URL
 // that protocol.NormalizeAuthURL refuses gives that function's error,
 // wrapping protocol.ErrInvalidAuthURL; NewHTTPClient's errors wrap
 // ErrCAFile.

@@ -1,6 +1,7 @@
 // Package keystone is a minimal OpenStack Keystone v3 client: it issues
 // tokens (password, application credential, password then TOTP passcode
-// with an auth receipt), lists the projects a token's user can use, and
+// with an auth receipt), lists the projects a token's user can use,
+// creates, lists and deletes the user's application credentials, and
 // revokes tokens.
 package keystone
 

@@ -71,7 +71,7 @@ func ParseTokenInfo(body []byte) (*TokenInfo, error) {
 		return nil, fmt.Errorf("keystone: the token's %v", err)
 	}
 	for i, s := range t.Catalog {
-		if s.Type == nil || checkServiceType(*s.Type) != nil {
+		if s.Type == nil || !isServiceType(*s.Type) {
 			return nil, fmt.Errorf("keystone: the type of service %d of the token's catalog is not 1 to %d letters, digits and '-'", i+1, maxIDBytes)
 		}
 		info.Services = append(info.Services, *s.Type)

@@ -114,10 +114,10 @@ type request struct {
 	body    []byte      // nil for no body; never logged nor shown
 	header  http.Header // extra headers (tokens); never logged nor shown
 	secrets []string    // masked in anything Keystone sends back
-	// once makes do send the request one time only, whatever it gets: the
-	// request creates something, and a retry after a lost answer could
-	// create it twice.
-	once bool
+	// noRetry makes do send the request one time only, whatever it gets:
+	// the request creates something, and a retry after a lost answer
+	// could create it twice.
+	noRetry bool
 }
 
 // answer is an HTTP answer with its body read.
@@ -219,11 +219,11 @@ func (c *Client) do(ctx context.Context, r *request) (*answer, error) {
 	}
 }
 
-// attempts returns how many attempts r may take: one when r.once, else
-// maxAttempts or its default.
+// attempts returns how many attempts r may take: one when r.noRetry,
+// else maxAttempts or its default.
 func (c *Client) attempts(r *request) int {
 	switch {
-	case r.once:
+	case r.noRetry:
 		return 1
 	case c.maxAttempts <= 0:
 		return defaultMaxAttempts
