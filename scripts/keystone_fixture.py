@@ -44,9 +44,9 @@ User 1 is a member of FIX_PROJECT and FIX_PROJECT2; user 2 of FIX_PROJECT2.
       with Keystone at FIX_AUTH_URL as the admin (FIX_ADMIN_PASSWORD_FILE).
       The middleware's log goes to FILE.
 
-create is idempotent (get-or-create; passwords are reset on existing users, the MFA
-user's options and TOTP credential and the application credential are
-replaced).
+create is idempotent (get-or-create; passwords are reset on existing users,
+the MFA user's options and TOTP credential, the application credential and
+the rules service's endpoint are replaced).
 Prints KEY=VALUE lines (IDs only, hex, shell-safe) on stdout.
 """
 import os
