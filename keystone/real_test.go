@@ -326,6 +326,7 @@ func newAppCred(t *testing.T, ks *realEnv, tok *Token, name string, expires time
 }
 
 func TestRealApplicationCredential(t *testing.T) {
+	t.Parallel() // its wait overlaps TestRealApplicationCredentialExpires's
 	ks := realKeystone(t)
 	h := newRealHarness(t, ks.password, ks.appCredSecret)
 	ctx := context.Background()
