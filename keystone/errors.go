@@ -13,9 +13,10 @@ import (
 )
 
 // Sentinel errors. Every error of this package about an exchange with
-// Keystone wraps ErrAuthFailed, ErrUnavailable or ErrMFARequired, and some
-// also say more with ErrTimeout or ErrUntrustedCertificate, so that the
-// caller can map them to exit codes and hints with errors.Is. An auth URL
+// Keystone wraps ErrAuthFailed, ErrUnavailable, ErrMFARequired, ErrNotFound
+// or ErrConflict, and some also say more with ErrTimeout or
+// ErrUntrustedCertificate, so that the caller can map them to exit codes
+// and hints with errors.Is. An auth URL
 // that protocol.NormalizeAuthURL refuses gives that function's error,
 // wrapping protocol.ErrInvalidAuthURL; NewHTTPClient's errors wrap
 // ErrCAFile.
@@ -46,6 +47,14 @@ var (
 	// certificate. Such errors wrap ErrUnavailable too.
 	ErrUntrustedCertificate = errors.New("the TLS certificate of keystone cannot be verified")
 
+	// ErrNotFound means Keystone has no application credential of the ID
+	// a deletion named (404 naming it).
+	ErrNotFound = errors.New("keystone has no such application credential")
+
+	// ErrConflict means Keystone refused to create an application
+	// credential because the user has one of that name already (409).
+	ErrConflict = errors.New("keystone already has an application credential of that name")
+
 	// ErrCAFile means the CA file given to NewHTTPClient cannot be read or
 	// holds no PEM certificate.
 	ErrCAFile = errors.New("cannot use the CA file")
@@ -58,13 +67,13 @@ const (
 )
 
 // statusError is the error for an HTTP answer from Keystone that was not a
-// success. It wraps ErrAuthFailed or ErrUnavailable (and ErrTimeout when
-// the retries stopped at the deadline), so errors.Is works on it.
+// success. It wraps its kind (and ErrTimeout when the retries stopped at
+// the deadline), so errors.Is works on it.
 type statusError struct {
 	status  int    // the HTTP status Keystone answered
 	message string // Keystone's error.message, cleaned by keystoneMessage; "" for none
 
-	kind     error         // ErrAuthFailed or ErrUnavailable
+	kind     error         // ErrAuthFailed, ErrUnavailable, ErrNotFound or ErrConflict
 	method   string        // the request's method
 	url      string        // the request's URL, as displayURL renders it
 	redirect string        // for a 3xx: where the Location pointed, cleaned; "" for none
@@ -113,8 +122,8 @@ func (e *statusError) Error() string {
 	return b.String()
 }
 
-// Unwrap returns ErrAuthFailed or ErrUnavailable, and ErrTimeout when the
-// retries stopped at the deadline.
+// Unwrap returns the error's kind (ErrAuthFailed, ErrUnavailable...), and
+// ErrTimeout when the retries stopped at the deadline.
 func (e *statusError) Unwrap() []error {
 	var errs []error
 	if e.kind != nil {

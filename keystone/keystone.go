@@ -1,6 +1,7 @@
 // Package keystone is a minimal OpenStack Keystone v3 client: it issues
 // tokens (password, application credential, password then TOTP passcode
-// with an auth receipt), lists the projects a token's user can use, and
+// with an auth receipt), lists the projects a token's user can use,
+// creates, lists and deletes the user's application credentials, and
 // revokes tokens.
 package keystone
 
@@ -489,17 +490,28 @@ func tokenProject(token json.RawMessage) (string, error) {
 	return *p.ID, nil
 }
 
-// parseTime parses one of the token's times: RFC 3339 with or without
-// fractional seconds, as Keystone writes them ("2023-01-18T16:02:04.000000Z").
+// parseTime parses one of the token's times (see keystoneTime).
 func parseTime(field string, s *string) (time.Time, error) {
 	if s == nil || *s == "" {
 		return time.Time{}, fmt.Errorf("a token without %s", field)
 	}
-	t, err := time.Parse(time.RFC3339Nano, *s)
+	t, err := keystoneTime(*s)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("a token whose %s %q is not an RFC 3339 time", field, cleanText(*s, nil, maxMessageRunes))
 	}
-	return t.UTC(), nil
+	return t, nil
+}
+
+// keystoneTime parses a time as Keystone writes it, in UTC: RFC 3339 with
+// or without fractional seconds ("2023-01-18T16:02:04.000000Z"), or the
+// same without a zone, which Keystone writes for an application
+// credential's expires_at, and for the expires_at of a token that such a
+// credential's expiry cut short ("2023-01-18T16:02:04.123456").
+func keystoneTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
+	}
+	return time.ParseInLocation("2006-01-02T15:04:05.999999999", s, time.UTC)
 }
 
 // Reachable checks that Keystone answers at authURL without sending any

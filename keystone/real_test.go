@@ -32,6 +32,7 @@ type realEnv struct {
 	user2, password2                 string // member of project2 only
 	mfaUser, mfaPassword, totpSecret string // member of project; password + totp
 	appCredID, appCredSecret         string // user's, on project
+	rulesURL, rulesService           string // a service that enforces access rules
 }
 
 // realKeystone returns the real Keystone's description; without one it
@@ -68,6 +69,7 @@ func realKeystone(t *testing.T) *realEnv {
 		mfaUser: get("VKC_E2E_MFA_USERNAME"), mfaPassword: read("VKC_E2E_MFA_PASSWORD_FILE"),
 		totpSecret: read("VKC_E2E_MFA_TOTP_SECRET_FILE"),
 		appCredID:  get("VKC_E2E_APP_CRED_ID"), appCredSecret: read("VKC_E2E_APP_CRED_SECRET_FILE"),
+		rulesURL: get("VKC_E2E_RULES_URL"), rulesService: get("VKC_E2E_RULES_SERVICE"),
 	}
 }
 
@@ -324,6 +326,7 @@ func newAppCred(t *testing.T, ks *realEnv, tok *Token, name string, expires time
 }
 
 func TestRealApplicationCredential(t *testing.T) {
+	t.Parallel() // its wait overlaps TestRealApplicationCredentialExpires's
 	ks := realKeystone(t)
 	h := newRealHarness(t, ks.password, ks.appCredSecret)
 	ctx := context.Background()

@@ -114,6 +114,10 @@ type request struct {
 	body    []byte      // nil for no body; never logged nor shown
 	header  http.Header // extra headers (tokens); never logged nor shown
 	secrets []string    // masked in anything Keystone sends back
+	// noRetry makes do send the request one time only, whatever it gets:
+	// the request creates something, and a retry after a lost answer
+	// could create it twice.
+	noRetry bool
 }
 
 // answer is an HTTP answer with its body read.
@@ -158,10 +162,7 @@ func (c *Client) do(ctx context.Context, r *request) (*answer, error) {
 	if c.HTTP == nil {
 		defer hc.CloseIdleConnections()
 	}
-	maxAttempts := c.maxAttempts
-	if maxAttempts <= 0 {
-		maxAttempts = defaultMaxAttempts
-	}
+	maxAttempts := c.attempts(r)
 	shown := displayURL(r.url)
 	start := time.Now()
 	var last string // the last failure, for a timeout's message
@@ -215,6 +216,19 @@ func (c *Client) do(ctx context.Context, r *request) (*answer, error) {
 		if err := c.sleepFunc()(ctx, wait); err != nil {
 			return nil, r.contextError(ctx, start, attempt, last)
 		}
+	}
+}
+
+// attempts returns how many attempts r may take: one when r.noRetry,
+// else maxAttempts or its default.
+func (c *Client) attempts(r *request) int {
+	switch {
+	case r.noRetry:
+		return 1
+	case c.maxAttempts <= 0:
+		return defaultMaxAttempts
+	default:
+		return c.maxAttempts
 	}
 }
 

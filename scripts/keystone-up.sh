@@ -5,7 +5,8 @@
 # server, sqlite, fernet tokens) on 127.0.0.1 at a free port, in the
 # background, and create the vkc-credential e2e fixtures.  Writes DIR/env, a
 # sourceable file of `export VKC_E2E_...=...` lines.  Stop it with
-# `scripts/keystone-down.sh DIR` (or kill "$VKC_E2E_KEYSTONE_PID").
+# `scripts/keystone-down.sh DIR` (or kill "$VKC_E2E_KEYSTONE_PID" and
+# "$VKC_E2E_RULES_PID").
 #
 # The fixtures, all in domain "users" (keystone_fixture.py create):
 #   dev.user@example.com     member of vkc-test and vkc-test-2
@@ -13,6 +14,11 @@
 #   mfa.user@example.com     member of vkc-test; MFA rule password + totp, so a
 #                            password alone gets a 401 with an auth receipt
 #   application credential "vkc-e2e" of dev.user on vkc-test
+#   service "vkc-rules" in the catalog: an echo app behind keystonemiddleware's
+#                            auth_token on another free port, which enforces
+#                            application credentials' access rules as every
+#                            OpenStack service does (keystone_fixture.py
+#                            protect; Keystone's own API does not enforce them)
 # Every secret is in a file of DIR (mode 0600, no trailing newline) that a
 # VKC_E2E_*_FILE variable names; none is in an argv or an env value.
 #
@@ -47,9 +53,11 @@ START_TIME=$(date +%s.%N)
 
 # On any failure, do not leave a half-started server behind.
 PID=""
+RULES_PID=""
 OK=""
 on_exit() {
   if [ -z "$OK" ] && [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; fi
+  if [ -z "$OK" ] && [ -n "$RULES_PID" ]; then kill "$RULES_PID" 2>/dev/null || true; fi
 }
 trap on_exit EXIT
 
@@ -229,6 +237,19 @@ for attempt in 1 2 3; do
 done
 [ -n "$up" ] || die "could not start Keystone on a free port after 3 attempts"
 
+# The service that enforces access rules (see the header), started now so
+# that its Python imports overlap the fixtures' creation.
+RULES_SERVICE=vkc-rules
+RULES_PORT=$(free_port)
+RULES_URL="http://127.0.0.1:$RULES_PORT"
+RULES_LOG="$DIR/rules.log"
+: >"$RULES_LOG"
+FIX_AUTH_URL="$AUTH_URL" FIX_ADMIN_PASSWORD_FILE="$ADMIN_PW_FILE" FIX_RULES_SERVICE="$RULES_SERVICE" \
+  PYTHONUNBUFFERED=1 setsid "$PY" "$SCRIPT_DIR/keystone_fixture.py" protect \
+  --port "$RULES_PORT" --host 127.0.0.1 --log "$RULES_LOG" </dev/null >>"$RULES_LOG" 2>&1 &
+RULES_PID=$!
+echo "$RULES_PID" >"$DIR/rules.pid"
+
 FIX_OUT=$(FIX_AUTH_URL="$AUTH_URL" FIX_ADMIN_PASSWORD_FILE="$ADMIN_PW_FILE" \
   FIX_PASSWORD_FILE="$PW_FILE" FIX_PASSWORD2_FILE="$PW2_FILE" \
   FIX_DOMAIN=users FIX_PROJECT=vkc-test FIX_USER=dev.user@example.com \
@@ -236,6 +257,7 @@ FIX_OUT=$(FIX_AUTH_URL="$AUTH_URL" FIX_ADMIN_PASSWORD_FILE="$ADMIN_PW_FILE" \
   FIX_MFA_USER=mfa.user@example.com FIX_MFA_PASSWORD_FILE="$MFA_PW_FILE" \
   FIX_MFA_TOTP_SECRET_FILE="$TOTP_FILE" \
   FIX_APP_CRED_NAME=vkc-e2e FIX_APP_CRED_SECRET_FILE="$APP_CRED_FILE" \
+  FIX_RULES_SERVICE="$RULES_SERVICE" FIX_RULES_URL="$RULES_URL" \
   timeout 120 "$PY" "$SCRIPT_DIR/keystone_fixture.py" create) \
   || { kill "$PID" 2>/dev/null || true; dump_logs; die "creating fixtures failed"; }
 fix() { printf '%s\n' "$FIX_OUT" | sed -n "s/^$1=//p"; }
@@ -244,6 +266,16 @@ APP_CRED_ID=$(fix APP_CRED_ID)
 if [ -z "$PROJECT_ID" ] || [ -z "$PROJECT2_ID" ] || [ -z "$APP_CRED_ID" ]; then
   die "fixture script printed no project or application credential IDs"
 fi
+
+# Any answer (401 without a token) means the rules service is up.
+deadline=$(( $(date +%s) + 60 ))
+until [ "$(curl -sS -m 2 -o /dev/null -w '%{http_code}' "$RULES_URL/" 2>/dev/null)" != 000 ]; do
+  if ! kill -0 "$RULES_PID" 2>/dev/null || [ "$(date +%s)" -ge "$deadline" ]; then
+    { echo "--- tail of $RULES_LOG"; tail -n 30 "$RULES_LOG"; } >&2 2>/dev/null || true
+    die "the access-rules service (keystone_fixture.py protect) did not answer at $RULES_URL"
+  fi
+  sleep 0.2
+done
 
 {
   q() { printf 'export %s=%q\n' "$1" "$2"; }
@@ -262,6 +294,9 @@ fi
   q VKC_E2E_MFA_TOTP_SECRET_FILE "$TOTP_FILE"
   q VKC_E2E_APP_CRED_ID "$APP_CRED_ID"
   q VKC_E2E_APP_CRED_SECRET_FILE "$APP_CRED_FILE"
+  q VKC_E2E_RULES_URL "$RULES_URL"
+  q VKC_E2E_RULES_SERVICE "$RULES_SERVICE"
+  q VKC_E2E_RULES_PID "$RULES_PID"
   q VKC_E2E_ADMIN_USERNAME admin
   q VKC_E2E_ADMIN_PASSWORD_FILE "$ADMIN_PW_FILE"
   q VKC_E2E_KEYSTONE_LOG "$ACCESS_LOG"

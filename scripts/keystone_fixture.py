@@ -29,12 +29,24 @@ Run with Debian's /usr/bin/python3 (it imports keystone/keystoneclient).
   FIX_APP_CRED_NAME       name of an application credential of user 1 on
                           FIX_PROJECT (created as user 1, who owns it)
   FIX_APP_CRED_SECRET_FILE its secret
+  FIX_RULES_SERVICE, FIX_RULES_URL  a service of that type and public URL,
+                          added to the catalog (the service "protect" runs)
 
 User 1 is a member of FIX_PROJECT and FIX_PROJECT2; user 2 of FIX_PROJECT2.
 
-Idempotent (get-or-create; passwords are reset on existing users, the MFA
-user's options and TOTP credential and the application credential are
-replaced).
+  keystone_fixture.py protect --port P --host 127.0.0.1 --log FILE
+      Serves, behind keystonemiddleware's auth_token (the middleware every
+      OpenStack service puts before its API), an app that answers 200 with
+      {"method": ..., "path": ...} to any request whose token the middleware
+      accepts.  Its service type is FIX_RULES_SERVICE, so the access rules
+      of an application credential are enforced as a real service enforces
+      them: Keystone's own API does not enforce them.  It validates tokens
+      with Keystone at FIX_AUTH_URL as the admin (FIX_ADMIN_PASSWORD_FILE).
+      The middleware's log goes to FILE.
+
+create is idempotent (get-or-create; passwords are reset on existing users,
+the MFA user's options and TOTP credential, the application credential and
+the rules service's endpoint are replaced).
 Prints KEY=VALUE lines (IDs only, hex, shell-safe) on stdout.
 """
 import os
@@ -137,8 +149,68 @@ def create():
         description='vkc-credential e2e')
     out['APP_CRED_ID'] = ac.id
 
+    # A service that enforces access rules, in the catalog (keystonemiddleware
+    # refuses a rule-bound token for a service type the catalog lacks).
+    rules_type = env.get('FIX_RULES_SERVICE')
+    if rules_type:
+        service = one(ks.services.list(type=rules_type)) or \
+            ks.services.create(name=rules_type, type=rules_type,
+                               description='vkc-credential e2e: access rules')
+        for ep in ks.endpoints.list(service=service):
+            ks.endpoints.delete(ep)
+        ks.endpoints.create(service=service, url=env['FIX_RULES_URL'],
+                            interface='public', region='RegionOne')
+
     for k, v in out.items():
         print('%s=%s' % (k, v))
+    return 0
+
+
+def protect(argv):
+    import argparse
+    import json
+    import logging
+    from wsgiref import simple_server
+
+    from keystonemiddleware import auth_token
+
+    ap = argparse.ArgumentParser(prog='keystone_fixture.py protect')
+    ap.add_argument('--port', type=int, required=True)
+    ap.add_argument('--host', default='127.0.0.1')
+    ap.add_argument('--log', required=True)
+    args = ap.parse_args(argv)
+    logging.basicConfig(filename=args.log, level=logging.INFO)
+
+    def app(environ, start_response):
+        body = json.dumps({'method': environ['REQUEST_METHOD'],
+                           'path': environ.get('PATH_INFO', '')}).encode()
+        start_response('200 OK', [('Content-Type', 'application/json'),
+                                  ('Content-Length', str(len(body)))])
+        return [body]
+
+    env = os.environ
+    conf = {
+        'www_authenticate_uri': env['FIX_AUTH_URL'],
+        'auth_type': 'password',
+        'auth_url': env['FIX_AUTH_URL'],
+        'username': 'admin',
+        'password': read(env['FIX_ADMIN_PASSWORD_FILE']),
+        'user_domain_id': 'default',
+        'project_name': 'admin',
+        'project_domain_id': 'default',
+        'service_type': env['FIX_RULES_SERVICE'],
+        'service_token_roles_required': 'true',
+        'delay_auth_decision': 'false',
+    }
+    wrapped = auth_token.AuthProtocol(app, conf)
+
+    class QuietHandler(simple_server.WSGIRequestHandler):
+        def log_message(self, format, *args):  # noqa: A002 - stdlib's name
+            logging.info('%s - %s', self.address_string(), format % args)
+
+    server = simple_server.make_server(args.host, args.port, wrapped,
+                                       handler_class=QuietHandler)
+    server.serve_forever()
     return 0
 
 
@@ -181,7 +253,10 @@ def main():
         return serve(sys.argv[2:])
     if cmd == 'create':
         return create()
-    print('usage: keystone_fixture.py create | serve ARGS...', file=sys.stderr)
+    if cmd == 'protect':
+        return protect(sys.argv[2:])
+    print('usage: keystone_fixture.py create | serve ARGS... | protect ARGS...',
+          file=sys.stderr)
     return 2
 
 
