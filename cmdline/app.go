@@ -236,10 +236,10 @@ func (inv *invocation) helper(c *cli.Context) (*helper.Helper, error) {
 		return nil, err
 	}
 	cacert := c.String("cacert")
-	timeout := c.Duration("keyring-timeout")
+	cfg := keyring.Config{Timeout: c.Duration("keyring-timeout")}
 	return &helper.Helper{
 		Paths:   paths,
-		Keyring: func(name string) (keyring.Store, error) { return inv.openKeyring(name, timeout) },
+		Keyring: func(name string) (keyring.Store, error) { return inv.openKeyring(name, cfg) },
 		Keystone: func() (*keystone.Client, error) {
 			hc, err := keystone.NewHTTPClient(cacert)
 			if err != nil {

@@ -93,7 +93,7 @@ func newWorld(tb testing.TB) *world {
 
 // keychains makes inv use w's keychains.
 func (w *world) keychains(inv *invocation) {
-	inv.openKeyring = func(name string, _ time.Duration) (keyring.Store, error) {
+	inv.openKeyring = func(name string, _ keyring.Config) (keyring.Store, error) {
 		if kr, ok := w.krs[name]; ok {
 			return kr, nil
 		}

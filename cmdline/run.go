@@ -34,7 +34,7 @@ type invocation struct {
 	replaceProcess bool
 	// openKeyring and autoKeyring are keyring.Open and keyring.Auto;
 	// tests keep their keychains in memory.
-	openKeyring func(name string, timeout time.Duration) (keyring.Store, error)
+	openKeyring func(name string, cfg keyring.Config) (keyring.Store, error)
 	autoKeyring func(timeout time.Duration) (keyring.Store, string, []error, error)
 	debug       bool
 	start       time.Time

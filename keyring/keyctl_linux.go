@@ -34,7 +34,7 @@ const (
 // it; the group and others get nothing.
 const keyPerm = permPossessorAll | permUserAll
 
-func openKeyctl(timeout time.Duration) (Store, error) { return keyctl{timeout: timeout}, nil }
+func openKeyctl(cfg Config) (Store, error) { return keyctl{timeout: cfg.Timeout}, nil }
 
 func keyDescription(item string) string { return service + ":" + item }
 
@@ -162,9 +162,9 @@ func keyctlError(what op, err error) error {
 			return fmt.Errorf("%w: the key in the kernel's persistent keyring was revoked or has expired; store the password again", ErrNotFound)
 		}
 	case unix.ENOSYS:
-		return fmt.Errorf("%w: the keyctl system calls are not available (%v): a container's seccomp profile (Docker's default one) blocks them, or the kernel lacks CONFIG_KEYS; allow keyctl in the container, %s", ErrUnavailable, err, keyctlElsewhere)
+		return notSetUp("the keyctl system calls are not available (%v): a container's seccomp profile (Docker's default one) blocks them, or the kernel lacks CONFIG_KEYS; allow keyctl in the container, %s", err, keyctlElsewhere)
 	case unix.EOPNOTSUPP:
-		return fmt.Errorf("%w: this kernel has no persistent keyrings (%v; it needs CONFIG_PERSISTENT_KEYRINGS); %s", ErrUnavailable, err, keyctlElsewhere)
+		return notSetUp("this kernel has no persistent keyrings (%v; it needs CONFIG_PERSISTENT_KEYRINGS); %s", err, keyctlElsewhere)
 	case unix.EPERM, unix.EACCES:
 		return fmt.Errorf("%w: the kernel refused access to the persistent keyring (%v): a security module, a container or a key of another owner stands in the way; %s", ErrUnavailable, err, keyctlElsewhere)
 	case unix.EDQUOT:
@@ -173,13 +173,26 @@ func keyctlError(what op, err error) error {
 	return fmt.Errorf("%w: kernel keyring %s failed: %v", ErrUnavailable, what, err)
 }
 
-// keyctlUsable fetches the persistent keyring.
-func keyctlUsable(timeout time.Duration) error {
-	err := withPersistent(timeout, func(int) error { return nil })
+// keyctlReady fetches the persistent keyring. A kernel without persistent
+// keyrings, or a seccomp profile or security module that refuses keyctl,
+// is not set up.
+func keyctlReady(cfg Config) error {
+	err := withPersistent(cfg.timeout(), func(int) error { return nil })
 	if err == errNoAnswer {
-		return fmt.Errorf("%w: %w: the kernel keyring did not answer within %s", ErrUnavailable, ErrTimeout, timeout)
+		return fmt.Errorf("%w: %w: the kernel keyring did not answer within %s", ErrUnavailable, ErrTimeout, cfg.timeout())
+	}
+	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+		// Refused the keyring itself, not a key in it: Docker's default
+		// seccomp profile answers EPERM.
+		return notSetUp("the kernel refused this user's persistent keyring (%v): a container's seccomp profile or a security module stands in the way; %s", err, keyctlElsewhere)
 	}
 	return keyctlError(opRead, err)
+}
+
+func keyctlSetUp() Setup {
+	return Setup{Do: "the kernel's persistent keyrings must be available (CONFIG_PERSISTENT_KEYRINGS, in the kernels of the usual distributions) " +
+		"and the keyctl, add_key and request_key system calls allowed: a container's seccomp profile (Docker's default one) blocks them; " +
+		"run the container with a profile that allows them, or keep the secret in another backend"}
 }
 
 func keyctlDescribe() string {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -41,7 +42,7 @@ func TestMain(m *testing.M) {
 // persistent keyring.
 func kernelKeyring(t *testing.T) keyctl {
 	t.Helper()
-	need(t, "the kernel's persistent keyring", keyctlUsable(10*time.Second))
+	need(t, "the kernel's persistent keyring", keyctlReady(Config{Timeout: 10 * time.Second}))
 	return keyctl{timeout: 10 * time.Second}
 }
 
@@ -222,5 +223,32 @@ func TestSeconds(t *testing.T) {
 		if got := seconds(s); got != want {
 			t.Errorf("seconds(%d) = %q, want %q", s, got, want)
 		}
+	}
+}
+
+// TestAutoGoesOnPastALockedPass: pass is installed and initialised, but
+// its gpg key has a passphrase nobody gave gpg-agent. Auto proves pass
+// with a round trip, finds that it cannot read back, and goes on to the
+// kernel keyring, saying why it passed pass over.
+func TestAutoGoesOnPastALockedPass(t *testing.T) {
+	kernelKeyring(t)
+	_, store := passStore(t, "a passphrase nobody types")
+	if _, err := os.Stat(fmt.Sprintf("/run/user/%d/bus", os.Getuid())); err == nil {
+		t.Skip("this machine has a per-user bus socket")
+	}
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
+	if err := passReady(Config{}); err != nil {
+		t.Fatalf("pass must look set up: %v", err)
+	}
+	s, name, skipped, err := Auto(2 * time.Second)
+	if err != nil || name != "keyctl" || s == nil {
+		t.Fatalf("Auto = %v, %q, %v", s, name, err)
+	}
+	if len(skipped) != 2 || !errors.Is(skipped[0], ErrNotSetUp) || !strings.HasPrefix(skipped[1].Error(), "pass: read back: ") {
+		t.Fatalf("skipped = %v", skipped)
+	}
+	// The round trip cleaned up after itself.
+	if left, _ := filepath.Glob(filepath.Join(store, "vkc-credential", "*.gpg")); len(left) != 0 {
+		t.Fatalf("left in the store: %v", left)
 	}
 }

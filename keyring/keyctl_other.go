@@ -2,15 +2,12 @@
 
 package keyring
 
-import (
-	"fmt"
-	"time"
-)
+func openKeyctl(Config) (Store, error) { return nil, keyctlReady(Config{}) }
 
-func openKeyctl(time.Duration) (Store, error) { return nil, keyctlUsable(0) }
+func keyctlReady(Config) error { return notSetUp("the kernel keyring exists only on Linux") }
 
-func keyctlUsable(time.Duration) error {
-	return fmt.Errorf("%w: the kernel keyring exists only on Linux", ErrUnavailable)
+func keyctlSetUp() Setup {
+	return Setup{Do: "the kernel keyring exists only on Linux; keep the secret in another backend here"}
 }
 
 func keyctlDescribe() string {

@@ -3,8 +3,11 @@
 // behind one Store interface, with a timeout on every call and errors mapped
 // to ones the rest of the program can act on.
 //
-// The backends are named in one table (Names, Open, Describe); Auto picks
-// the first one that works here, and RoundTrip proves one end to end.
+// The backends are named in one table; each row carries what its backend
+// knows about itself: how to open it (Open), whether it is set up on this
+// machine (Ready), how to set it up or mend it (HowToSetUp), and where a
+// secret lives and what it survives (Describe). Auto picks the first one
+// that takes a secret here, and RoundTrip proves one end to end.
 package keyring
 
 import (
@@ -34,6 +37,10 @@ var (
 	// ErrTimeout means the keychain did not answer in time; such errors
 	// wrap ErrUnavailable too.
 	ErrTimeout = errors.New("keychain timed out")
+	// ErrNotSetUp means the backend is not set up on this machine (not
+	// installed, not initialised, or not offered by the system), as
+	// opposed to set up and failing; such errors wrap ErrUnavailable too.
+	ErrNotSetUp = errors.New("not set up here")
 )
 
 // Store is a keychain backend: it keeps one secret per item. The caller
@@ -51,13 +58,47 @@ type Store interface {
 	Delete(item string) error
 }
 
+// Config is what a backend is opened with: the bound on each call, and the
+// place for the settings of a backend that has some (an address, a
+// command). The zero Config is the default of every backend.
+type Config struct {
+	// Timeout bounds each call (DefaultTimeout when not positive).
+	Timeout time.Duration
+}
+
+func (c Config) timeout() time.Duration { return orDefault(c.Timeout) }
+
+// Setup says how to set a backend up on this machine, or how to mend it
+// when it is set up and fails: what to do, and the commands that do it.
+type Setup struct {
+	// Do says what to do, in a sentence.
+	Do string
+	// Commands are shell commands to type into bash in this order, as
+	// written (a command that starts with `read` waits for a line of
+	// input: a passphrase, not echoed). None when there is nothing to run.
+	Commands []string
+}
+
+// String puts the setup on one line, the commands quoted with backticks.
+func (s Setup) String() string {
+	if len(s.Commands) == 0 {
+		return s.Do
+	}
+	return s.Do + ": `" + strings.Join(s.Commands, "`, then `") + "`"
+}
+
 // backend is one row of the table of backends.
 type backend struct {
 	name string
-	open func(timeout time.Duration) (Store, error)
-	// usable says, cheaply and within timeout, why the backend cannot be
-	// used on this machine, or nil when it can.
-	usable func(timeout time.Duration) error
+	open func(Config) (Store, error)
+	// ready says, cheaply, within the timeout and without writing
+	// anything, whether the backend is set up on this machine: nil when it
+	// is; an error matching ErrNotSetUp that says what is missing when it
+	// is not; another error wrapping ErrUnavailable when it could not tell.
+	ready func(Config) error
+	// setUp says how to set the backend up from where this machine stands,
+	// or how to mend it (unlock, prime) once it is set up.
+	setUp func() Setup
 	// describe says where the secret lives and what it survives.
 	describe func() string
 	// where says where one item lives, and how a person deletes it.
@@ -66,9 +107,9 @@ type backend struct {
 
 // backends is the table of backends, in the order Auto tries them.
 var backends = [...]backend{
-	{"os", openOS, osUsable, osDescribe, osWhere},
-	{"pass", openPass, passUsable, passDescribe, passWhere},
-	{"keyctl", openKeyctl, keyctlUsable, keyctlDescribe, keyctlWhere},
+	{"os", openOS, osReady, osSetUp, osDescribe, osWhere},
+	{"pass", openPass, passReady, passSetUp, passDescribe, passWhere},
+	{"keyctl", openKeyctl, keyctlReady, keyctlSetUp, keyctlDescribe, keyctlWhere},
 }
 
 // Names returns the names of the backends, in the order Auto tries them.
@@ -80,31 +121,54 @@ func Names() []string {
 	return names
 }
 
-func lookup(name string) (backend, bool) {
+func lookup(name string) (backend, error) {
 	for _, b := range backends {
 		if b.name == name {
-			return b, true
+			return b, nil
 		}
 	}
-	return backend{}, false
+	return backend{}, fmt.Errorf("unknown keychain backend %q (known: %s)", name, strings.Join(Names(), ", "))
 }
 
-// Open returns the backend called name (one of Names) with each call bounded
-// by timeout (DefaultTimeout when not positive). It does not contact the
-// backend; a backend that cannot exist on this operating system is an error
-// wrapping ErrUnavailable.
-func Open(name string, timeout time.Duration) (Store, error) {
-	b, ok := lookup(name)
-	if !ok {
-		return nil, fmt.Errorf("unknown keychain backend %q (known: %s)", name, strings.Join(Names(), ", "))
+// Open returns the backend called name (one of Names), configured by cfg.
+// It does not contact the backend; a backend that cannot exist on this
+// operating system is an error wrapping ErrUnavailable.
+func Open(name string, cfg Config) (Store, error) {
+	b, err := lookup(name)
+	if err != nil {
+		return nil, err
 	}
-	return b.open(orDefault(timeout))
+	return b.open(cfg)
+}
+
+// Ready says whether the backend called name is set up on this machine,
+// without storing anything: nil when it is; an error matching ErrNotSetUp
+// (and ErrUnavailable) that says what is missing when it is not; another
+// error wrapping ErrUnavailable when it could not tell within cfg's
+// timeout. A backend that is ready may still fail (a locked keychain, a
+// gpg key whose passphrase nobody gave): RoundTrip tells.
+func Ready(name string, cfg Config) error {
+	b, err := lookup(name)
+	if err != nil {
+		return err
+	}
+	return b.ready(cfg)
+}
+
+// HowToSetUp says how to set up the backend called name on this machine,
+// from where it stands now, or how to mend it when it is set up; the zero
+// Setup for an unknown name.
+func HowToSetUp(name string) Setup {
+	if b, err := lookup(name); err == nil {
+		return b.setUp()
+	}
+	return Setup{}
 }
 
 // Describe says in one line where the backend called name keeps secrets
 // and what they survive; "" for an unknown name.
 func Describe(name string) string {
-	if b, ok := lookup(name); ok {
+	if b, err := lookup(name); err == nil {
 		return b.describe()
 	}
 	return ""
@@ -114,36 +178,50 @@ func Describe(name string) string {
 // that deletes it by hand (for a secret a program could not delete); ""
 // for an unknown name.
 func Where(name, item string) string {
-	if b, ok := lookup(name); ok {
+	if b, err := lookup(name); err == nil {
 		return b.where(item)
 	}
 	return ""
 }
 
-// Auto picks the backend to keep a new secret in: "os" when the OS keychain
-// answers within timeout; else "pass" when pass and gpg are installed and the
-// password store is initialised; else "keyctl" when the kernel's persistent
-// keyring is available. It returns the store, its name, and why each backend
-// tried before it was passed over (nil when "os" was chosen). When none can
+// Auto picks the backend to keep a new secret in: the first, in the order
+// of Names, that is set up here and takes a secret — a round trip of a
+// throwaway secret (write, read back, delete) proves each candidate, since
+// a locked keychain or a gpg key without its passphrase answers some calls
+// and refuses others. Each call is bounded by timeout (DefaultTimeout when
+// not positive). It returns the store, its name, and why each backend tried
+// before it was passed over (nil when the first was chosen). When none can
 // be used, the error wraps ErrUnavailable (and ErrTimeout when a backend did
 // not answer in time) and names each backend and why it failed.
 func Auto(timeout time.Duration) (Store, string, []error, error) {
-	return auto(orDefault(timeout), backends[:])
+	return auto(Config{Timeout: timeout}, backends[:])
 }
 
-func auto(timeout time.Duration, table []backend) (Store, string, []error, error) {
+func auto(cfg Config, table []backend) (Store, string, []error, error) {
 	var skipped []error
 	for _, b := range table {
-		err := b.usable(timeout)
+		s, err := prove(b, cfg)
 		if err == nil {
-			var s Store
-			if s, err = b.open(timeout); err == nil {
-				return s, b.name, skipped, nil
-			}
+			return s, b.name, skipped, nil
 		}
 		skipped = append(skipped, fmt.Errorf("%s: %w", b.name, err))
 	}
 	return nil, "", nil, noBackend(skipped)
+}
+
+// prove opens b if it is set up here and a round trip succeeds in it.
+func prove(b backend, cfg Config) (Store, error) {
+	if err := b.ready(cfg); err != nil {
+		return nil, err
+	}
+	s, err := b.open(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := RoundTrip(s); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // noBackend is Auto's error when no backend can be used: one line naming
@@ -159,6 +237,12 @@ func (e noBackend) Error() string {
 }
 
 func (e noBackend) Unwrap() []error { return append([]error{ErrUnavailable}, e...) }
+
+// notSetUp is the error of a backend that is not set up here; the message
+// says what is missing.
+func notSetUp(format string, args ...any) error {
+	return fmt.Errorf("%w: %w: "+format, append([]any{ErrUnavailable, ErrNotSetUp}, args...)...)
+}
 
 // RoundTrip proves s works end to end: it writes a throwaway secret under a
 // throwaway item, reads it back, deletes it and checks that it is gone. The
@@ -191,10 +275,6 @@ func RoundTrip(s Store) error {
 	}
 	return nil
 }
-
-// probeItem is the item a probe reads to see whether a backend answers. No
-// profile can be named so (profile names never start with a dot).
-const probeItem = ".probe"
 
 // The kinds of call, for messages and for telling a vanished item from a
 // keychain failure.
@@ -250,19 +330,4 @@ func checkItem(item string) error {
 		return fmt.Errorf("keyring: item name %q has control characters", item)
 	}
 	return nil
-}
-
-func openOS(timeout time.Duration) (Store, error) { return OS{Timeout: timeout}, nil }
-
-// osUsable reads the probe item: an answer, found or not, means the OS
-// keychain works.
-func osUsable(timeout time.Duration) error {
-	if _, err := (OS{Timeout: timeout}).Get(probeItem); err != nil && !errors.Is(err, ErrNotFound) {
-		return err
-	}
-	return nil
-}
-
-func osDescribe() string {
-	return "the OS keychain (" + osKeychainName + "); it survives reboots"
 }

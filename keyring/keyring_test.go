@@ -101,7 +101,7 @@ func TestOpenAndDescribe(t *testing.T) {
 		if w := Where(name, "identity-0a1b"); !strings.Contains(w, service) || !strings.Contains(w, "identity-0a1b") {
 			t.Errorf("Where(%q, item) = %q: it must name the service and the item", name, w)
 		}
-		s, err := Open(name, time.Second)
+		s, err := Open(name, Config{Timeout: time.Second})
 		if err != nil && !errors.Is(err, ErrUnavailable) {
 			t.Errorf("Open(%q): %v", name, err)
 		}
@@ -109,7 +109,7 @@ func TestOpenAndDescribe(t *testing.T) {
 			t.Errorf("Open(%q) = %v, %v: exactly one of them must be nil", name, s, err)
 		}
 	}
-	if _, err := Open("wallet", time.Second); err == nil || errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "os, pass, keyctl") {
+	if _, err := Open("wallet", Config{}); err == nil || errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "os, pass, keyctl") {
 		t.Fatalf("Open of an unknown backend: %v", err)
 	}
 	if Describe("wallet") != "" || Where("wallet", "x") != "" {
@@ -117,32 +117,74 @@ func TestOpenAndDescribe(t *testing.T) {
 	}
 }
 
-func TestAutoTakesTheFirstUsable(t *testing.T) {
-	slow := fmt.Errorf("%w: %w: slow", ErrUnavailable, ErrTimeout)
-	absent := fmt.Errorf("%w: not installed", ErrUnavailable)
-	row := func(name string, usable error) backend {
-		return backend{
-			name:     name,
-			open:     func(time.Duration) (Store, error) { return &memory{items: map[string]string{}}, nil },
-			usable:   func(time.Duration) error { return usable },
-			describe: func() string { return name },
-		}
+// row is a backend of a test table: ready says whether it is set up, and
+// it opens s.
+func row(name string, ready error, s Store) backend {
+	return backend{
+		name:     name,
+		open:     func(Config) (Store, error) { return s, nil },
+		ready:    func(Config) error { return ready },
+		setUp:    func() Setup { return Setup{Do: "set " + name + " up"} },
+		describe: func() string { return name },
 	}
+}
 
-	s, name, skipped, err := auto(time.Second, []backend{row("a", slow), row("b", absent), row("c", nil), row("d", nil)})
-	if err != nil || s == nil || name != "c" {
+func TestAutoTakesTheFirstThatWorks(t *testing.T) {
+	slow := fmt.Errorf("%w: %w: slow", ErrUnavailable, ErrTimeout)
+	absent := notSetUp("not installed")
+	locked := fmt.Errorf("%w: locked", ErrUnavailable)
+	works := func() Store { return &memory{items: map[string]string{}} }
+
+	// A backend that is set up but refuses a write, or cannot read back
+	// (a locked keychain, a gpg key without its passphrase), is passed
+	// over like one that is not set up.
+	s, name, skipped, err := auto(Config{}, []backend{row("a", slow, works()), row("b", absent, works()),
+		row("c", nil, failing{locked}), row("d", nil, readless{locked}), row("e", nil, works()), row("f", nil, works())})
+	if err != nil || s == nil || name != "e" {
 		t.Fatalf("auto = %v, %q, %v", s, name, err)
 	}
-	if len(skipped) != 2 || !errors.Is(skipped[0], ErrTimeout) || !strings.HasPrefix(skipped[0].Error(), "a: ") || !strings.HasPrefix(skipped[1].Error(), "b: ") {
+	if len(skipped) != 4 || !errors.Is(skipped[0], ErrTimeout) || !strings.HasPrefix(skipped[0].Error(), "a: ") || !strings.HasPrefix(skipped[1].Error(), "b: ") ||
+		skipped[2].Error() != "c: write: keychain unavailable: locked" || skipped[3].Error() != "d: read back: keychain unavailable: locked" {
 		t.Fatalf("skipped = %v", skipped)
 	}
 
-	s, name, _, err = auto(time.Second, []backend{row("a", slow), row("b", absent)})
-	if s != nil || name != "" || !errors.Is(err, ErrUnavailable) || !errors.Is(err, ErrTimeout) || !errors.Is(err, absent) {
+	s, name, _, err = auto(Config{}, []backend{row("a", slow, works()), row("b", absent, works()), row("c", nil, failing{locked})})
+	if s != nil || name != "" || !errors.Is(err, ErrUnavailable) || !errors.Is(err, ErrTimeout) || !errors.Is(err, absent) || !errors.Is(err, locked) {
 		t.Fatalf("auto with nothing usable = %v, %q, %v", s, name, err)
 	}
-	if msg := err.Error(); !strings.Contains(msg, "a: keychain unavailable: keychain timed out: slow; b: keychain unavailable: not installed") || strings.Contains(msg, "\n") {
+	if msg := err.Error(); msg != "no keychain backend can be used here: a: keychain unavailable: keychain timed out: slow; "+
+		"b: keychain unavailable: not set up here: not installed; c: write: keychain unavailable: locked" {
 		t.Fatalf("the error must name each backend and why, on one line: %q", msg)
+	}
+}
+
+// readless takes writes and deletes but cannot read.
+type readless struct{ err error }
+
+func (r readless) Get(string) (string, error) { return "", r.err }
+func (r readless) Set(string, string) error   { return nil }
+func (r readless) Delete(string) error        { return nil }
+
+// TestEveryRowKnowsItself: each backend says what it survives and how to
+// set it up; Ready of each answers with nil or an error of the kinds it
+// promises; the unknown name is no backend.
+func TestEveryRowKnowsItself(t *testing.T) {
+	for _, name := range Names() {
+		if s := HowToSetUp(name); s.Do == "" {
+			t.Errorf("HowToSetUp(%q) says nothing", name)
+		}
+		if err := Ready(name, Config{Timeout: 5 * time.Second}); err != nil && !errors.Is(err, ErrUnavailable) {
+			t.Errorf("Ready(%q) = %v: not a keychain error", name, err)
+		}
+	}
+	if err := Ready("wallet", Config{}); err == nil || errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Ready of an unknown backend: %v", err)
+	}
+	if s := HowToSetUp("wallet"); s.Do != "" || s.Commands != nil {
+		t.Fatalf("HowToSetUp of an unknown backend: %+v", s)
+	}
+	if got := (Setup{Do: "do", Commands: []string{"a", "b c"}}).String(); got != "do: `a`, then `b c`" {
+		t.Fatalf("Setup.String() = %q", got)
 	}
 }
 

@@ -56,7 +56,7 @@ func (k OS) call(what op, fn func() error) error {
 	timeout := orDefault(k.Timeout)
 	err := bounded(timeout, fn)
 	if err == errNoAnswer {
-		return fmt.Errorf("%w: %w: the keychain did not answer a %s within %s; %s", ErrUnavailable, ErrTimeout, what, timeout, unlockHint)
+		return fmt.Errorf("%w: %w: the keychain did not answer a %s within %s; %s", ErrUnavailable, ErrTimeout, what, timeout, osSetUp())
 	}
 	return mapError(what, err)
 }
@@ -74,5 +74,11 @@ func mapError(what op, err error) error {
 	case errors.Is(err, gokeyring.ErrSetDataTooBig):
 		return fmt.Errorf("%w: the password is too large for this keychain", ErrUnavailable)
 	}
-	return fmt.Errorf("%w: keychain %s failed: %v; %s", ErrUnavailable, what, err, unlockHint)
+	return fmt.Errorf("%w: keychain %s failed: %v; %s", ErrUnavailable, what, err, osSetUp())
+}
+
+func openOS(cfg Config) (Store, error) { return OS{Timeout: cfg.Timeout}, nil }
+
+func osDescribe() string {
+	return "the OS keychain (" + osKeychainName + "); it survives reboots"
 }

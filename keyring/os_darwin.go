@@ -1,9 +1,6 @@
 package keyring
 
-const (
-	unlockHint     = "unlock the login keychain (security unlock-keychain) and allow vkc-credential to use it"
-	osKeychainName = "the macOS login keychain"
-)
+const osKeychainName = "the macOS login keychain"
 
 func osWhere(item string) string {
 	return "the login keychain's generic password of service " + service + ", account " + item +
@@ -13,3 +10,10 @@ func osWhere(item string) string {
 func vanished(error) bool { return false }
 
 func sessionBusMissing() error { return nil }
+
+// osReady: every macOS user has a login keychain.
+func osReady(Config) error { return nil }
+
+func osSetUp() Setup {
+	return Setup{Do: "unlock the login keychain, and allow vkc-credential to use it when macOS asks", Commands: []string{"security unlock-keychain"}}
+}

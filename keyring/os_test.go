@@ -30,7 +30,7 @@ func TestMapError(t *testing.T) {
 		t.Fatalf("too big: %v", err)
 	}
 	err := mapError(opRead, fmt.Errorf("The name org.freedesktop.secrets was not provided by any .service files"))
-	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), unlockHint) {
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), osSetUp().Do) {
 		t.Fatalf("no service: %v", err)
 	}
 	if mapError(opRead, nil) != nil {

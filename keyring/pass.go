@@ -22,7 +22,7 @@ type pass struct {
 	timeout time.Duration
 }
 
-func openPass(timeout time.Duration) (Store, error) { return pass{timeout: timeout}, nil }
+func openPass(cfg Config) (Store, error) { return pass{timeout: cfg.Timeout}, nil }
 
 // Get returns the first line of the entry of item.
 func (p pass) Get(item string) (string, error) {
@@ -72,7 +72,7 @@ func (p pass) run(what op, item, secret string) (string, error) {
 	err = cmd.Run()
 	if ctx.Err() != nil {
 		return "", fmt.Errorf("%w: %w: pass did not finish a %s within %s, most likely because gpg waits for a passphrase nobody can type here; %s",
-			ErrUnavailable, ErrTimeout, what, timeout, primeHint(what, entry))
+			ErrUnavailable, ErrTimeout, what, timeout, passSetUp())
 	}
 	if err != nil {
 		return "", passError(what, entry, reason(stderr.b, secret))
@@ -132,11 +132,11 @@ func passEntry(item string) (string, error) {
 func passTools() (string, error) {
 	bin, err := exec.LookPath("pass")
 	if err != nil {
-		return "", fmt.Errorf("%w: pass is not installed (%v); install the pass package (Debian: apt-get install pass)", ErrUnavailable, err)
+		return "", notSetUp("pass is not installed (%v); install the pass package (Debian: apt-get install pass)", err)
 	}
 	if _, err := exec.LookPath("gpg"); err != nil {
 		if _, err2 := exec.LookPath("gpg2"); err2 != nil {
-			return "", fmt.Errorf("%w: gpg, which pass needs, is not installed (%v); install the gnupg package (Debian: apt-get install gnupg)", ErrUnavailable, err)
+			return "", notSetUp("gpg, which pass needs, is not installed (%v); install the gnupg package (Debian: apt-get install gnupg)", err)
 		}
 	}
 	return bin, nil
@@ -154,17 +154,21 @@ func passStoreDir() string {
 	return filepath.Join(home, ".password-store")
 }
 
-// passUsable checks, without running gpg, that pass and gpg are installed
+// passReady checks, without running gpg, that pass and gpg are installed
 // and that the password store has been initialised (it has a .gpg-id).
-func passUsable(time.Duration) error {
+func passReady(Config) error {
 	if _, err := passTools(); err != nil {
 		return err
 	}
-	dir := passStoreDir()
-	if _, err := os.Stat(filepath.Join(dir, ".gpg-id")); err != nil {
-		return fmt.Errorf("%w: the password store %s is not initialised (no .gpg-id); run `pass init GPG-KEY-ID` once", ErrUnavailable, dir)
+	if dir := passStoreDir(); !passInitialised(dir) {
+		return notSetUp("the password store %s is not initialised (no .gpg-id)", dir)
 	}
 	return nil
+}
+
+func passInitialised(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, ".gpg-id"))
+	return err == nil
 }
 
 func passDescribe() string {
@@ -179,16 +183,44 @@ func passWhere(item string) string {
 	return "the pass entry " + entry + " in " + passStoreDir() + " (pass rm " + entry + ")"
 }
 
-// primeHint says how to let gpg decrypt without a terminal.
-func primeHint(what op, entry string) string {
-	how := "unlock the gpg key once in a terminal"
-	if what == opRead {
-		how = fmt.Sprintf("unlock the gpg key once in a terminal (gpg --decrypt %s >/dev/null)", filepath.Join(passStoreDir(), entry+".gpg"))
+// The commands that set pass up for vkc-credential, in bash. pass runs gpg
+// in a process group of its own (so that a timeout ends gpg too), where no
+// terminal pinentry can ask for the key's passphrase: gpg-agent must have
+// it already. So the passphrase is read once into the shell, and gpg is
+// given it on a pipe (--pinentry-mode loopback) to make the key, and again
+// to decrypt a throwaway message, which leaves it in gpg-agent's cache; the
+// cache is made to last until gpg-agent stops. docs/keychains.md shows the
+// same commands (a test keeps the two in step).
+const (
+	passReadPassphrase = "read -rsp 'gpg key passphrase: ' GPGPW; echo"
+	passMakeKey        = `printf '%s' "$GPGPW" | gpg --batch --pinentry-mode loopback --passphrase-fd 0 --quick-gen-key "vkc-credential <$(id -un)@$(uname -n)>" future-default default never`
+	passInit           = `pass init "vkc-credential <$(id -un)@$(uname -n)>"`
+	passKeepInAgent    = `printf 'default-cache-ttl 34560000\nmax-cache-ttl 34560000\n' >>"${GNUPGHOME:-$HOME/.gnupg}/gpg-agent.conf"; gpgconf --reload gpg-agent`
+	passPrimeAgent     = `echo primed | gpg --encrypt --recipient "$(head -n1 "${PASSWORD_STORE_DIR:-$HOME/.password-store}/.gpg-id")" | gpg --batch --pinentry-mode loopback --passphrase-fd 3 --decrypt 3< <(printf '%s' "$GPGPW"); unset GPGPW`
+)
+
+// passSetUp says how to set pass up from where this machine stands, or,
+// once its store is initialised, how to give gpg-agent the passphrase.
+func passSetUp() Setup {
+	all := []string{passReadPassphrase, passMakeKey, passInit, passKeepInAgent, passPrimeAgent}
+	const what = "make a gpg key (the first command asks for its passphrase) and a password store encrypted to it, " +
+		"and let gpg-agent keep the passphrase until it stops, in bash"
+	switch {
+	case passToolsMissing():
+		return Setup{Do: "install pass and gnupg (Debian/Ubuntu: apt-get install pass gnupg), then " + what, Commands: all}
+	case !passInitialised(passStoreDir()):
+		return Setup{Do: what, Commands: all}
 	}
-	// pass runs in a process group of its own (so that a timeout ends gpg
-	// too), which a terminal pinentry cannot prompt from: the agent must
-	// have the passphrase already, or ask through a graphical pinentry.
-	return how + " so that gpg-agent caches its passphrase, or preset it with gpg-preset-passphrase"
+	return Setup{
+		Do: "give gpg-agent the passphrase of the password store's gpg key: pass runs gpg where no terminal can ask for it " +
+			"(gpg-agent keeps it as long as its default-cache-ttl and max-cache-ttl allow; docs/keychains.md), in bash",
+		Commands: []string{passReadPassphrase, passPrimeAgent},
+	}
+}
+
+func passToolsMissing() bool {
+	_, err := passTools()
+	return err != nil
 }
 
 // passError maps what pass said on stderr.
@@ -207,13 +239,13 @@ func passError(what op, entry, said string) error {
 			return ErrNotFound
 		}
 	case has("You must run:", "pass init"):
-		return fmt.Errorf("%w: the password store %s is not initialised (%s); run `pass init GPG-KEY-ID` once", ErrUnavailable, passStoreDir(), said)
+		return notSetUp("the password store %s is not initialised (%s); %s", passStoreDir(), said, passSetUp())
 	case has("gpg: command not found", "gpg2: command not found", "gpg: not found"):
 		return fmt.Errorf("%w: gpg, which pass needs, is not installed (%s); install the gnupg package (Debian: apt-get install gnupg)", ErrUnavailable, said)
 	case has("No secret key", "decryption failed", "Operation cancelled", "Inappropriate ioctl", "pinentry", "Bad passphrase", "Timeout"):
-		return fmt.Errorf("%w: gpg could not decrypt %s (%s); %s", ErrUnavailable, entry, said, primeHint(what, entry))
+		return fmt.Errorf("%w: gpg could not decrypt %s (%s); %s", ErrUnavailable, entry, said, passSetUp())
 	case has("No public key", "encryption failed", "unusable public key"):
-		return fmt.Errorf("%w: gpg could not encrypt to the key named in %s (%s); check it with gpg --list-keys, or run `pass init GPG-KEY-ID` with a key you have", ErrUnavailable, filepath.Join(passStoreDir(), ".gpg-id"), said)
+		return fmt.Errorf("%w: gpg could not encrypt to the key named in %s (%s); list the keys you have with `gpg --list-secret-keys` and run `pass init` with the ID of one of them", ErrUnavailable, filepath.Join(passStoreDir(), ".gpg-id"), said)
 	}
 	if said == "" {
 		said = "no message"

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -63,6 +65,17 @@ func TestPassEntry(t *testing.T) {
 }
 
 func TestPassError(t *testing.T) {
+	// A store that is not initialised: the steps that set one up.
+	store := t.TempDir()
+	t.Setenv("PASSWORD_STORE_DIR", store)
+	err := passError(opWrite, "vkc-credential/prod", "Error: You must run: /usr/bin/pass init your-gpg-id before you may use the password store.")
+	if !errors.Is(err, ErrNotSetUp) || !strings.Contains(err.Error(), "`"+passMakeKey+"`, then `"+passInit+"`") {
+		t.Errorf("not initialised: %v", err)
+	}
+
+	if err := os.WriteFile(filepath.Join(store, ".gpg-id"), []byte("someone\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		what op
 		said string
@@ -71,10 +84,8 @@ func TestPassError(t *testing.T) {
 	}{
 		{opRead, "Error: vkc-credential/prod is not in the password store.", ErrNotFound, ""},
 		{opDelete, "Error: vkc-credential/prod is not in the password store.", ErrNotFound, ""},
-		{opWrite, "Error: You must run: /usr/bin/pass init your-gpg-id before you may use the password store.", ErrUnavailable, "run `pass init GPG-KEY-ID`"},
-		{opRead, "gpg: public key decryption failed: No pinentry; gpg: decryption failed: No secret key", ErrUnavailable, "gpg-preset-passphrase"},
-		{opRead, "gpg: decryption failed: No secret key", ErrUnavailable, "gpg --decrypt "},
-		{opWrite, "gpg: nobody@example.com: skipped: No public key; gpg: [stdin]: encryption failed: No public key", ErrUnavailable, "gpg --list-keys"},
+		{opRead, "gpg: public key decryption failed: No pinentry; gpg: decryption failed: No secret key", ErrUnavailable, "`" + passPrimeAgent + "`"},
+		{opWrite, "gpg: nobody@example.com: skipped: No public key; gpg: [stdin]: encryption failed: No public key", ErrUnavailable, "gpg --list-secret-keys"},
 		{opRead, "/usr/bin/pass: line 12: gpg: command not found", ErrUnavailable, "apt-get install gnupg"},
 		{opDelete, "rm: cannot remove 'x': Read-only file system", ErrUnavailable, "Read-only file system"},
 	} {
@@ -82,6 +93,12 @@ func TestPassError(t *testing.T) {
 		if !errors.Is(err, c.is) || !strings.Contains(err.Error(), c.says) || strings.Contains(err.Error(), "--keyring") {
 			t.Errorf("passError(%s, %q) = %v", c.what, c.said, err)
 		}
+	}
+	// The hint to prime gpg-agent names no entry's file: the entry read may
+	// be one that is gone by the time anyone reads the hint.
+	err = passError(opRead, "vkc-credential/.roundtrip-3bf938de", "gpg: decryption failed: No secret key")
+	if strings.Contains(err.Error(), ".roundtrip-3bf938de.gpg") || strings.Contains(err.Error(), "pass show") {
+		t.Errorf("the hint names a file or an entry: %v", err)
 	}
 }
 

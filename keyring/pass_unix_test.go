@@ -141,7 +141,7 @@ func TestPassNobodyTypesThePassphrase(t *testing.T) {
 	}
 	p.timeout = 2 * time.Second
 	_, err := p.Get("prod")
-	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "gpg-preset-passphrase") {
+	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "`"+passPrimeAgent+"`") {
 		t.Fatalf("Get: %v", err)
 	}
 	if strings.Contains(err.Error(), "s3cr3t") {
@@ -189,7 +189,7 @@ func TestPassMissingTools(t *testing.T) {
 		"Get":    func() error { _, err := (pass{}).Get("prod"); return err }(),
 		"Set":    pass{}.Set("prod", "secret"),
 		"Delete": pass{}.Delete("prod"),
-		"usable": passUsable(time.Second),
+		"ready":  passReady(Config{}),
 	} {
 		if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "install the pass package (Debian: apt-get install pass)") {
 			t.Errorf("%s without pass: %v", name, err)
@@ -213,8 +213,8 @@ func TestPassNotInitialised(t *testing.T) {
 	_, err = exec.LookPath("gpg")
 	need(t, "gpg (Debian: gnupg)", err)
 	t.Setenv("PASSWORD_STORE_DIR", t.TempDir())
-	if err := passUsable(time.Second); !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "pass init") {
-		t.Fatalf("usable: %v", err)
+	if err := passReady(Config{}); !errors.Is(err, ErrNotSetUp) || !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "not initialised") {
+		t.Fatalf("ready: %v", err)
 	}
 	if err := (pass{timeout: 10 * time.Second}).Set("prod", "secret"); !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "pass init") {
 		t.Fatalf("Set: %v", err)
