@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
@@ -63,9 +62,36 @@ func (inv *invocation) doctor(c *cli.Context) error {
 	if only == "" && req != nil {
 		only = req.Profile
 	}
-	names, err := h.ProfileNames()
+	checks, err := inv.doctorChecks(c, h, only)
 	if err != nil {
 		return err
+	}
+	report := runChecks(checks)
+	if format == formatJSON {
+		if err := inv.writeJSON(report); err != nil {
+			return err
+		}
+	} else {
+		inv.printReport(report)
+	}
+	switch {
+	case report.Failed == 0:
+		return nil
+	case format == formatJSON:
+		// The report is the answer, and it says which checks failed.
+		return &exitStatus{code: protocol.CodeChecksFailed.ExitCode()}
+	}
+	inv.jsonErrors = false
+	return errChecksFailed
+}
+
+// doctorChecks lists the checks, in the order of the report: each backend,
+// the directories, each stored profile (only that one when only is not
+// empty), the tools.
+func (inv *invocation) doctorChecks(c *cli.Context, h *helper.Helper, only string) ([]check, error) {
+	names, err := h.ProfileNames()
+	if err != nil {
+		return nil, err
 	}
 	if only != "" {
 		names = []string{only}
@@ -79,9 +105,10 @@ func (inv *invocation) doctor(c *cli.Context) error {
 		}
 	}
 
+	cfg := keyring.Config{Timeout: c.Duration("keyring-timeout")}
 	var checks []check
 	for _, name := range keyring.Names() {
-		checks = append(checks, check{"keychain " + name, func() checkResult { return inv.checkBackend(h, name, used[name]) }})
+		checks = append(checks, check{"keychain " + name, func() checkResult { return inv.checkBackend(h, name, used[name], cfg) }})
 	}
 	checks = append(checks,
 		check{"config directory", func() checkResult { return checkDir(h.Paths.ConfigDir) }},
@@ -90,7 +117,7 @@ func (inv *invocation) doctor(c *cli.Context) error {
 	for _, name := range names {
 		checks = append(checks, inv.profileChecks(c, h, name, profiles[name])...)
 	}
-	checks = append(checks,
+	return append(checks,
 		check{"openstack CLI plugin", checkOpenStackPlugin},
 		check{"kubectl", func() checkResult {
 			if path, err := exec.LookPath("kubectl"); err == nil {
@@ -99,10 +126,12 @@ func (inv *invocation) doctor(c *cli.Context) error {
 			return skip("not on PATH (needed only for Kubernetes)")
 		}},
 		check{"vkc-credential on PATH", checkOnPath},
-	)
+	), nil
+}
 
-	var report protocol.DoctorResponse
-	report.Version = protocol.Version
+// runChecks runs the checks in order and counts their verdicts.
+func runChecks(checks []check) protocol.DoctorResponse {
+	report := protocol.DoctorResponse{Version: protocol.Version}
 	for _, ch := range checks {
 		r := ch.run()
 		report.Checks = append(report.Checks, protocol.Check{Name: ch.name, Status: r.status, Detail: r.detail, Hint: r.hint})
@@ -115,21 +144,10 @@ func (inv *invocation) doctor(c *cli.Context) error {
 			report.Skipped++
 		}
 	}
-	if format == formatJSON {
-		if err := inv.writeJSON(report); err != nil {
-			return err
-		}
-	} else {
-		inv.printReport(report)
-	}
-	if report.Failed > 0 {
-		inv.jsonErrors = false // the report is the answer
-		return errChecksFailed
-	}
-	return nil
+	return report
 }
 
-// errChecksFailed ends doctor with exit 8 after its report.
+// errChecksFailed ends doctor's text report with exit 8.
 var errChecksFailed = errors.New("some checks failed; see the hints above")
 
 func (inv *invocation) printReport(r protocol.DoctorResponse) {
@@ -138,7 +156,11 @@ func (inv *invocation) printReport(r protocol.DoctorResponse) {
 		tag := map[string]string{"ok": "[ OK ]", "fail": "[FAIL]", "skip": "[SKIP]"}[ch.Status]
 		fmt.Fprintf(w, "%s %s: %s\n", tag, ch.Name, terminalSafe(ch.Detail))
 		if ch.Hint != "" {
-			fmt.Fprintf(w, "       hint: %s\n", terminalSafe(ch.Hint))
+			lines := strings.Split(ch.Hint, "\n")
+			fmt.Fprintf(w, "       hint: %s\n", terminalSafe(lines[0]))
+			for _, line := range lines[1:] {
+				fmt.Fprintf(w, "         %s\n", terminalSafe(line))
+			}
 		}
 	}
 	fmt.Fprintf(w, "%d passed, %d failed, %d skipped\n", r.Passed, r.Failed, r.Skipped)
@@ -146,49 +168,40 @@ func (inv *invocation) printReport(r protocol.DoctorResponse) {
 }
 
 // checkBackend proves a backend with a round trip of a throwaway secret.
-// A backend that is not set up here and that no profile uses is skipped.
-func (inv *invocation) checkBackend(h *helper.Helper, name string, used bool) checkResult {
-	what := keyring.Describe(name)
-	if !used {
-		if why := notSetUp(name); why != "" {
-			return skip("%s; %s", why, what)
+// A backend that is not set up here and that no profile uses is skipped;
+// one that fails, or that a profile uses and is not set up, fails. Either
+// way the hint is the backend's own: how to set it up, or mend it.
+func (inv *invocation) checkBackend(h *helper.Helper, name string, used bool, cfg keyring.Config) checkResult {
+	return inv.backendResult(name, used, func() error {
+		if err := keyring.Ready(name, cfg); err != nil {
+			return err
 		}
-	}
-	if err := h.ProveKeyring(name); err != nil {
-		_, msg := inv.describe(err)
-		return fail(msg, backendHints[name])
-	}
-	return ok("a throwaway secret was written, read back and deleted; %s", what)
+		return h.ProveKeyring(name)
+	})
 }
 
-var backendHints = map[string]string{
-	"os":     "run inside a desktop session with an unlocked keychain (Linux: a Secret Service such as gnome-keyring in the D-Bus session), or use another backend: store --keyring pass or --keyring keyctl",
-	"keyctl": "the kernel's persistent keyrings must be available (CONFIG_PERSISTENT_KEYRINGS) and keyctl(2) allowed (containers often block it with seccomp)",
-	"pass":   "install pass and gnupg, create a gpg key and run `pass init KEY-ID`; if gpg asks for a passphrase, unlock the key once in a terminal (e.g. `pass show` of any entry)",
+// backendResult is the verdict on the backend called name, which a profile
+// uses or not, from prove's error.
+func (inv *invocation) backendResult(name string, used bool, prove func() error) checkResult {
+	err := prove()
+	if err == nil {
+		return ok("a throwaway secret was written, read back and deleted; %s", keyring.Describe(name))
+	}
+	_, msg := inv.describe(err)
+	if errors.Is(err, keyring.ErrNotSetUp) && !used {
+		return checkResult{status: "skip", detail: msg + "; no profile uses it", hint: setupHint(name)}
+	}
+	return fail(msg, setupHint(name))
 }
 
-// notSetUp says why a backend that nobody set up on this machine is not a
-// failure: keyctl off Linux, pass without its program or its store.
-func notSetUp(name string) string {
-	switch name {
-	case "keyctl":
-		if runtime.GOOS != "linux" {
-			return "the kernel keyring exists only on Linux"
-		}
-	case "pass":
-		if _, err := exec.LookPath("pass"); err != nil {
-			return "pass is not installed"
-		}
-		dir := os.Getenv("PASSWORD_STORE_DIR")
-		if dir == "" {
-			home, _ := os.UserHomeDir()
-			dir = filepath.Join(home, ".password-store")
-		}
-		if _, err := os.Stat(filepath.Join(dir, ".gpg-id")); err != nil {
-			return "no password store is initialised (" + dir + ")"
-		}
+// setupHint is the backend's own word on how to set it up here, or mend
+// it: a sentence, then each command on a line of its own.
+func setupHint(backend string) string {
+	s := keyring.HowToSetUp(backend)
+	if len(s.Commands) == 0 {
+		return s.Do
 	}
-	return ""
+	return s.Do + ":\n" + strings.Join(s.Commands, "\n")
 }
 
 func checkDir(dir string) checkResult {
@@ -230,7 +243,7 @@ func (inv *invocation) profileChecks(c *cli.Context, h *helper.Helper, name stri
 				return fail("no password is stored in "+p.Keyring, "run `vkc-credential store --profile "+name+"`")
 			}
 			_, msg := inv.describe(err)
-			return fail(msg, backendHints[p.Keyring])
+			return fail(msg, setupHint(p.Keyring))
 		}},
 		{prefix + "cached token", func() checkResult {
 			if exp := h.TokenState(p.Settings); exp != nil {
@@ -268,7 +281,17 @@ func checkOpenStackPlugin() checkResult {
 		}
 	}
 	const probe = "from keystoneauth1 import loading; loading.get_plugin_loader('vkc')"
-	out, err := exec.Command(py, "-c", probe).CombinedOutput()
+	cmd := exec.Command(py, "-c", probe)
+	// Python puts the current directory first on the path of a -c
+	// program: a keystoneauth1.py planted in an untrusted checkout would
+	// run. So the probe runs in /, which is root's, and PYTHONSAFEPATH
+	// (Python 3.11 and later) leaves even that off the path. Not -I: it
+	// would also drop PYTHONPATH and the user's site-packages, which the
+	// openstack CLI reads and where install.sh puts the plugin for a user
+	// who is not root.
+	cmd.Dir = "/"
+	cmd.Env = append(os.Environ(), "PYTHONSAFEPATH=1")
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 		return fail(fmt.Sprintf("the auth type vkc does not load in %s (%s)", py, lines[len(lines)-1]),
