@@ -318,10 +318,12 @@ func TestMovingBetweenBackends(t *testing.T) {
 	}
 }
 
-// TestDoctor: a healthy machine passes every check; without D-Bus the os
-// check fails with a hint; a Keystone that is down and a deleted secret
-// fail their profile's checks; the JSON form says the same; no output
-// holds the password.
+// TestDoctor: a healthy machine passes every check; so does a healthy
+// server without D-Bus or pass (those backends are skipped, with how to set
+// them up), while a backend a profile uses fails when it is not set up; a
+// keystoneauth1.py in the current directory is never imported; a Keystone
+// that is down and a deleted secret fail their profile's checks; the JSON
+// form says the same; no output holds the password.
 func TestDoctor(t *testing.T) {
 	needKeystone(t)
 	s := newSandbox(t)
@@ -369,18 +371,51 @@ func TestDoctor(t *testing.T) {
 		t.Fatalf("text form: %s", text)
 	}
 
-	// No D-Bus: os fails with a hint, the other backends still pass.
-	noBus := newSandbox(t)
-	noBus.withoutBus()
-	noBus.env = append(noBus.env, "PYTHONPATH="+pythonPath, "PATH="+binDir+":"+os.Getenv("PATH"))
-	r = noBus.run(nil, "", "doctor", "--format", "json")
+	// A healthy server: no D-Bus, no pass store, every profile in keyctl.
+	// The backends nobody uses and that are not set up here are skipped,
+	// each with how to set it up, and doctor passes.
+	server := newSandbox(t)
+	server.withoutBus()
+	server.env = append(server.env, "PYTHONPATH="+pythonPath, "PATH="+binDir+":"+os.Getenv("PATH"))
+	if r := server.store(server.profileName("server")); !strings.Contains(r.stdout, `"keyring":"keyctl"`) {
+		t.Fatalf("store on the server: %s", r)
+	}
+	r = server.run(nil, "", "doctor", "--format", "json")
 	var rep2 report
 	json.Unmarshal([]byte(r.stdout), &rep2)
-	if st, hint := status(rep2, "keychain os"); r.code != 8 || st != "fail" || !strings.Contains(hint, "--keyring") {
-		t.Fatalf("no D-Bus: %s", r)
+	if r.code != 0 || rep2.Failed != 0 || r.stderr != "" {
+		t.Fatalf("a healthy server: %s", r)
+	}
+	for name, says := range map[string]string{"keychain os": "dbus-run-session -- bash", "keychain pass": "pass init"} {
+		if st, hint := status(rep2, name); st != "skip" || !strings.Contains(hint, says) {
+			t.Fatalf("a healthy server, %s: %s %q", name, st, hint)
+		}
 	}
 	if st, _ := status(rep2, "keychain keyctl"); st != "ok" {
 		t.Fatalf("no D-Bus, keyctl: %s", r)
+	}
+	// A backend a profile uses that is not set up fails: s's profile is in
+	// os, and here there is no D-Bus.
+	r, rep = doctor([]string{"DBUS_SESSION_BUS_ADDRESS="}, "--profile", p)
+	if st, hint := status(rep, "keychain os"); r.code != 8 || st != "fail" || !strings.Contains(hint, "dbus-run-session -- bash") || r.stderr != "" {
+		t.Fatalf("no D-Bus, a profile in os: %s", r)
+	}
+
+	// The plugin check never imports a module from the current directory.
+	checkout, marker := t.TempDir(), filepath.Join(t.TempDir(), "ran")
+	planted := fmt.Sprintf("open(%q, 'w').write('planted module ran')\n", marker)
+	if err := os.WriteFile(filepath.Join(checkout, "keystoneauth1.py"), []byte(planted), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inCheckout := exec.Command(binary, "doctor", "--format", "json")
+	inCheckout.Dir = checkout
+	r = s.runCmd(inCheckout, nil, "")
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatalf("doctor ran a keystoneauth1.py planted in its current directory: %s", r)
+	}
+	json.Unmarshal([]byte(r.stdout), &rep2)
+	if st, _ := status(rep2, "openstack CLI plugin"); st != "ok" {
+		t.Fatalf("the plugin check from the checkout: %s", r)
 	}
 
 	// A Keystone that is down, a secret deleted behind our back.
