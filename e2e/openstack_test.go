@@ -51,10 +51,16 @@ import sys; print(sys.modules[type(loader).__module__].__file__)`)
 	return target
 }
 
-// osc runs the openstack CLI in sandbox s with the plugin on PYTHONPATH and
-// the vkc-credential under test first on PATH.  It checks that nothing the
-// openstack process gets in its environment carries a password.
+// kaOSC runs the openstack CLI in sandbox s with the plugin on PYTHONPATH
+// and the vkc-credential under test first on PATH.  It checks that nothing
+// the openstack process gets in its environment carries a password.
 func kaOSC(t *testing.T, s *sandbox, pythonPath string, extraEnv []string, args ...string) result {
+	t.Helper()
+	return kaOSCIn(t, s, "", pythonPath, extraEnv, args...)
+}
+
+// kaOSCIn is kaOSC in the working directory dir ("": the test's).
+func kaOSCIn(t *testing.T, s *sandbox, dir, pythonPath string, extraEnv []string, args ...string) result {
 	t.Helper()
 	env := append([]string{
 		"PATH=" + filepath.Dir(binary) + string(os.PathListSeparator) + os.Getenv("PATH"),
@@ -66,7 +72,9 @@ func kaOSC(t *testing.T, s *sandbox, pythonPath string, extraEnv []string, args 
 			t.Fatalf("the environment handed to openstack carries a password (%s)", name)
 		}
 	}
-	return s.runCmd(exec.Command(kaOpenstack, args...), env, "")
+	cmd := exec.Command(kaOpenstack, args...)
+	cmd.Dir = dir
+	return s.runCmd(cmd, env, "")
 }
 
 func kaMustOSC(t *testing.T, s *sandbox, pythonPath string, extraEnv []string, args ...string) result {
@@ -222,17 +230,14 @@ func TestOpenStackCLIWithKeystoneauthPlugin(t *testing.T) {
 	t.Run("CloudsYAML", func(t *testing.T) {
 		dir := t.TempDir()
 		clouds := filepath.Join(dir, "clouds.yaml")
-		// vkc_command given explicitly here (the run above found the
-		// binary on PATH).
 		yaml := fmt.Sprintf(`clouds:
   vkc-e2e:
     auth_type: vkc
     auth:
       vkc_profile: %q
-      vkc_command: %q
     region_name: RegionOne
     interface: public
-`, profile, binary)
+`, profile)
 		if err := os.WriteFile(clouds, []byte(yaml), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -251,6 +256,64 @@ func TestOpenStackCLIWithKeystoneauthPlugin(t *testing.T) {
 				t.Fatalf("token issue with OS_CLOUD gave a token other than the cached one")
 			}
 		})
+	})
+
+	// A repository's clouds.yaml (found in the current directory first)
+	// must not choose the program the plugin runs (issue 15 item 4): the
+	// review's `vkc_command: /bin/sh` ran the repository's file `get`.
+	t.Run("PlantedCloudsYAMLRunsNothing", func(t *testing.T) {
+		repo, marker := t.TempDir(), filepath.Join(t.TempDir(), "marker")
+		planted := fmt.Sprintf("#!/bin/sh\necho \"$0 $*\" >>%q\n", marker)
+		for _, name := range []string{"get", "planted"} {
+			if err := os.WriteFile(filepath.Join(repo, name), []byte(planted), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		yaml := fmt.Sprintf(`clouds:
+  shell:
+    auth_type: vkc
+    auth:
+      vkc_profile: %[1]q
+      vkc_command: /bin/sh
+  program:
+    auth_type: vkc
+    auth:
+      vkc_profile: %[1]q
+      vkc_command: %[2]q
+`, profile, filepath.Join(repo, "planted"))
+		if err := os.WriteFile(filepath.Join(repo, "clouds.yaml"), []byte(yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ran := func(what string) {
+			t.Helper()
+			if data, err := os.ReadFile(marker); err == nil {
+				t.Fatalf("%s ran the planted program: %s", what, data)
+			}
+		}
+		// The clouds: vkc_command is ignored with a warning; the
+		// vkc-credential on PATH serves the cached token.
+		for _, cloud := range []string{"shell", "program"} {
+			r := kaOSCIn(t, s, repo, pythonPath, nil, "--os-cloud", cloud, "token", "issue", "-f", "json")
+			ran("--os-cloud " + cloud)
+			if r.code != 0 || kaDecodeToken(t, r).ID != cached.Token {
+				t.Fatalf("--os-cloud %s token issue did not serve the cached token: %s", cloud, r)
+			}
+			if !strings.Contains(r.stderr, "ignoring vkc_command") || !strings.Contains(r.stderr, "OS_VKC_COMMAND") {
+				t.Fatalf("--os-cloud %s: no warning that vkc_command is ignored: %s", cloud, r)
+			}
+		}
+		// The flag is gone; a relative OS_VKC_COMMAND (the repository's
+		// file) is refused.
+		r := kaOSCIn(t, s, repo, pythonPath, nil, append(cliArgs, "--os-vkc-command", filepath.Join(repo, "planted"), "token", "issue")...)
+		ran("--os-vkc-command")
+		if r.code == 0 {
+			t.Fatalf("--os-vkc-command was accepted: %s", r)
+		}
+		r = kaOSCIn(t, s, repo, pythonPath, []string{"OS_VKC_COMMAND=get"}, append(cliArgs, "token", "issue")...)
+		ran("OS_VKC_COMMAND=get")
+		if r.code == 0 || !strings.Contains(r.stderr, "OS_VKC_COMMAND must be an absolute path") {
+			t.Fatalf("a relative OS_VKC_COMMAND: %s", r)
+		}
 	})
 
 	t.Run("RevokedTokenIsRefreshedOnce", func(t *testing.T) {
@@ -327,7 +390,7 @@ func TestOpenStackCLIWithKeystoneauthPlugin(t *testing.T) {
 			t.Fatal(err)
 		}
 		posts0, reqs0 := tokenPosts(t), len(kaRequests(t))
-		r := kaOSC(t, s, pythonPath, nil, append(cliArgs, "--os-vkc-command", stale, "region", "list", "-f", "json")...)
+		r := kaOSC(t, s, pythonPath, []string{"OS_VKC_COMMAND=" + stale}, append(cliArgs, "region", "list", "-f", "json")...)
 		if r.code == 0 {
 			t.Fatalf("region list with a dead token succeeded: %s", r)
 		}
@@ -361,9 +424,13 @@ func TestOpenStackCLIWithKeystoneauthPlugin(t *testing.T) {
 			t.Fatalf("a Python traceback instead of a message: %s", r)
 		}
 
-		r = kaOSC(t, s, pythonPath, nil, append(cliArgs, "--os-vkc-command", filepath.Join(t.TempDir(), "nope"), "token", "issue")...)
+		r = kaOSC(t, s, pythonPath, []string{"OS_VKC_COMMAND=" + filepath.Join(t.TempDir(), "nope")}, append(cliArgs, "token", "issue")...)
 		if r.code == 0 || !strings.Contains(r.stderr, "not found") || strings.Contains(r.stderr, "Traceback") {
 			t.Fatalf("token issue with a missing vkc-credential: %s", r)
+		}
+		r = kaOSC(t, s, pythonPath, []string{"PATH=" + t.TempDir()}, append(cliArgs, "token", "issue")...)
+		if r.code == 0 || !strings.Contains(r.stderr, "vkc-credential is not on PATH") || strings.Contains(r.stderr, "Traceback") {
+			t.Fatalf("token issue without vkc-credential on PATH: %s", r)
 		}
 	})
 

@@ -103,7 +103,8 @@ class _Base(unittest.TestCase):
                                 auth_url=AUTH_URL))
         os.chmod(self.cmd, 0o755)
         self.log = os.path.join(self.dir, "calls.log")
-        env = mock.patch.dict(os.environ, {"FAKE_LOG": self.log})
+        env = mock.patch.dict(os.environ, {"FAKE_LOG": self.log,
+                                           "OS_VKC_COMMAND": self.cmd})
         env.start()
         self.addCleanup(env.stop)
         self.session = ks_session.Session()
@@ -119,7 +120,7 @@ class _Base(unittest.TestCase):
             return []
 
     def plugin(self, profile="prod", **kw):
-        return VkcCredential(vkc_profile=profile, vkc_command=self.cmd, **kw)
+        return VkcCredential(vkc_profile=profile, **kw)
 
     def raw(self, stdout="", status=0):
         self.mode("raw")
@@ -145,28 +146,21 @@ class FakeHelperTest(_Base):
 
     def test_loader_options(self):
         opts = {o.dest: o for o in VkcLoader().get_options()}
-        self.assertEqual(set(opts), {"vkc_profile", "vkc_command"})
-        self.assertEqual(opts["vkc_command"].default, "vkc-credential")
+        self.assertEqual(set(opts), {"vkc_profile"})
         self.assertIsNone(opts["vkc_profile"].default)
-        self.assertFalse(any(o.required for o in opts.values()))
-        # What the openstack CLI makes of them.
+        self.assertFalse(opts["vkc_profile"].required)
+        # What the openstack CLI makes of it.
         self.assertEqual(opts["vkc_profile"].argparse_args,
                          ["--os-vkc-profile"])
-        self.assertEqual(opts["vkc_command"].argparse_args,
-                         ["--os-vkc-command"])
-        with mock.patch.dict(os.environ, {"OS_VKC_PROFILE": "p",
-                                          "OS_VKC_COMMAND": "/c"}):
+        with mock.patch.dict(os.environ, {"OS_VKC_PROFILE": "p"}):
             self.assertEqual(opts["vkc_profile"].argparse_default, "p")
-            self.assertEqual(opts["vkc_command"].argparse_default, "/c")
 
     def test_loader_creates_plugin_without_any_option(self):
         p = VkcLoader().load_from_options()
         self.assertIsInstance(p, VkcCredential)
         self.assertIsNone(p.vkc_profile)
-        self.assertEqual(p.vkc_command, "vkc-credential")
-        p = VkcLoader().load_from_options(vkc_profile="prod",
-                                          vkc_command="/x/vkc")
-        self.assertEqual((p.vkc_profile, p.vkc_command), ("prod", "/x/vkc"))
+        p = VkcLoader().load_from_options(vkc_profile="prod")
+        self.assertEqual(p.vkc_profile, "prod")
 
     def test_loader_ignores_foreign_auth_keys(self):
         # clouds.yaml may carry leftovers (auth_url, project_id ...).
@@ -361,8 +355,9 @@ class FakeHelperTest(_Base):
         self.assertInert(str(e))
 
     def test_escapes_in_the_command_name(self):
-        e = self.get_error(VkcCredential(
-            vkc_command=os.path.join(self.dir, "missing" + HOSTILE)))
+        os.environ["OS_VKC_COMMAND"] = os.path.join(self.dir,
+                                                    "missing" + HOSTILE)
+        e = self.get_error()
         self.assertIn("missing" + HOSTILE_ESCAPED, str(e))
         self.assertInert(str(e))
 
@@ -377,12 +372,63 @@ class FakeHelperTest(_Base):
             self.assertInert(record.getMessage())
 
     def test_command_not_found(self):
-        p = VkcCredential(vkc_profile="prod",
-                          vkc_command=os.path.join(self.dir, "missing"))
-        with self.assertRaises(VkcCredentialError) as cm:
-            p.get_access(self.session)
-        self.assertIn("not found", str(cm.exception))
-        self.assertIsNone(cm.exception.exit_status)
+        os.environ["OS_VKC_COMMAND"] = os.path.join(self.dir, "missing")
+        e = self.get_error()
+        self.assertIn("not found: set OS_VKC_COMMAND", str(e))
+        self.assertIsNone(e.exit_status)
+
+    # --- which program runs (issue 15 item 4) ---------------------------
+
+    def test_command_from_path_without_the_variable(self):
+        del os.environ["OS_VKC_COMMAND"]
+        with mock.patch.dict(os.environ, {"PATH": self.dir}):
+            self.plugin().get_access(self.session)
+        self.assertEqual(len(self.calls()), 1)
+
+    def test_not_on_path(self):
+        del os.environ["OS_VKC_COMMAND"]
+        empty = tempfile.mkdtemp(dir=self.dir)
+        with mock.patch.dict(os.environ, {"PATH": empty}):
+            e = self.get_error()
+        self.assertIn("vkc-credential is not on PATH", str(e))
+        self.assertIn("OS_VKC_COMMAND", str(e))
+
+    def test_relative_command_is_refused(self):
+        # Relative to the current directory, which may be anyone's.
+        os.environ["OS_VKC_COMMAND"] = "vkc-credential"
+        with mock.patch.dict(os.environ, {"PATH": self.dir}):
+            e = self.get_error()
+        self.assertIn("OS_VKC_COMMAND must be an absolute path", str(e))
+        self.assertEqual(self.calls(), [])
+
+    def test_auth_options_never_name_the_program(self):
+        """A planted clouds.yaml's vkc_command runs nothing (issue 15.4).
+
+        openstacksdk hands the whole auth: section to the loader, and the
+        openstack CLI would have made --os-vkc-command of an option: the
+        program named there must never run, whatever else is set.
+        """
+        marker = os.path.join(self.dir, "marker")
+        planted = os.path.join(self.dir, "planted")
+        with open(planted, "w") as f:
+            f.write("#!/bin/sh\ntouch %s\n" % marker)
+        os.chmod(planted, 0o755)
+        self.assertNotIn("vkc_command",
+                         [o.dest for o in VkcLoader().get_options()])
+        for env in ({}, {"OS_VKC_COMMAND": None}):
+            with self.subTest(env=env):
+                if env:
+                    del os.environ["OS_VKC_COMMAND"]
+                    os.environ["PATH"] = self.dir
+                with self.assertLogs("vkc_keystoneauth",
+                                     logging.WARNING) as logs:
+                    p = VkcLoader().load_from_options(
+                        vkc_profile="prod", vkc_command=planted)
+                p.get_access(self.session)
+                self.assertFalse(os.path.exists(marker))
+                self.assertIn("ignoring vkc_command", logs.output[0])
+                self.assertIn("OS_VKC_COMMAND", logs.output[0])
+        self.assertEqual(len(self.calls()), 2)  # the real one ran instead
 
     def test_timeout(self):
         self.mode("sleep")

@@ -12,13 +12,20 @@ clouds.yaml):
 ``vkc_profile``  (``--os-vkc-profile``, ``OS_VKC_PROFILE``)
     the vkc-credential profile; when unset, vkc-credential's own default
     applies (``VKC_PROFILE``, else ``default``).
-``vkc_command``  (``--os-vkc-command``, ``OS_VKC_COMMAND``)
-    the vkc-credential executable (default ``vkc-credential``, looked up on
-    ``PATH``); run directly, never through a shell.
+
+The program the plugin runs is not an option: ``OS_VKC_COMMAND`` in the
+environment (an absolute path), else ``vkc-credential`` on ``PATH``; run
+directly, never through a shell.  An auth option may come from a
+clouds.yaml in the current directory (a repository someone else wrote), so
+an option naming a program would let that file run it: a ``vkc_command``
+left in a clouds.yaml is ignored with a warning, and ``--os-vkc-command``
+is no longer a flag of the openstack CLI.
 """
 
 import json
 import logging
+import os
+import shutil
 import subprocess
 import threading
 import unicodedata
@@ -31,10 +38,13 @@ from keystoneauth1.loading import base as loading_base
 from keystoneauth1.loading import opts
 
 __all__ = ("VkcCredential", "VkcCredentialError", "VkcLoader",
-           "DEFAULT_COMMAND", "TIMEOUT_SECONDS")
+           "COMMAND_ENV", "DEFAULT_COMMAND", "TIMEOUT_SECONDS")
 
 LOG = logging.getLogger(__name__)
 
+# The environment variable that names the vkc-credential executable (an
+# absolute path), and the name looked up on PATH without it.
+COMMAND_ENV = "OS_VKC_COMMAND"
 DEFAULT_COMMAND = "vkc-credential"
 
 # Bound on one vkc-credential run.  vkc-credential bounds itself (30 s for
@@ -102,7 +112,7 @@ def _json_error(stdout):
 
     vkc-credential prints ``{"version": 1, "error": {"code": ...,
     "message": ...}}`` on stdout only for its JSON formats; a wrapper given
-    as vkc_command may do so for keystoneauth too.
+    as OS_VKC_COMMAND may do so for keystoneauth too.
     """
     try:
         message = json.loads(stdout.decode("utf-8"))["error"]["message"]
@@ -120,12 +130,11 @@ class VkcCredential(base.BaseIdentityPlugin):
     itself, ``interface=keystoneauth1.plugin.AUTH_INTERFACE``).
     """
 
-    def __init__(self, vkc_profile=None, vkc_command=None,
-                 timeout=TIMEOUT_SECONDS, reauthenticate=True):
+    def __init__(self, vkc_profile=None, timeout=TIMEOUT_SECONDS,
+                 reauthenticate=True):
         super(VkcCredential, self).__init__(auth_url=None,
                                             reauthenticate=reauthenticate)
         self.vkc_profile = vkc_profile or None
-        self.vkc_command = vkc_command or DEFAULT_COMMAND
         self.timeout = timeout
         # invalidate() sets _refresh: the next get_auth_ref passes --refresh.
         self._refresh = False
@@ -136,8 +145,30 @@ class VkcCredential(base.BaseIdentityPlugin):
 
     # --- the helper -------------------------------------------------------
 
+    @staticmethod
+    def _command():
+        """The vkc-credential executable: OS_VKC_COMMAND, else PATH's.
+
+        Read from the environment on every run, never from an auth option
+        (see the module's comment).
+        """
+        command = os.environ.get(COMMAND_ENV, "")
+        if command:
+            if not os.path.isabs(command):
+                raise VkcCredentialError(
+                    "vkc: %s must be an absolute path, not %r; give the "
+                    "full path of vkc-credential, or unset it to use the "
+                    "vkc-credential on PATH" % (COMMAND_ENV, command))
+            return command
+        found = shutil.which(DEFAULT_COMMAND)
+        if found is None:
+            raise VkcCredentialError(
+                "vkc: %s is not on PATH: install it there, or set %s to "
+                "its absolute path" % (DEFAULT_COMMAND, COMMAND_ENV))
+        return found
+
     def _argv(self, refresh):
-        argv = [self.vkc_command, "get", "--format", "keystoneauth"]
+        argv = [self._command(), "get", "--format", "keystoneauth"]
         if self.vkc_profile:
             argv += ["--profile", self.vkc_profile]
         if refresh:
@@ -154,12 +185,12 @@ class VkcCredential(base.BaseIdentityPlugin):
                 stderr=subprocess.PIPE, timeout=self.timeout, check=False)
         except FileNotFoundError:
             raise VkcCredentialError(
-                "vkc: %s not found: install vkc-credential, put it on PATH, "
-                "or give its path with --os-vkc-command / OS_VKC_COMMAND / "
-                "auth.vkc_command" % self.vkc_command)
+                "vkc: %s not found: set %s to the absolute path of "
+                "vkc-credential, or unset it to use the one on PATH"
+                % (argv[0], COMMAND_ENV))
         except OSError as e:  # not executable, a directory ...
             raise VkcCredentialError("vkc: cannot run %s: %s"
-                                     % (self.vkc_command, e))
+                                     % (argv[0], e))
         except subprocess.TimeoutExpired as e:
             stderr = (e.stderr or b"").decode("utf-8", "replace")
             raise VkcCredentialError(
@@ -278,12 +309,18 @@ class VkcLoader(loading_base.BaseLoader):
                      help="vkc-credential profile to take the token from "
                           "(default: vkc-credential's own, VKC_PROFILE or "
                           "'default')"),
-            opts.Opt("vkc-command", default=DEFAULT_COMMAND,
-                     help="vkc-credential executable (default: "
-                          "vkc-credential on PATH)"),
         ])
         return options
 
     def create_plugin(self, **kwargs):
-        return VkcCredential(vkc_profile=kwargs.get("vkc_profile"),
-                             vkc_command=kwargs.get("vkc_command"))
+        # Any auth key reaches here, options or not (openstacksdk hands
+        # over the whole auth: section of clouds.yaml).
+        if kwargs.get("vkc_command"):
+            LOG.warning(
+                "vkc: ignoring vkc_command %s from the auth options (a "
+                "clouds.yaml, perhaps one in the current directory, may "
+                "not choose a program to run): the program run is the one "
+                "%s names (an absolute path), else vkc-credential on PATH; "
+                "remove vkc_command from clouds.yaml",
+                _inert(repr(kwargs["vkc_command"])), COMMAND_ENV)
+        return VkcCredential(vkc_profile=kwargs.get("vkc_profile"))
