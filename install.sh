@@ -42,7 +42,9 @@ esac
 
 # The openstack CLI's `vkc` auth type, when that CLI is installed.
 py=${PYTHON:-/usr/bin/python3}
-if [ "${VKC_SKIP_PLUGIN:-}" != 1 ] && [ -x "$py" ] && "$py" -c 'import keystoneauth1' 2>/dev/null; then
+# The probe runs from /: `python -c` imports from the current directory
+# first, where a planted keystoneauth1.py would run (as root, under sudo).
+if [ "${VKC_SKIP_PLUGIN:-}" != 1 ] && [ -x "$py" ] && (cd / && "$py" -c 'import keystoneauth1') 2>/dev/null; then
   if [ "$(id -u)" = 0 ] || [ -n "${PYTHON:-}" ]; then
     echo "installing the openstack CLI auth type 'vkc' into $py's own site-packages with pip (VKC_SKIP_PLUGIN=1 skips this)"
     bash "$here/integrations/keystoneauth/install.sh" >/dev/null 2>&1 &&

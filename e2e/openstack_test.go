@@ -482,3 +482,70 @@ func unittestSummary(out string) (ran, skipped int, ok bool) {
 	}
 	return ran, skipped, true
 }
+
+// TestInstallersImportNothingFromTheCurrentDirectory runs install.sh and
+// integrations/keystoneauth/install.sh in a directory holding Python
+// modules that leave a marker when imported (issue 15 item 5): `python -c`
+// and `python -m` import from the current directory first, and the
+// installers run as root under sudo, perhaps in a checkout someone else
+// wrote. Both must install, and nothing planted may run.
+func TestInstallersImportNothingFromTheCurrentDirectory(t *testing.T) {
+	if err := exec.Command(kaPython, "-c", "import keystoneauth1, pip").Run(); err != nil {
+		t.Fatalf("%s lacks keystoneauth1 or pip (Debian python3-keystoneauth1, python3-pip; scripts/test-env.sh installs them): %v", kaPython, err)
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	planted, marker := filepath.Join(tmp, "checkout"), filepath.Join(tmp, "marker")
+	if err := os.Mkdir(planted, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, module := range []string{"keystoneauth1", "pip", "runpy", "setuptools", "subprocess"} {
+		code := fmt.Sprintf("open(%q, 'a').write(__name__ + '\\n')\n", marker)
+		if err := os.WriteFile(filepath.Join(planted, module+".py"), []byte(code), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := append(os.Environ(), "TMPDIR="+tmp, "XDG_CACHE_HOME="+filepath.Join(tmp, "cache"), "PYTHONDONTWRITEBYTECODE=1")
+	run := func(name string, cmd *exec.Cmd) string {
+		t.Helper()
+		cmd.Dir = planted
+		out, err := cmd.CombinedOutput()
+		if data, rerr := os.ReadFile(marker); rerr == nil {
+			t.Fatalf("%s imported planted modules from its current directory: %s\n%s", name, data, out)
+		}
+		if err != nil {
+			t.Fatalf("%s failed: %v\n%s", name, err, out)
+		}
+		return string(out)
+	}
+
+	// The plugin's installer, with a --target relative to that directory.
+	cmd := exec.Command("bash", filepath.Join(root, "integrations/keystoneauth/install.sh"), "--target", "site")
+	cmd.Env = append(env, "PYTHON="+kaPython)
+	run("integrations/keystoneauth/install.sh --target site", cmd)
+	if _, err := os.Stat(filepath.Join(planted, "site", "vkc_keystoneauth", "__init__.py")); err != nil {
+		t.Fatalf("the plugin is not in the relative --target: %v", err)
+	}
+
+	// The top-level installer probes for keystoneauth1, then installs the
+	// plugin into PYTHON: a virtual environment that sees the system's
+	// keystoneauth1 and pip, so the machine's Python is left alone.
+	venv := filepath.Join(tmp, "venv")
+	if out, err := exec.Command(kaPython, "-m", "venv", "--without-pip", "--system-site-packages", venv).CombinedOutput(); err != nil {
+		t.Fatalf("python3 -m venv: %v\n%s", err, out)
+	}
+	venvPython := filepath.Join(venv, "bin", "python3")
+	cmd = exec.Command("bash", filepath.Join(root, "install.sh"))
+	cmd.Env = append(env, "PREFIX="+filepath.Join(tmp, "prefix"), "PYTHON="+venvPython)
+	out := run("install.sh", cmd)
+	if !strings.Contains(out, "installed the openstack CLI auth type 'vkc' for "+venvPython) {
+		t.Fatalf("install.sh did not install the plugin into %s:\n%s", venvPython, out)
+	}
+	where, err := exec.Command(venvPython, "-I", "-c", `import vkc_keystoneauth; print(vkc_keystoneauth.__file__)`).CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(where), venv+string(filepath.Separator)) {
+		t.Fatalf("the plugin is not in the virtual environment %s: %v %s", venv, err, where)
+	}
+}
