@@ -1,15 +1,15 @@
 package cmdline
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"time"
+
+	"vkc-credential/internal/shellcmd"
 )
 
 // errNoPasscode means Keystone wants a TOTP passcode and none can be had
@@ -64,23 +64,22 @@ func interactiveAllowed(execInfo string) bool {
 	return json.Unmarshal([]byte(execInfo), &info) == nil && info.Spec.Interactive
 }
 
-// runPasscodeCommand runs command with `sh -c`, stdin closed, and returns
-// the first line it prints.
+// runPasscodeCommand runs command through shellcmd (`sh -c`, stdin
+// /dev/null, no OS_* variables, its process group killed at
+// passcodeTimeout, its output capped) and returns the first line it
+// prints. A failure's message carries the first line of its stderr,
+// escaped.
 func runPasscodeCommand(command string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), passcodeTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "sh", "-c", command)
-	cmd.Env = environment{unset: removedVars}.apply(os.Environ())
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(errb.String())
-		if len(msg) > 200 {
-			msg = msg[:200]
+	out, err := shellcmd.Run(context.Background(), shellcmd.Command{Line: command, Timeout: passcodeTimeout})
+	if err != nil {
+		var said string
+		var e *shellcmd.Error
+		if errors.As(err, &e) && e.FirstStderrLine() != "" {
+			said = fmt.Sprintf(" (it said: %s)", terminalSafe(e.FirstStderrLine()))
 		}
-		return "", fmt.Errorf("%w: it failed (%v): %s; check the command stored with store --totp-command", errPasscodeCommand, err, msg)
+		return "", fmt.Errorf("%w: %v%s; check the command stored with store --totp-command", errPasscodeCommand, err, said)
 	}
-	line, _, _ := strings.Cut(out.String(), "\n")
+	line, _, _ := strings.Cut(string(out), "\n")
 	code, err := checkPasscode(strings.TrimSpace(line))
 	if err != nil {
 		return "", fmt.Errorf("%w: it printed %v", errPasscodeCommand, err)

@@ -29,7 +29,15 @@ func TestPasscodeCommand(t *testing.T) {
 		{"printf '654321\\nsecond line\\n'", "654321", ""},
 		{"echo '  987654  '", "987654", ""},
 		{"printf %s \"$OS_PASSWORD\"", "", "no passcode"}, // the password is not in the command's environment
-		{"exit 3", "", "failed"},
+		{"exit 3", "", "failed (exit status 3)"},
+		// The first line of its stderr, escaped (a terminal title change
+		// and a right-to-left override stay inert).
+		{"printf '\\n  \\033]0;x\\007 bad \\342\\200\\256seed\\nmore\\n' >&2; exit 1", "", `failed (exit status 1) (it said: \x1b]0;x\x07 bad \u202eseed)`},
+		// Issue 15 item 7: a child that keeps the pipe open no longer
+		// holds us (nor the token lock) until it ends; a flood of output
+		// is cut.
+		{"echo 123456; sleep 1000 &", "", "kept its output open"},
+		{"yes 123456", "", "printed more than 65536 bytes"},
 		{"echo", "", "no passcode"},
 		{"printf 'a\\tb'", "", "characters no passcode has"},
 	} {
