@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -152,9 +153,20 @@ func TestTOTPSecondFactor(t *testing.T) {
 	user := os.Getenv("VKC_E2E_MFA_USERNAME")
 	pw := readEnvFile(t, "VKC_E2E_MFA_PASSWORD_FILE")
 	counter := filepath.Join(s.home, "totp-runs")
-	command := fmt.Sprintf(`echo run >> %q; oathtool --totp -b "$(cat %q)"`, counter, os.Getenv("VKC_E2E_MFA_TOTP_SECRET_FILE"))
+	// The documented form (docs/signin.md): the seed from pass reaches
+	// oathtool on its stdin, never in an argv, where every local user
+	// could read it in /proc.
+	seed := readEnvFile(t, "VKC_E2E_MFA_TOTP_SECRET_FILE")
+	initPass(t, s)
+	if r := s.runCmd(exec.Command(lookPath(t, "pass"), "insert", "--multiline", "vk/totp"), nil, seed+"\n"); r.code != 0 {
+		t.Fatalf("pass insert vk/totp: %s", r)
+	}
+	command := fmt.Sprintf(`echo run >> %q; pass show vk/totp | oathtool --totp -b -`, counter)
+	// Every program the command runs by name records its argv and
+	// environment through a wrapper first on PATH.
+	path, record := argvRecorder(t, "sh", "pass", "gpg", "gpg2", "oathtool")
 	store := func(profile string, extra ...string) result {
-		return s.run(nil, pw, append([]string{"store", "--profile", profile, "--auth-url", ks.AuthURL, "--project-id", ks.ProjectID,
+		return s.run(path, pw, append([]string{"store", "--profile", profile, "--auth-url", ks.AuthURL, "--project-id", ks.ProjectID,
 			"--username", user, "--password-stdin"}, extra...)...)
 	}
 
@@ -186,7 +198,7 @@ func TestTOTPSecondFactor(t *testing.T) {
 	before := tokenPosts(t)
 	for i := range results {
 		wg.Add(1)
-		go func() { defer wg.Done(); results[i] = s.run(nil, "", "get", "--profile", cold, "--format", "token") }()
+		go func() { defer wg.Done(); results[i] = s.run(path, "", "get", "--profile", cold, "--format", "token") }()
 	}
 	wg.Wait()
 	for i, r := range results {
@@ -203,6 +215,15 @@ func TestTOTPSecondFactor(t *testing.T) {
 	}
 	if m := tokenMethods(t, strings.TrimSpace(results[0].stdout)); !strings.Contains(m, "totp") {
 		t.Fatalf("token methods %q", m)
+	}
+	// Issue 15 item 6: the seed was in no argv (nor environment) of what
+	// the command ran.
+	seen, err := os.ReadFile(record)
+	if err != nil || !strings.Contains(string(seen), "oathtool --totp -b -\n") || !strings.Contains(string(seen), "pass show vk/totp\n") {
+		t.Fatalf("the wrappers did not see pass and oathtool run: %v\n%s", err, seen)
+	}
+	if strings.Contains(string(seen), seed) {
+		t.Fatal("the TOTP seed is in the argv or environment of a process the --totp-command ran")
 	}
 
 	// The openstack CLI through the plugin: the cached token, no Keystone call.
@@ -225,6 +246,35 @@ func TestTOTPSecondFactor(t *testing.T) {
 	if r.code == 0 || !strings.Contains(r.stderr, "in a terminal") || strings.Contains(r.stderr, "Traceback") {
 		t.Fatalf("openstack without a passcode: %s", r)
 	}
+}
+
+// argvRecorder puts a wrapper for each of names first on PATH: it appends
+// "$0 $*" and its environment to the returned record file, then runs the
+// real program. It returns the PATH entry to give a process, and the file.
+func argvRecorder(t *testing.T, names ...string) (env []string, record string) {
+	t.Helper()
+	dir := t.TempDir()
+	record = filepath.Join(dir, "record")
+	for _, name := range names {
+		real, err := exec.LookPath(name)
+		if err != nil {
+			continue // gpg2 is optional
+		}
+		script := fmt.Sprintf("#!/bin/sh\n{ echo \"$(basename \"$0\") $*\"; env; } >> %q\nexec %q \"$@\"\n", record, real)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(script), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return []string{"PATH=" + dir + string(os.PathListSeparator) + os.Getenv("PATH")}, record
+}
+
+func lookPath(t *testing.T, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("%s is not installed (scripts/test-env.sh installs it): %v", name, err)
+	}
+	return path
 }
 
 // TestCloudsYAML: a plaintext password, a project by name, an
