@@ -19,7 +19,9 @@
 #
 # goreleaser v2.15.1 is built once from the Go module proxy and cached
 # (scripts/install-goreleaser.sh). The build flags are scripts/build.env's,
-# exported here for the {{ .Env.VKC_… }} templates of .goreleaser.yaml.
+# and the maintainer and homepage scripts/project.env's, exported here for
+# the {{ .Env.VKC_… }} templates of .goreleaser.yaml; the wheel gets the
+# same maintainer and homepage.
 # Further arguments go to goreleaser (e.g. --parallelism 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +29,16 @@ export PATH=/usr/local/go/bin:$PATH
 
 die() { echo "release.sh: error: $*" >&2; exit 1; }
 log() { echo "release.sh: $*" >&2; }
+
+# Who maintains the project and where it lives, for the packages and the
+# wheel.
+# shellcheck source=project.env
+. scripts/project.env
+export VKC_MAINTAINER_NAME VKC_MAINTAINER_EMAIL VKC_HOMEPAGE
+case $VKC_MAINTAINER_NAME$VKC_MAINTAINER_EMAIL$VKC_HOMEPAGE in
+  *[\"\\\<\>\|\&]*) die "scripts/project.env: a value holds one of \" \\ < > | &, which the templates below do not escape" ;;
+esac
+[ -n "$VKC_MAINTAINER_NAME" ] && [ -n "$VKC_MAINTAINER_EMAIL" ] || die "scripts/project.env: the maintainer's name and e-mail are both needed"
 
 # pep440 VERSION: goreleaser's version in Python's spelling. 1.2.0 stays;
 # 1.2.0-rc.1 is 1.2.0rc1 (alpha → a, beta → b); any other suffix, such as
@@ -65,6 +77,14 @@ wheel() {
   find "$src" -name __pycache__ -prune -exec rm -rf {} +
   sed -i "s/^version = \".*\"\$/version = \"$version\"/" "$src/pyproject.toml"
   grep -qx "version = \"$version\"" "$src/pyproject.toml" || die "could not set the version in pyproject.toml"
+  # The maintainer and homepage of scripts/project.env (checked above to
+  # need no TOML escaping): [project] ends where [project.entry-points…]
+  # begins, and [project.urls] goes last.
+  sed -i "s|^requires-python = .*|&\nmaintainers = [{ name = \"$VKC_MAINTAINER_NAME\", email = \"$VKC_MAINTAINER_EMAIL\" }]|" "$src/pyproject.toml"
+  grep -q '^maintainers = ' "$src/pyproject.toml" || die "could not set the maintainer in pyproject.toml"
+  if [ -n "$VKC_HOMEPAGE" ]; then
+    printf '\n[project.urls]\nHomepage = "%s"\n' "$VKC_HOMEPAGE" >>"$src/pyproject.toml"
+  fi
   mkdir -p "$out"
   rm -f "$out"/vkc_keystoneauth-*.whl
   # SOURCE_DATE_EPOCH: the files in the wheel carry the commit's time.

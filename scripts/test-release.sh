@@ -12,6 +12,10 @@ cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:$PATH
 
 die() { echo "test-release.sh: FAIL: $*" >&2; exit 1; }
+# The maintainer and homepage every package must carry: the one definition.
+# shellcheck source=project.env
+. scripts/project.env
+maintainer="$VKC_MAINTAINER_NAME <$VKC_MAINTAINER_EMAIL>"
 T0=$(date +%s)
 t=$T0
 step() { local now; now=$(date +%s); echo "   ($(( now - t )) s)"; t=$now; echo "== release: $*"; }
@@ -149,13 +153,37 @@ grep -qE '"build_date":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z"' <<<"$out" || die
 [ "$("$work/prefix/vkc-credential" --version)" = "vkc-credential $version" ] || die "--version does not say $version"
 ok "$out"
 
+step "the README's archive steps, run as written from /, in an empty HOME: binary, man page, three completions"
+# The block after "**From the archive**" in README.md, with the snapshot's
+# version for V; ~/Downloads holds the archive and checksums.txt.
+block=$(awk '/^\*\*From the archive\*\*/ { on = 1 } on && /^```sh$/ { inside = 1; next } inside && /^```$/ { exit } inside' README.md)
+grep -q '^V=' <<<"$block" || die "README.md has no archive steps after **From the archive** (or no V= line in them)"
+rhome=$work/readme-home
+mkdir -p "$rhome/Downloads" "$work/readme-tmp"
+cp "dist/vkc-credential_${version}_linux_amd64.tar.gz" dist/checksums.txt "$rhome/Downloads/"
+out=$(cd / && env -i HOME="$rhome" PATH=/usr/bin:/bin TMPDIR="$work/readme-tmp" \
+  bash -euo pipefail -c "$(sed "s/^V=[^ ]*/V=$version/" <<<"$block")" 2>&1 </dev/null) || { echo "$out" >&2; die "the README's archive steps failed (above)"; }
+grep -q "\"program_version\":\"$version\"" <<<"$out" || die "the README's archive steps end without the version: $out"
+for f in .local/bin/vkc-credential .local/share/man/man1/vkc-credential.1.gz \
+    .local/share/bash-completion/completions/vkc-credential .zfunc/_vkc-credential \
+    .config/fish/completions/vkc-credential.fish; do
+  [ -s "$rhome/$f" ] || die "the README's archive steps did not install ~/$f"
+done
+[ -z "$(ls -A "$work/readme-tmp")" ] || die "the README's archive steps left files in TMPDIR: $(ls -A "$work/readme-tmp")"
+ok "binary, man page and completions in ~/.local, ~/.zfunc and ~/.config/fish; the temp directory removed"
+
 deb=$(ls dist/vkc-credential_*_linux_amd64.deb)
 step "the .deb: its fields, then dpkg -i, the binary, man -w, bash completion of commands and stored profiles, dpkg -r"
 suggests=$(dpkg-deb -f "$deb" Suggests)
 for p in gnome-keyring pass python3-keystoneauth1; do
   grep -qw "$p" <<<"$suggests" || die ".deb Suggests: $suggests (lacks $p)"
 done
-for f in Maintainer Description Homepage; do [ -n "$(dpkg-deb -f "$deb" "$f")" ] || die ".deb has no $f"; done
+[ -n "$(dpkg-deb -f "$deb" Description)" ] || die ".deb has no Description"
+# Maintainer and Homepage are scripts/project.env's (no Homepage field
+# while it names none).
+[ "$(dpkg-deb -f "$deb" Maintainer)" = "$maintainer" ] || die ".deb Maintainer: '$(dpkg-deb -f "$deb" Maintainer)', want scripts/project.env's '$maintainer'"
+[ "$(dpkg-deb -f "$deb" Homepage)" = "$VKC_HOMEPAGE" ] || die ".deb Homepage: '$(dpkg-deb -f "$deb" Homepage)', want scripts/project.env's '$VKC_HOMEPAGE'"
+echo "   .deb Maintainer: $maintainer; Homepage: ${VKC_HOMEPAGE:-(none)}"
 dpkg_locked -i "$deb" >/dev/null || die "dpkg -i $deb"
 deb_installed=1
 debfiles=(/usr/bin/vkc-credential /usr/share/bash-completion/completions/vkc-credential
@@ -220,8 +248,14 @@ for rpm in dist/vkc-credential_*_linux_amd64.rpm dist/vkc-credential_*_linux_arm
   list=$(rpm -qlp "$rpm" 2>/dev/null)
   for f in "${debfiles[@]}"; do grep -qx "$f" <<<"$list" || die "$rpm lacks $f"; done
   [ "$(rpm -qp --qf '%{LICENSE}' "$rpm" 2>/dev/null)" = MIT ] || die "$rpm: license is not MIT"
+  # The packager is scripts/project.env's maintainer; the URL its homepage
+  # (rpm says "(none)" for a tag that is absent).
+  packager=$(rpm -qp --qf '%{PACKAGER}' "$rpm" 2>/dev/null)
+  url=$(rpm -qp --qf '%{URL}' "$rpm" 2>/dev/null); [ "$url" = "(none)" ] && url=""
+  [ "$packager" = "$maintainer" ] || die "$rpm: Packager '$packager', want scripts/project.env's '$maintainer'"
+  [ "$url" = "$VKC_HOMEPAGE" ] || die "$rpm: URL '$url', want scripts/project.env's '$VKC_HOMEPAGE'"
 done
-ok "both .rpm hold the binary, three completions, the man page and the licence"
+ok "both .rpm hold the binary, three completions, the man page and the licence; Packager $maintainer, URL ${VKC_HOMEPAGE:-(none)}"
 
 step "the wheel: pip install --target, then the openstack CLI's Python loads the auth type vkc from it"
 pep=${wheel#vkc_keystoneauth-}; pep=${pep%-py3-none-any.whl}
@@ -229,15 +263,21 @@ PIP_ROOT_USER_ACTION=ignore /usr/bin/python3 -m pip install --quiet --no-index -
   die "pip install dist/$wheel"
 # keystoneauth1 may already find another vkc plugin (install.sh puts one
 # in the system Python): prove the one loaded is this wheel's.
-PYTHONPATH=$work/py /usr/bin/python3 - "$work/py" "$pep" <<'PY' || die "the wheel's auth type does not load"
+PYTHONPATH=$work/py /usr/bin/python3 - "$work/py" "$pep" "$maintainer" "$VKC_HOMEPAGE" <<'PY' || die "the wheel's auth type does not load, or its metadata is not scripts/project.env's"
 import sys, importlib.metadata as md
 from keystoneauth1 import loading
-target, version = sys.argv[1], sys.argv[2]
+target, version, maintainer, homepage = sys.argv[1:5]
 loader = loading.get_plugin_loader("vkc")
 module = sys.modules[type(loader).__module__]
 assert module.__file__.startswith(target + "/"), module.__file__
-assert md.version("vkc-keystoneauth") == version, md.version("vkc-keystoneauth")
-print("   ok: keystoneauth1 loads vkc from", module.__file__, "version", version)
+meta = md.metadata("vkc-keystoneauth")
+assert meta["Version"] == version, meta["Version"]
+# The maintainer and homepage of scripts/project.env.
+assert meta["Maintainer-email"] == maintainer, meta["Maintainer-email"]
+urls = meta.get_all("Project-URL") or []
+assert urls == (["Homepage, " + homepage] if homepage else []), urls
+print("   ok: keystoneauth1 loads vkc from", module.__file__, "version", version,
+      "maintainer", maintainer, "homepage", homepage or "(none)")
 PY
 PYTHONPATH=$work/py openstack --os-auth-type vkc --help 2>/dev/null | grep -q -- '--os-vkc-profile' ||
   die "openstack --os-auth-type vkc --help does not show --os-vkc-profile"
