@@ -59,8 +59,8 @@ type Command struct {
 	MaxStdout int
 }
 
-// Error is a run that did not succeed. Its text says what happened
-// ("exited with exit status 3"), never what the command printed; the first
+// Error is a run that did not succeed. Its text says what happened ("it
+// failed (exit status 3)"), never what the command printed; the first
 // line of its stderr is FirstStderrLine, for the caller to escape and show.
 type Error struct {
 	kind   error
@@ -101,11 +101,11 @@ func Run(ctx context.Context, c Command) ([]byte, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
-	max := c.MaxStdout
-	if max <= 0 {
-		max = DefaultMaxStdout
+	limit := c.MaxStdout
+	if limit <= 0 {
+		limit = DefaultMaxStdout
 	}
-	stdout := &capped{max: max, onFull: cancel}
+	stdout := &capped{max: limit, onFull: cancel}
 	stderr := &capped{max: maxStderr}
 
 	cmd := exec.CommandContext(ctx, "sh", append([]string{"-c", c.Line, "sh"}, c.Args...)...)
@@ -126,7 +126,7 @@ func Run(ctx context.Context, c Command) ([]byte, error) {
 	}
 	switch {
 	case stdout.full:
-		return stdout.b, fail(ErrTooMuchOutput, "it printed more than %d bytes on stdout and was stopped", max)
+		return stdout.b, fail(ErrTooMuchOutput, "it printed more than %d bytes on stdout and was stopped", limit)
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return stdout.b, fail(ErrTimeout, "it did not finish within %s and was stopped", c.Timeout)
 	case ctx.Err() != nil:
