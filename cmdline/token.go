@@ -63,7 +63,8 @@ func (inv *invocation) token(c *cli.Context, readRequest bool) (*helper.Token, e
 		return nil, err
 	}
 	return h.Get(c.Context, helper.GetOptions{
-		Profile: inv.profile, Settings: s, Keyring: stored.Keyring, MinTTL: minTTL, Passcode: inv.passcode(stored.TOTPCommand),
+		Profile: inv.profile, Settings: s, Keyring: stored.Keyring, MinTTL: minTTL,
+		Passcode: inv.passcode(stored.TOTPCommand), TOTP: stored.TOTPCommand != "",
 		Refresh: c.Bool("refresh") || (req != nil && req.Refresh),
 	})
 }

@@ -210,8 +210,8 @@ func TestTOTPSecondFactor(t *testing.T) {
 	if n := strings.Count(string(runs), "run"); n != 1 {
 		t.Fatalf("20 cold gets ran the passcode command %d times", n)
 	}
-	if posts := tokenPosts(t) - before; posts > 2 {
-		t.Fatalf("20 cold gets made %d token requests (want at most 2: password, then receipt)", posts)
+	if posts := tokenPosts(t) - before; posts != 3 {
+		t.Fatalf("20 cold gets made %d token requests (want 3: the password, the receipt with the passcode, the identity token re-scoped)", posts)
 	}
 	if m := tokenMethods(t, strings.TrimSpace(results[0].stdout)); !strings.Contains(m, "totp") {
 		t.Fatalf("token methods %q", m)
@@ -240,7 +240,7 @@ func TestTOTPSecondFactor(t *testing.T) {
 	}
 	cached, _ = filepath.Glob(filepath.Join(s.home, ".cache", "vkc-credential", "*.json"))
 	for _, f := range cached {
-		os.Remove(f) // the identity's token would serve it
+		os.Remove(f) // the identity token (and the project's) would serve it
 	}
 	r := kaOSC(t, s, py, nil, "--os-auth-type", "vkc", "--os-vkc-profile", noCode, "--os-auth-url", ks.AuthURL, "catalog", "list")
 	if r.code == 0 || !strings.Contains(r.stderr, "in a terminal") || strings.Contains(r.stderr, "Traceback") {

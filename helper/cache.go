@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -261,11 +262,12 @@ func (p Paths) lockCache(ctx context.Context, s Settings) (unlock func(), err er
 	return lockFile(ctx, p.lockPath(cacheKey(s)))
 }
 
-// removeCache deletes the cache files of key own and those recorded for
-// profile, but none whose key is in keep (identities other profiles still
-// use); then the lock files of keys in neither keep nor the cache, so
-// that lock files do not pile up. It returns how many tokens it removed.
-func (p Paths) removeCache(profile, own string, keep map[string]bool) (int, error) {
+// removeCache deletes the cache files of the keys own and those recorded
+// for profile, but none whose key is in keep (identities other profiles
+// still use); then the lock files of keys in neither keep nor the cache,
+// so that lock files do not pile up. It returns how many tokens it
+// removed.
+func (p Paths) removeCache(profile string, own []string, keep map[string]bool) (int, error) {
 	entries, err := os.ReadDir(p.CacheDir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
@@ -287,7 +289,7 @@ func (p Paths) removeCache(profile, own string, keep map[string]bool) (int, erro
 				recorded = e.Profile
 			}
 		}
-		if keep[key] || (key != own && recorded != profile) {
+		if keep[key] || (!slices.Contains(own, key) && recorded != profile) {
 			live[key] = true
 			continue
 		}

@@ -73,8 +73,10 @@ func (h *Helper) Reachable(ctx context.Context, authURL string) error {
 }
 
 // Projects lists the projects the user of s can scope a token to, proving
-// secret with an unscoped token (and a TOTP passcode from passcode when
-// Keystone wants one).
+// secret with an unscoped token. When Keystone wants a TOTP passcode too,
+// the identity token serves when it is good; otherwise passcode gives one,
+// and the unscoped token it buys is kept as the identity token, so that
+// the projects' tokens need no passcode of their own.
 func (h *Helper) Projects(ctx context.Context, s Settings, secret string, passcode func() (string, error)) ([]keystone.Project, error) {
 	if s.ApplicationCredentialID != "" {
 		return nil, tag(ErrIdentityChanged, "an application credential is bound to one project; there is nothing to choose")
@@ -88,12 +90,26 @@ func (h *Helper) Projects(ctx context.Context, s Settings, secret string, passco
 	tok, err := kc.IssuePasswordUnscoped(ctx, keystone.PasswordAuth{AuthURL: s.AuthURL, Username: s.Username,
 		UserDomainName: s.UserDomainName, Password: secret})
 	var receipt *keystone.ReceiptError
-	if errors.As(err, &receipt) && passcode != nil {
+	if errors.As(err, &receipt) {
+		f := h.secondFactor(s, 0, h.Now())
+		if e := h.readCache(f.id); f.usable(e) {
+			projects, err := kc.Projects(ctx, s.AuthURL, e.Token)
+			if !errors.Is(err, keystone.ErrAuthFailed) {
+				return projects, err
+			}
+		}
+		if passcode == nil {
+			return nil, receipt
+		}
 		code, perr := passcode()
 		if perr != nil {
 			return nil, perr
 		}
-		tok, err = kc.IssueWithReceipt(ctx, keystone.ReceiptAuth{AuthURL: s.AuthURL, Receipt: receipt.Receipt, UserID: receipt.UserID, Passcode: code})
+		if tok, err = kc.IssueWithReceipt(ctx, keystone.ReceiptAuth{AuthURL: s.AuthURL, Receipt: receipt.Receipt, UserID: receipt.UserID, Passcode: code}); err == nil {
+			if _, err = h.cacheToken("", f.id, tok); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if err != nil {
 		return nil, err

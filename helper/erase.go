@@ -10,7 +10,8 @@ import (
 type EraseOptions struct {
 	Profile string
 	// Revoke: also revoke the profile's cached token in Keystone, unless
-	// another profile of the same identity still uses it.
+	// another profile of the same identity still uses it, and, with the
+	// identity's last profile, its identity token.
 	Revoke bool
 	// Force: when the secret cannot be deleted (a keychain gone for good),
 	// erase the rest anyway and say which secret is left.
@@ -21,7 +22,9 @@ type EraseOptions struct {
 type EraseResult struct {
 	PasswordRemoved bool
 	TokensRemoved   int
-	Revoked         bool
+	// Revoked: the profile's cached token or its identity's TOTP sign-in
+	// was revoked in Keystone.
+	Revoked bool
 	// SharedTokenKept: another profile of the same identity and project
 	// still uses the cached token, so it was neither removed nor revoked.
 	SharedTokenKept bool
@@ -66,9 +69,13 @@ func (h *Helper) Erase(ctx context.Context, o EraseOptions) (*EraseResult, error
 			res.Revoked = revokeErr == nil
 		}
 	}
-	own := ""
+	var own []string
 	if settings != nil {
-		own = cacheKey(*settings)
+		var revoked bool
+		var err error
+		own, revoked, err = h.ownTokens(ctx, *settings, inUse, o.Revoke)
+		res.Revoked = res.Revoked || revoked
+		revokeErr = errors.Join(revokeErr, err)
 	}
 	n, err := h.Paths.removeCache(profile, own, inUse)
 	res.TokensRemoved = n
@@ -82,6 +89,22 @@ func (h *Helper) Erase(ctx context.Context, o EraseOptions) (*EraseResult, error
 		return res, &RevokeError{Profile: profile, Err: revokeErr}
 	}
 	return res, nil
+}
+
+// ownTokens returns the cache keys of the tokens that go with the profile
+// of s: its project's, and its identity token's when no other profile of
+// the identity is left (inUse holds the keys the others use). With revoke,
+// it revokes that identity token in Keystone first; revoked says whether
+// it did.
+func (h *Helper) ownTokens(ctx context.Context, s Settings, inUse map[string]bool, revoke bool) (keys []string, revoked bool, err error) {
+	keys = []string{cacheKey(s)}
+	if key := identityKey(s); key != "" && !inUse[key] {
+		keys = append(keys, key)
+		if revoke {
+			revoked, err = h.revokeIdentityToken(ctx, s)
+		}
+	}
+	return keys, revoked, err
 }
 
 // eraseSecretOf deletes the secret of the profile o names (see
@@ -128,7 +151,7 @@ func (h *Helper) eraseSecret(res *EraseResult, backend string, s *Settings, prof
 }
 
 // otherProfilesKeys returns the cache keys of every stored profile but
-// skip.
+// skip, and those of their identity tokens.
 func (h *Helper) otherProfilesKeys(skip string) (map[string]bool, error) {
 	names, err := h.Paths.profileNames()
 	if err != nil {
@@ -141,6 +164,9 @@ func (h *Helper) otherProfilesKeys(skip string) (map[string]bool, error) {
 		}
 		if p, err := h.Paths.LoadProfile(name); err == nil {
 			keys[cacheKey(p.Settings)] = true
+			if key := identityKey(p.Settings); key != "" {
+				keys[key] = true
+			}
 		}
 	}
 	return keys, nil
@@ -154,4 +180,20 @@ func (h *Helper) revoke(ctx context.Context, e *cacheEntry) error {
 	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
 	defer cancel()
 	return kc.Revoke(ctx, e.AuthURL, e.Token)
+}
+
+// revokeIdentityToken revokes the identity token of s in Keystone, when it
+// has a good one; revoked says whether it did.
+func (h *Helper) revokeIdentityToken(ctx context.Context, s Settings) (revoked bool, err error) {
+	if s.ApplicationCredentialID != "" {
+		return false, nil
+	}
+	e := h.readCache(identityScope(s))
+	if !e.validFor(h.Now(), 0) {
+		return false, nil
+	}
+	if err := h.revoke(ctx, e); err != nil {
+		return false, fmt.Errorf("the identity token: %w", err)
+	}
+	return true, nil
 }

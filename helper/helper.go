@@ -90,14 +90,23 @@ type GetOptions struct {
 	// keystone.ErrMFARequired's). It runs while the lock is held, so
 	// concurrent callers ask once.
 	Passcode func() (string, error)
+	// TOTP says that Keystone is known to want a passcode for the
+	// profile (it has a passcode command): the identity then signs in
+	// under its own lock from the first request, so that the first callers
+	// of several projects at once send the password once. Without it, that
+	// is learnt from the identity token's file or from Keystone's answer.
+	TOTP bool
 }
 
 // Get returns a token for the profile that stays valid at least MinTTL:
 // from the cache when it holds one (no keychain, no network), otherwise a
-// new one from Keystone, cached for the next caller. Concurrent callers of
-// the same identity share one issuance through a lock on the cache file.
-// When even a fresh token cannot meet MinTTL it is returned, with a
-// warning that names its lifetime.
+// new one from Keystone, cached for the next caller: re-scoped from the
+// identity's TOTP sign-in while that lasts (see identityScope), else signed
+// in with the stored secret. Concurrent callers of the same identity and
+// project share one issuance through a lock on the cache file, and those
+// of an identity's projects one TOTP sign-in. When even a fresh token
+// cannot meet MinTTL it is returned, with a warning that names its
+// lifetime.
 func (h *Helper) Get(ctx context.Context, o GetOptions) (*Token, error) {
 	start := h.Now()
 	tok := func(e *cacheEntry, cached bool) *Token {
@@ -131,13 +140,7 @@ func (h *Helper) Get(ctx context.Context, o GetOptions) (*Token, error) {
 			return tok(e, true), nil
 		}
 	}
-	// The request cannot change the identity (Resolve), so the profile's
-	// 1.0 item is this identity's too.
-	password, _, err := h.FindSecret(o.Settings, o.Profile, o.Keyring)
-	if err != nil {
-		return nil, err
-	}
-	e, err := h.issue(ctx, o.Profile, o.Settings, password, o.Passcode)
+	e, err := h.obtain(ctx, o, start)
 	if err != nil {
 		return nil, err
 	}
@@ -177,54 +180,6 @@ func (h *Helper) lock(ctx context.Context, s Settings) (func(), error) {
 		h.debugf("lock: held after %s", time.Since(t0).Round(time.Microsecond))
 	}
 	return unlock, err
-}
-
-// issue gets a new token with secret — a password, or an application
-// credential's secret — and caches it. When Keystone wants a TOTP passcode
-// too, passcode gives one. The caller holds the lock.
-func (h *Helper) issue(ctx context.Context, profile string, s Settings, secret string, passcode func() (string, error)) (*cacheEntry, error) {
-	kc, err := h.Keystone()
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
-	defer cancel()
-	t0 := time.Now()
-	var tok *keystone.Token
-	if s.ApplicationCredentialID != "" {
-		tok, err = kc.IssueApplicationCredential(ctx, keystone.ApplicationCredentialAuth{AuthURL: s.AuthURL, ID: s.ApplicationCredentialID, Secret: secret})
-	} else {
-		tok, err = kc.IssuePassword(ctx, keystone.PasswordAuth{
-			AuthURL: s.AuthURL, Username: s.Username, UserDomainName: s.UserDomainName,
-			Password: secret, ProjectID: s.ProjectID,
-		})
-		var receipt *keystone.ReceiptError
-		if errors.As(err, &receipt) && passcode != nil {
-			h.debugf("keystone: a TOTP passcode is wanted")
-			code, perr := passcode()
-			if perr != nil {
-				return nil, perr
-			}
-			tok, err = kc.IssueWithReceipt(ctx, keystone.ReceiptAuth{AuthURL: s.AuthURL, Receipt: receipt.Receipt,
-				UserID: receipt.UserID, Passcode: code, ProjectID: s.ProjectID})
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	h.debugf("keystone: token issued in %s, expires %s", time.Since(t0).Round(time.Millisecond), tok.ExpiresAt.Format(time.RFC3339))
-	e := newCacheEntry(profile, s, tok)
-	if !e.validFor(h.Now(), 0) {
-		return nil, tag(ErrClock, "keystone issued a token that has already expired (expires_at %s, local time %s); check this machine's clock and Keystone's",
-			tok.ExpiresAt.Format(time.RFC3339), h.Now().UTC().Format(time.RFC3339))
-	}
-	note, err := h.Paths.writeCache(e)
-	h.note(note)
-	if err != nil {
-		// The token is good; only the next caller pays for the lost cache.
-		h.warnf("cannot cache the token: %v", err)
-	}
-	return e, nil
 }
 
 // StoreOptions are the inputs of Store.

@@ -1,6 +1,6 @@
 // Package keystone is a minimal OpenStack Keystone v3 client: it issues
 // tokens (password, application credential, password then TOTP passcode
-// with an auth receipt), lists the projects a token's user can use,
+// with an auth receipt, a token re-scoped to a project), lists the projects a token's user can use,
 // creates, lists and deletes the user's application credentials, and
 // revokes tokens.
 package keystone
@@ -122,6 +122,7 @@ type identity struct {
 	Password              *passwordMethod        `json:"password,omitempty"`
 	ApplicationCredential *applicationCredential `json:"application_credential,omitempty"`
 	TOTP                  *totpMethod            `json:"totp,omitempty"`
+	Token                 *tokenMethod           `json:"token,omitempty"`
 }
 
 // passwordMethod is auth.identity.password.
@@ -268,6 +269,9 @@ type issueOpts struct {
 	// answers so for an application credential that was deleted or never
 	// was), which is ErrAuthFailed with missingHint.
 	missingID, missingHint string
+	// goneIs404: a 404 means Keystone cannot validate the token sent (it
+	// expired or was revoked), which is ErrAuthFailed with hint.
+	goneIs404 bool
 }
 
 // issue sends r, a POST of auth/tokens, and judges the answer (see
@@ -289,6 +293,9 @@ func (c *Client) issue(ctx context.Context, r *request, o issueOpts) (*Token, er
 	case http.StatusNotFound:
 		if o.missingID != "" && namesID(keystoneMessage(ans.body, r.secrets), o.missingID) {
 			return nil, r.answerError(ans, ErrAuthFailed, o.missingHint)
+		}
+		if o.goneIs404 {
+			return nil, r.answerError(ans, ErrAuthFailed, o.hint)
 		}
 		return nil, r.unexpectedStatus(ans)
 	default:

@@ -1,0 +1,507 @@
+package helper
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"vkc-credential/keystone"
+)
+
+// mfaKeystone is a fake Keystone whose user's rules want password and
+// TOTP (unless mfa is false): a password alone gets an auth receipt, the
+// receipt and the passcode a token, and a token is re-scoped with the
+// token method keeping its expires_at and methods, as Keystone does. It
+// counts the POSTs by method and refuses revoked tokens (404) and
+// projects the user has no role on (401).
+type mfaKeystone struct {
+	*httptest.Server
+	password, passcode string
+	mfa                atomic.Bool
+	lifetime           time.Duration
+	now                func() time.Time
+
+	mu       sync.Mutex
+	posts    map[string]int // "password", "totp", "token"
+	tokens   map[string]*fakeToken
+	projects []string // the projects the user has a role on
+	n        int
+}
+
+type fakeToken struct {
+	expires time.Time
+	methods []string
+	project string
+	revoked bool
+}
+
+func newMFAKeystone(t *testing.T, now func() time.Time) *mfaKeystone {
+	k := &mfaKeystone{password: goodPassword, passcode: "123456", lifetime: time.Hour, now: now,
+		posts: map[string]int{}, tokens: map[string]*fakeToken{}, projects: []string{"p1", "p2", "p3", "p4"}}
+	k.mfa.Store(true)
+	k.Server = httptest.NewServer(http.HandlerFunc(k.serve))
+	t.Cleanup(k.Close)
+	return k
+}
+
+func (k *mfaKeystone) serve(w http.ResponseWriter, r *http.Request) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	switch {
+	case r.Method == http.MethodGet && r.URL.Path == "/v3/auth/projects":
+		if !k.good(k.tokens[r.Header.Get("X-Auth-Token")]) {
+			k.refuse(w, http.StatusUnauthorized)
+			return
+		}
+		k.posts["GET projects"]++
+		fmt.Fprint(w, `{"projects":[{"id":"p1","name":"one","domain_id":"d"},{"id":"p2","name":"two","domain_id":"d"}]}`)
+	case r.Method == http.MethodDelete:
+		if tok := k.tokens[r.Header.Get("X-Subject-Token")]; tok != nil {
+			tok.revoked = true
+		}
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		k.issue(w, r)
+	}
+}
+
+// good reports whether Keystone still takes tok.
+func (k *mfaKeystone) good(tok *fakeToken) bool {
+	return tok != nil && !tok.revoked && k.now().Before(tok.expires)
+}
+
+// authBody is what the fake reads of POST /v3/auth/tokens.
+type authBody struct {
+	Auth struct {
+		Identity struct {
+			Methods  []string
+			Password struct{ User struct{ Password string } }
+			TOTP     struct{ User struct{ ID, Passcode string } }
+			Token    struct{ ID string }
+		}
+		Scope json.RawMessage
+	}
+}
+
+// issue answers POST /v3/auth/tokens.
+func (k *mfaKeystone) issue(w http.ResponseWriter, r *http.Request) {
+	var body authBody
+	json.NewDecoder(r.Body).Decode(&body)
+	method := strings.Join(body.Auth.Identity.Methods, "+")
+	k.posts[method]++
+	var scope struct{ Project struct{ ID string } }
+	json.Unmarshal(body.Auth.Scope, &scope)
+	tok := &fakeToken{expires: k.now().Add(k.lifetime), project: scope.Project.ID}
+	status := k.authenticate(w, r, method, &body, tok)
+	if status == 0 && tok.project != "" && !slices.Contains(k.projects, tok.project) {
+		status = http.StatusUnauthorized
+	}
+	if status != 0 {
+		k.refuse(w, status)
+		return
+	}
+	k.n++
+	name := fmt.Sprintf("%s-token-%d", method, k.n)
+	k.tokens[name] = tok
+	proj := "null"
+	if tok.project != "" {
+		proj = fmt.Sprintf(`{"id":%q}`, tok.project)
+	}
+	w.Header().Set("X-Subject-Token", name)
+	w.WriteHeader(http.StatusCreated)
+	methods, _ := json.Marshal(tok.methods)
+	fmt.Fprintf(w, `{"token":{"methods":%s,"project":%s,"issued_at":%q,"expires_at":%q}}`, methods, proj,
+		k.now().Format("2006-01-02T15:04:05.000000Z"), tok.expires.Format("2006-01-02T15:04:05.000000Z"))
+}
+
+// authenticate checks the methods of body and fills in tok's methods (and
+// expiry, for a re-scope); it returns the status of a refusal, or 0. The
+// receipt it answers itself (-1).
+func (k *mfaKeystone) authenticate(w http.ResponseWriter, r *http.Request, method string, body *authBody, tok *fakeToken) int {
+	id := body.Auth.Identity
+	switch {
+	case method == "password" && id.Password.User.Password != k.password:
+		return http.StatusUnauthorized
+	case method == "password" && k.mfa.Load():
+		w.Header().Set("Openstack-Auth-Receipt", "receipt-of-the-password")
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprint(w, `{"receipt":{"methods":["password"],"user":{"id":"uid"}},"required_auth_methods":[["password","totp"]]}`)
+		return -1
+	case method == "password":
+		tok.methods = []string{"password"}
+	case method == "totp" && (r.Header.Get("Openstack-Auth-Receipt") != "receipt-of-the-password" || id.TOTP.User.Passcode != k.passcode):
+		return http.StatusUnauthorized
+	case method == "totp":
+		tok.methods = []string{"password", "totp"}
+	case method == "token" && !k.good(k.tokens[id.Token.ID]):
+		return http.StatusNotFound
+	case method == "token":
+		old := k.tokens[id.Token.ID]
+		tok.expires, tok.methods = old.expires, append([]string{"token"}, old.methods...)
+	}
+	return 0
+}
+
+// refuse answers a refusal of status; -1 means the answer was given.
+func (k *mfaKeystone) refuse(w http.ResponseWriter, status int) {
+	if status < 0 {
+		return
+	}
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `{"error":{"code":%d,"message":"refused","title":"refused"}}`, status)
+}
+
+// count returns the POSTs of each method so far.
+func (k *mfaKeystone) count() map[string]int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return maps.Clone(k.posts)
+}
+
+// revoked says whether token was revoked.
+func (k *mfaKeystone) revoked(token string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.tokens[token] != nil && k.tokens[token].revoked
+}
+
+// revokeAll revokes every token issued so far.
+func (k *mfaKeystone) revokeAll() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, t := range k.tokens {
+		t.revoked = true
+	}
+}
+
+// mfaFixture is a fixture whose Keystone is an mfaKeystone, with one
+// profile per project of the user stored without verification, and a
+// passcode function that counts its calls.
+type mfaFixture struct {
+	*fixture
+	mk        *mfaKeystone
+	passcodes atomic.Int32
+}
+
+func newMFAFixture(t *testing.T) *mfaFixture {
+	f := &mfaFixture{fixture: newFixture(t)}
+	f.mk = newMFAKeystone(t, f.clock.Now)
+	f.h.Keystone = func() (*keystone.Client, error) {
+		return &keystone.Client{HTTP: f.mk.Client(), Now: f.clock.Now, BaseBackoff: time.Millisecond, MaxBackoff: time.Millisecond}, nil
+	}
+	f.s.AuthURL = f.mk.URL + "/v3/"
+	for _, p := range []string{"p1", "p2", "p3", "p4"} {
+		s := f.s
+		s.ProjectID = p
+		if _, err := f.h.Store(context.Background(), StoreOptions{Profile: p, Settings: s, Password: goodPassword}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return f
+}
+
+func (f *mfaFixture) passcode() (string, error) {
+	f.passcodes.Add(1)
+	return f.mk.passcode, nil
+}
+
+func (f *mfaFixture) getProject(project string, minTTL time.Duration, totp bool) (*Token, error) {
+	s := f.s
+	s.ProjectID = project
+	return f.h.Get(context.Background(), GetOptions{Profile: project, Settings: s, MinTTL: minTTL, Passcode: f.passcode, TOTP: totp})
+}
+
+func (f *mfaFixture) mustGet(t *testing.T, project string, minTTL time.Duration) *Token {
+	t.Helper()
+	tok, err := f.getProject(project, minTTL, true)
+	if err != nil {
+		t.Fatalf("get %s: %v", project, err)
+	}
+	return tok
+}
+
+func (f *mfaFixture) identityFile() string {
+	return f.h.Paths.cachePath(identityKey(f.s))
+}
+
+func wantPosts(t *testing.T, got map[string]int, password, totp, token int) {
+	t.Helper()
+	want := map[string]int{}
+	for m, n := range map[string]int{"password": password, "totp": totp, "token": token, "GET projects": got["GET projects"]} {
+		if n != 0 {
+			want[m] = n
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("keystone got POSTs %v, want %v", got, want)
+	}
+}
+
+// coldGets runs 30 gets at once across the projects p1, p2 and p3.
+func (f *mfaFixture) coldGets(t *testing.T, totp bool) []*Token {
+	t.Helper()
+	var wg sync.WaitGroup
+	toks := make([]*Token, 30)
+	errs := make([]error, 30)
+	for i := range toks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			toks[i], errs[i] = f.getProject(fmt.Sprintf("p%d", i%3+1), 5*time.Minute, totp)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	return toks
+}
+
+// checkOneSignIn checks that toks, tokens of p1, p2, p3 in turn, are
+// re-scopes of one identity token, with its expiry, and that the identity
+// token's file is 0600 and holds neither password nor passcode.
+func (f *mfaFixture) checkOneSignIn(t *testing.T, toks []*Token) *cacheEntry {
+	t.Helper()
+	id := f.h.readCache(identityScope(f.s))
+	if id == nil || id.ProjectID != "" || !strings.HasPrefix(id.Token, "totp-") {
+		t.Fatalf("identity token %+v", id)
+	}
+	for i, tok := range toks {
+		if !tok.ExpiresAt().Equal(id.ExpiresAt) || !strings.HasPrefix(tok.ID(), "token-") || tok.Settings.ProjectID != fmt.Sprintf("p%d", i%3+1) {
+			t.Fatalf("token %d: %s of %s expires %s, the identity token %s", i, tok.ID(), tok.Settings.ProjectID, tok.ExpiresAt(), id.ExpiresAt)
+		}
+	}
+	fi, err := os.Lstat(f.identityFile())
+	data, _ := os.ReadFile(f.identityFile())
+	if err != nil || fi.Mode().Perm() != 0o600 || strings.Contains(string(data), goodPassword) || strings.Contains(string(data), f.mk.passcode) {
+		t.Fatalf("identity token file: %v, mode %v", err, fi.Mode())
+	}
+	return id
+}
+
+// Thirty parallel cold gets across three projects: one passcode, one
+// password+TOTP sign-in, one re-scope per project, one expires_at; the
+// identity token file is 0600 and holds no password. Then a fourth project
+// needs neither the keychain nor a passcode.
+func TestOnePasscodeForEveryProject(t *testing.T) {
+	for _, known := range []bool{true, false} {
+		t.Run(fmt.Sprintf("totp known %v", known), func(t *testing.T) {
+			f := newMFAFixture(t)
+			toks := f.coldGets(t, known)
+			if n := f.passcodes.Load(); n != 1 {
+				t.Fatalf("the passcode was asked %d times", n)
+			}
+			if posts := f.mk.count(); known {
+				wantPosts(t, posts, 1, 1, 3)
+			} else if posts["password"] < 1 || posts["password"] > 3 || posts["totp"] != 1 || posts["token"] != 3 {
+				// Unknown at first, each project's first caller may send the password.
+				t.Fatalf("keystone got POSTs %v", posts)
+			}
+			id := f.checkOneSignIn(t, toks)
+
+			// A fourth project: re-scoped, with no keychain and no passcode.
+			f.kr.Err = errors.New("the keychain must not be read")
+			before := f.mk.count()
+			tok := f.mustGet(t, "p4", 5*time.Minute)
+			if f.passcodes.Load() != 1 || !tok.ExpiresAt().Equal(id.ExpiresAt) || f.mk.count()["token"] != before["token"]+1 {
+				t.Fatalf("p4: passcodes %d, expires %s, posts %v", f.passcodes.Load(), tok.ExpiresAt(), f.mk.count())
+			}
+		})
+	}
+}
+
+// A cached get never reads the identity token: it stays a read of one file.
+func TestCachedGetIgnoresTheIdentityToken(t *testing.T) {
+	f := newMFAFixture(t)
+	f.mustGet(t, "p1", 0)
+	os.WriteFile(f.identityFile(), []byte("garbage"), 0o600)
+	f.h.Keystone = func() (*keystone.Client, error) { t.Fatal("a cached get built a Keystone client"); return nil, nil }
+	if tok := f.mustGet(t, "p1", 0); !tok.Cached {
+		t.Fatal("not served from the cache")
+	}
+}
+
+// Keystone refuses the identity token (revoked): one password+TOTP
+// sign-in, which makes a new identity token; the other projects then use
+// that one.
+func TestRefusedIdentityTokenFallsBackOnce(t *testing.T) {
+	f := newMFAFixture(t)
+	f.mustGet(t, "p1", 0)
+	f.mk.revokeAll()
+	before := f.mk.count()
+	f.mustGet(t, "p2", 0)
+	f.mustGet(t, "p3", 0)
+	if n := f.passcodes.Load(); n != 2 {
+		t.Fatalf("passcodes asked: %d, want 2 (the first sign-in and one after the revocation)", n)
+	}
+	after := f.mk.count()
+	for m := range after {
+		after[m] -= before[m]
+	}
+	// p2: the refused re-scope, password, TOTP, re-scope; p3: a re-scope.
+	wantPosts(t, after, 1, 1, 3)
+
+	// A project the user has no role on: the fresh sign-in's re-scope is
+	// refused too, and that is the answer; the passcode is asked once.
+	f.mk.revokeAll()
+	_, err := f.getProject("nope", 0, true)
+	if !errors.Is(err, keystone.ErrAuthFailed) || f.passcodes.Load() != 3 {
+		t.Fatalf("no role: %v, passcodes %d", err, f.passcodes.Load())
+	}
+}
+
+// The identity token has less left than the min-ttl asked for: a new
+// passcode, with a warning that says why; otherwise none.
+func TestMinTTLBeyondTheIdentityToken(t *testing.T) {
+	f := newMFAFixture(t)
+	first := f.mustGet(t, "p1", 0)
+	f.clock.Advance(40 * time.Minute)
+	if tok := f.mustGet(t, "p2", 10*time.Minute); !tok.ExpiresAt().Equal(first.ExpiresAt()) || f.passcodes.Load() != 1 {
+		t.Fatalf("20m left, 10m asked: expires %s, passcodes %d", tok.ExpiresAt(), f.passcodes.Load())
+	}
+	f.warns = nil
+	tok := f.mustGet(t, "p3", 30*time.Minute)
+	if f.passcodes.Load() != 2 || !tok.ExpiresAt().After(first.ExpiresAt()) {
+		t.Fatalf("20m left, 30m asked: passcodes %d, expires %s", f.passcodes.Load(), tok.ExpiresAt())
+	}
+	if len(f.warns) != 1 || !strings.Contains(f.warns[0], "in 20m0s: sooner than the 30m0s asked for, so a new passcode is needed") {
+		t.Fatalf("warnings %q", f.warns)
+	}
+	// Expired: a new passcode, without a warning.
+	f.clock.Advance(2 * time.Hour)
+	f.warns = nil
+	f.mustGet(t, "p4", 0)
+	if f.passcodes.Load() != 3 || len(f.warns) != 0 {
+		t.Fatalf("expired: passcodes %d, warnings %q", f.passcodes.Load(), f.warns)
+	}
+}
+
+// Store of another project's profile proves the password (Keystone's
+// receipt) and re-scopes the identity token: no second passcode.
+func TestStoreVerifiesWithTheIdentityToken(t *testing.T) {
+	f := newMFAFixture(t)
+	f.mustGet(t, "p1", 0)
+	s := f.s
+	s.ProjectID = "p2"
+	res, err := f.h.Store(context.Background(), StoreOptions{Profile: "p2", Settings: s, Password: goodPassword, Verify: true, Passcode: f.passcode})
+	if err != nil || !res.Verified || f.passcodes.Load() != 1 {
+		t.Fatalf("store: %+v, %v, passcodes %d", res, err, f.passcodes.Load())
+	}
+	// A wrong password is refused before the identity token is looked at.
+	s.ProjectID = "p3"
+	_, err = f.h.Store(context.Background(), StoreOptions{Profile: "p3", Settings: s, Password: "wrong", Verify: true, Passcode: f.passcode})
+	if !errors.Is(err, keystone.ErrAuthFailed) || f.mk.count()["token"] != 2 {
+		t.Fatalf("wrong password: %v, posts %v", err, f.mk.count())
+	}
+}
+
+// Without a passcode function, a good identity token still serves; with
+// none, the error is Keystone's wish for a second factor.
+func TestNoPasscodeFunction(t *testing.T) {
+	f := newMFAFixture(t)
+	f.mustGet(t, "p1", 0)
+	s := f.s
+	s.ProjectID = "p2"
+	if _, err := f.h.Get(context.Background(), GetOptions{Profile: "p2", Settings: s}); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(f.identityFile())
+	s.ProjectID = "p3"
+	if _, err := f.h.Get(context.Background(), GetOptions{Profile: "p3", Settings: s}); !errors.Is(err, keystone.ErrMFARequired) {
+		t.Fatalf("no passcode: %v", err)
+	}
+}
+
+// A password identity that meets no second factor keeps no identity token
+// and takes no identity lock: no file and no request beyond its own.
+func TestNoSecondFactorNoIdentityToken(t *testing.T) {
+	f := newMFAFixture(t)
+	f.mk.mfa.Store(false)
+	for _, p := range []string{"p1", "p2"} {
+		if _, err := f.getProject(p, 0, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantPosts(t, f.mk.count(), 2, 0, 0)
+	files, _ := filepath.Glob(filepath.Join(f.h.Paths.CacheDir, "*"))
+	if len(files) != 4 { // two tokens, two lock files
+		t.Fatalf("cache files: %v", files)
+	}
+	for _, name := range files {
+		if strings.HasPrefix(filepath.Base(name), identityKey(f.s)) {
+			t.Fatalf("identity file %s", name)
+		}
+	}
+	// An identity whose rules no longer want a second factor drops its
+	// identity token at its next sign-in.
+	f.mk.mfa.Store(true)
+	f.mustGet(t, "p3", 0)
+	f.mk.mfa.Store(false)
+	f.clock.Advance(2 * time.Hour)
+	f.mustGet(t, "p4", 0)
+	if _, err := os.Lstat(f.identityFile()); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the identity token stayed: %v", err)
+	}
+}
+
+// The identity token and its lock go with the identity's last profile,
+// which revokes it with Revoke; erasing another profile leaves it alone.
+func TestEraseTakesTheIdentityTokenWithTheLastProfile(t *testing.T) {
+	f := newMFAFixture(t)
+	for _, p := range []string{"p1", "p2", "p3", "p4"} {
+		f.mustGet(t, p, 0)
+	}
+	id := f.h.readCache(identityScope(f.s))
+	for _, p := range []string{"p1", "p2", "p3"} {
+		if _, err := f.h.Erase(context.Background(), EraseOptions{Profile: p, Revoke: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := os.Lstat(f.identityFile()); err != nil || f.mk.revoked(id.Token) {
+		t.Fatalf("the identity token went before the last profile: %v", err)
+	}
+	res, err := f.h.Erase(context.Background(), EraseOptions{Profile: "p4", Revoke: true})
+	if err != nil || !res.Revoked || res.TokensRemoved != 2 || !f.mk.revoked(id.Token) {
+		t.Fatalf("erase p4: %+v, %v, identity token revoked %v", res, err, f.mk.revoked(id.Token))
+	}
+	if left, _ := os.ReadDir(f.h.Paths.CacheDir); len(left) != 0 {
+		t.Fatalf("files left in the cache: %v", left)
+	}
+}
+
+// Listing the projects (store --project-name, --all-projects) keeps the
+// unscoped token its passcode bought as the identity token: the projects'
+// tokens need no passcode, nor does the next listing.
+func TestProjectsKeepsTheIdentityToken(t *testing.T) {
+	f := newMFAFixture(t)
+	for range 2 {
+		projects, err := f.h.Projects(context.Background(), f.s, goodPassword, f.passcode)
+		if err != nil || len(projects) != 2 || f.passcodes.Load() != 1 {
+			t.Fatalf("projects: %v, %v, passcodes %d", projects, err, f.passcodes.Load())
+		}
+	}
+	for _, p := range []string{"p1", "p2", "p3"} {
+		f.mustGet(t, p, 0)
+	}
+	wantPosts(t, f.mk.count(), 2, 1, 3)
+	if got := f.mk.count()["GET projects"]; got != 2 || f.passcodes.Load() != 1 {
+		t.Fatalf("listings %d, passcodes %d", got, f.passcodes.Load())
+	}
+	// Revoked: the next listing asks for a passcode again.
+	f.mk.revokeAll()
+	if _, err := f.h.Projects(context.Background(), f.s, goodPassword, f.passcode); err != nil || f.passcodes.Load() != 2 {
+		t.Fatalf("after the revocation: %v, passcodes %d", err, f.passcodes.Load())
+	}
+}
