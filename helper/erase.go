@@ -75,7 +75,7 @@ func (h *Helper) Erase(ctx context.Context, o EraseOptions) (*EraseResult, error
 		var err error
 		own, revoked, err = h.ownTokens(ctx, *settings, inUse, o.Revoke)
 		res.Revoked = res.Revoked || revoked
-		revokeErr = errors.Join(revokeErr, err)
+		revokeErr = bothErrors(revokeErr, err)
 	}
 	n, err := h.Paths.removeCache(profile, own, inUse)
 	res.TokensRemoved = n
@@ -180,6 +180,17 @@ func (h *Helper) revoke(ctx context.Context, e *cacheEntry) error {
 	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
 	defer cancel()
 	return kc.Revoke(ctx, e.AuthURL, e.Token)
+}
+
+// bothErrors joins two errors, either of which may be nil, into one line.
+func bothErrors(a, b error) error {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	return fmt.Errorf("%w; %w", a, b)
 }
 
 // revokeIdentityToken revokes the identity token of s in Keystone, when it

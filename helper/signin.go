@@ -39,8 +39,8 @@ func identityKey(s Settings) string {
 }
 
 // secondFactor is the identity token's part in one issuance of a password
-// identity's token. A nil *secondFactor (an application credential's) does
-// nothing.
+// identity's token. A nil *secondFactor does nothing (and completes no
+// sign-in).
 type secondFactor struct {
 	h       *Helper
 	id      Settings      // identityScope of the caller's settings
@@ -51,8 +51,11 @@ type secondFactor struct {
 	unlock  func()        // releases the identity's lock; nil while it is not held
 }
 
+// secondFactor returns the identity token's part in an issuance for s;
+// nil for an application credential, and for settings without a project
+// (whose cache key, and lock, would be the identity token's).
 func (h *Helper) secondFactor(s Settings, minTTL time.Duration, start time.Time) *secondFactor {
-	if s.ApplicationCredentialID != "" {
+	if s.ApplicationCredentialID != "" || s.ProjectID == "" {
 		return nil
 	}
 	return &secondFactor{h: h, id: identityScope(s), minTTL: minTTL, start: start}
@@ -132,13 +135,17 @@ func (f *secondFactor) rescope(ctx context.Context, kc *keystone.Client, s Setti
 // when one can serve (another caller may have made it meanwhile); else it
 // gets a passcode (none when passcode is nil: the receipt's error), makes
 // a new identity token with it and the receipt, keeps it, and re-scopes
-// that. kctx bounds the exchanges with Keystone, ctx the wait for the lock.
+// that. kctx bounds the sign-in's exchanges with Keystone; ctx the wait
+// for the lock and the re-scope of a token found after it.
 func (f *secondFactor) complete(ctx, kctx context.Context, kc *keystone.Client, profile string, s Settings,
 	receipt *keystone.ReceiptError, passcode func() (string, error)) (*keystone.Token, error) {
+	if f == nil {
+		return nil, receipt
+	}
 	if err := f.lock(ctx); err != nil {
 		return nil, err
 	}
-	if tok, _, err := f.fromFile(kctx, kc, s); tok != nil || err != nil {
+	if tok, _, err := f.fromFile(ctx, kc, s); tok != nil || err != nil {
 		return tok, err
 	}
 	if passcode == nil {
