@@ -128,7 +128,7 @@ func newPasscodeUser(t *testing.T) *passcodeUser {
 	u.password = pw
 	u.counter = filepath.Join(u.s.home, "totp-runs")
 	u.cacheDir = filepath.Join(u.s.home, ".cache", "vkc-credential")
-	command := fmt.Sprintf(`echo run >> %q; oathtool --totp -b "$(cat %q)"`, u.counter, secretFile)
+	command := fmt.Sprintf(`echo run >> %q; oathtool --totp -b - < %q`, u.counter, secretFile)
 	for i, p := range u.projects {
 		profile := u.s.profileName(fmt.Sprintf("passcode%d", i+1))
 		u.s.must(pw, "store", "--profile", profile, "--auth-url", ks.AuthURL, "--project-id", p, "--username", name,
