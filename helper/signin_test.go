@@ -334,3 +334,16 @@ func TestProjectsKeepsTheIdentityToken(t *testing.T) {
 		t.Fatalf("after the revocation: %v, passcodes %d", err, f.passcodes.Load())
 	}
 }
+
+// Refresh re-scopes the identity token: a new token, the same expiry, no
+// passcode.
+func TestRefreshRescopes(t *testing.T) {
+	f := newMFAFixture(t)
+	first := f.mustGet(t, "p1", 0)
+	s := f.s
+	s.ProjectID = "p1"
+	again, err := f.h.Get(context.Background(), GetOptions{Profile: "p1", Settings: s, Refresh: true, Passcode: f.passcode, TOTP: true})
+	if err != nil || again.Cached || again.ID() == first.ID() || !again.ExpiresAt().Equal(first.ExpiresAt()) || f.passcodes.Load() != 1 {
+		t.Fatalf("refresh: %+v, %v, passcodes %d", again, err, f.passcodes.Load())
+	}
+}
