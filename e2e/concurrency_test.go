@@ -62,29 +62,34 @@ func TestHundredParallelColdGets(t *testing.T) {
 	})
 }
 
-func TestParallelGetsAcrossFourIdentities(t *testing.T) {
+func TestParallelGetsAcrossFourCacheKeys(t *testing.T) {
 	needKeystone(t)
 	s := newSandbox(t)
-	// Four identities: the cache is keyed by auth URL (as written), user
-	// and project, so URL spellings of the same Keystone count apart.
+	// Four cache keys: the cache is keyed by the identity (auth URL as
+	// normalised, user) and the project. A URL that differs only by its
+	// trailing slash is the same identity (its profile shares the first
+	// one's token); another host name for the same Keystone is not.
 	port := os.Getenv("VKC_E2E_KEYSTONE_PORT")
-	urls := []string{ks.AuthURL, ks.AuthURL + "/", "http://localhost:" + port + "/v3"}
+	type key struct{ url, project, user, password string }
+	keys := []key{
+		{ks.AuthURL, ks.ProjectID, ks.Username, ks.Password},
+		{ks.AuthURL, ks.Project2ID, ks.Username, ks.Password},
+		{"http://localhost:" + port + "/v3", ks.ProjectID, ks.Username, ks.Password},
+		{ks.AuthURL, ks.Project2ID, ks.Username2, ks.Password2},
+		{ks.AuthURL + "/", ks.ProjectID, ks.Username, ks.Password}, // the first one's
+	}
 	var profiles []string
-	for _, u := range urls {
+	for _, k := range keys {
 		p := s.profileName("four")
-		s.must(ks.Password, "store", "--profile", p, "--auth-url", u, "--project-id", ks.ProjectID,
-			"--username", ks.Username, "--password-stdin", "--no-verify")
+		s.must(k.password, "store", "--profile", p, "--auth-url", k.url, "--project-id", k.project,
+			"--username", k.user, "--password-stdin", "--no-verify")
 		profiles = append(profiles, p)
 	}
-	p := s.profileName("four")
-	s.must(ks.Password2, "store", "--profile", p, "--auth-url", ks.AuthURL, "--project-id", ks.Project2ID,
-		"--username", ks.Username2, "--password-stdin", "--no-verify")
-	profiles = append(profiles, p)
 
 	before := tokenPosts(t)
 	res := parallelGets(s, profiles, 25)
 	if got := tokenPosts(t) - before; got != 4 {
-		t.Fatalf("4 × 25 parallel cold gets made %d token requests, want 4", got)
+		t.Fatalf("5 profiles × 25 parallel cold gets made %d token requests, want 4 (one per cache key)", got)
 	}
 	seen := map[string]bool{}
 	for _, p := range profiles {
@@ -96,7 +101,10 @@ func TestParallelGetsAcrossFourIdentities(t *testing.T) {
 		seen[res[p][0].stdout] = true
 	}
 	if len(seen) != 4 {
-		t.Fatalf("%d distinct tokens for 4 identities", len(seen))
+		t.Fatalf("%d distinct tokens for 4 cache keys", len(seen))
+	}
+	if first, slash := res[profiles[0]][0].stdout, res[profiles[4]][0].stdout; first != slash {
+		t.Fatal("a profile whose auth URL differs only by the trailing slash got a token of its own")
 	}
 }
 
