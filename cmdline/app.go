@@ -24,11 +24,14 @@ import (
 //   - A command: one entry in surface's commands (json: true when its
 //     stdout carries JSON), and its action, a method of invocation in a
 //     file named after the command.
-//   - A flag: one entry in its command's Flags (or in commonFlags, for a
-//     flag every command takes); a flag whose value is one of a fixed set
-//     is a choice, which refuses any other value with exit 2. The action
-//     reads it with c.String or c.Bool.
+//   - A flag: one entry in its command's Flags, inside with(...) (or in
+//     commonFlags, for a flag every command takes); a flag whose value is
+//     one of a fixed set is a choice(...), which refuses any other value
+//     with exit 2. The action reads it with c.String or c.Bool.
 //   - A `get --format`: one row of getFormats (token.go) and its writer.
+//
+// Then the README's section of the command. surface_test.go proves the
+// derived parts against the definition, whatever it holds.
 
 // formatJSON is the value of --format whose answer is JSON, for every
 // command that has the flag: errors then go to stdout as JSON too.
