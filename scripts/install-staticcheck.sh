@@ -11,7 +11,7 @@
 # with Go 1.26. Idempotent: a binary whose build info (`go version -m`)
 # already names the wanted version is not built again. Prints the path of
 # the binary on stdout, what it did on stderr. Needs only Go and the module
-# proxy (CGO_ENABLED=0); about a minute on 2 cores the first time.
+# proxy (CGO_ENABLED=0); about 2 minutes on 2 cores the first time.
 set -euo pipefail
 
 NAME=install-staticcheck.sh

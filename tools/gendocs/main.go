@@ -12,11 +12,11 @@
 // urfave/cli's man-page writer; the shipped binary is built with it and
 // carries no documentation generator.
 //
-// The completions offer the commands, their flags, the fixed values of
-// the flags that take one of a set (--format, --shell, --keyring: each
-// such flag has a Choices method), files for FILE
-// flags, and for --profile the names of the stored profiles, which they
-// ask `vkc-credential list --no-stdin` for when the user presses Tab.
+// The completions offer the commands, their flags, the values of the
+// flags that take one of a fixed set (--format, --shell, --keyring: each
+// such flag has a Choices method), files for FILE flags, and for
+// --profile the names of the stored profiles, which they ask
+// `vkc-credential list --no-stdin` for when the user presses Tab.
 package main
 
 import (
