@@ -218,7 +218,18 @@ func (s *surface) app(inv *invocation) *cli.App {
 // takesCommon is the line of a command's help that names the common
 // flags it takes.
 func takesCommon(names []string) string {
-	return "Takes the common flags --" + strings.Join(names, ", --") + " too, before or after the command name; see `vkc-credential --help`."
+	var b strings.Builder
+	b.Grow(160) // one allocation: this runs for every command on every run
+	b.WriteString("Takes the common flags")
+	for i, n := range names {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(" --")
+		b.WriteString(n)
+	}
+	b.WriteString(" too, before or after the command name; see `vkc-credential --help`.")
+	return b.String()
 }
 
 // command returns the command named name, or nil.
