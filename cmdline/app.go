@@ -14,26 +14,59 @@ import (
 	"vkc-credential/protocol"
 )
 
-// The formats of `get`.
-const (
-	formatJSON           = "json"
-	formatToken          = "token"
-	formatEnv            = "env"
-	formatExecCredential = "exec-credential"
-	formatKeystoneAuth   = "keystoneauth"
-)
+// The command surface is described once, in surface below. urfave/cli
+// parses the arguments with it and prints the help from it; argv.go reads
+// off it which flags take a value and which answers are JSON; a choice
+// flag (flags.go) checks its own values while flags are parsed;
+// tools/gendocs writes the man page and the shell completions from it
+// (App in docs.go). Nothing else lists commands, flags or their values.
+//
+//   - A command: one entry in surface's commands (json: true when its
+//     stdout carries JSON), and its action, a method of invocation in a
+//     file named after the command.
+//   - A flag: one entry in its command's Flags, inside with(...) (or in
+//     commonFlags, for a flag every command takes); a flag whose value is
+//     one of a fixed set is a choice(...), which refuses any other value
+//     with exit 2. The action reads it with c.String or c.Bool.
+//   - A `get --format`: one row of getFormats (token.go) and its writer.
+//
+// Then the README's section of the command. surface_test.go proves the
+// derived parts against the definition, whatever it holds.
+
+// formatJSON is the value of --format whose answer is JSON, for every
+// command that has the flag: errors then go to stdout as JSON too.
+const formatJSON = "json"
+
+// command is one command of the definition: urfave/cli's own, and what
+// the edge needs to know besides.
+type command struct {
+	*cli.Command
+	// json: stdout carries a JSON answer, and so, on failure, the JSON
+	// error object; for a command with --format, only when it is json.
+	json bool
+	// uses are the common flags that mean something to the command, for
+	// its help; nil means all of them.
+	uses []string
+}
+
+// surface is the command line as defined: the flags every command takes
+// and the commands.
+type surface struct {
+	common   []cli.Flag
+	commands []command
+}
 
 // commonFlags are the flags every command takes, before or after the
-// command name; the app defines them once (see liftCommonFlags).
+// command name; the app defines them once (see lift in argv.go).
 func commonFlags() []cli.Flag {
-	return []cli.Flag{
+	return fast(
 		&cli.StringFlag{Name: "profile", Usage: "profile `NAME` (env VKC_PROFILE; default \"default\")"},
 		&cli.DurationFlag{Name: "timeout", Value: 30 * time.Second, EnvVars: []string{"VKC_TIMEOUT"}, Usage: "bound on the whole Keystone exchange, retries included"},
 		&cli.DurationFlag{Name: "keyring-timeout", Value: keyring.DefaultTimeout, EnvVars: []string{"VKC_KEYRING_TIMEOUT"}, Usage: "bound on each keychain call"},
 		&cli.StringFlag{Name: "cacert", EnvVars: []string{"OS_CACERT"}, Usage: "PEM `FILE` of CA certificates to trust besides the system's"},
 		&cli.BoolFlag{Name: "debug", EnvVars: []string{"VKC_DEBUG"}, Usage: "log steps and timings to stderr, secrets masked"},
 		&cli.BoolFlag{Name: "no-stdin", Usage: "never read a JSON request from stdin (by default a stdin that is not a terminal is read as one)"},
-	}
+	)
 }
 
 func tokenFlags() []cli.Flag {
@@ -63,18 +96,95 @@ func with(groups ...[]cli.Flag) []cli.Flag {
 	return fast(out...)
 }
 
-// app defines the commands. Each command's action is a method of
+// surface defines the commands. Each command's action is a method of
 // invocation in the file named after it.
-func (inv *invocation) app() *cli.App {
-	usageErr := func(_ *cli.Context, err error, _ bool) error {
-		return usagef("%v; see `vkc-credential --help`", err)
-	}
-	const allGlobals = "--profile, --timeout, --keyring-timeout, --cacert, --debug, --no-stdin"
-	cmd := func(c *cli.Command, globals string) *cli.Command {
-		c.OnUsageError = usageErr
+func (inv *invocation) surface() *surface {
+	return &surface{common: commonFlags(), commands: []command{
+		{json: true, Command: &cli.Command{
+			Name:  "get",
+			Usage: "print a token valid for at least --min-ttl",
+			// Few flags on purpose (see argv.go). Settings other than
+			// the stored ones come in the JSON request.
+			Flags:  with(tokenFlags(), []cli.Flag{choice("format", "the answer's `FORMAT`", getFormatNames(), formatJSON)}),
+			Action: inv.get,
+		}},
+		{Command: &cli.Command{
+			Name:      "exec",
+			Usage:     "run a command with the token in its environment and the password variables removed",
+			ArgsUsage: "-- CMD [ARGS...]",
+			Flags: with(tokenFlags(), []cli.Flag{
+				&cli.BoolFlag{Name: "allow-nested", Usage: "run even inside another vkc-credential exec"},
+			}),
+			Action: inv.exec,
+		}},
+		{Command: &cli.Command{
+			Name:   "env",
+			Usage:  "print shell lines that export the token, for eval \"$(vkc-credential env)\"",
+			Flags:  with(tokenFlags(), []cli.Flag{choice("shell", "the `SHELL` whose syntax to write", shellNames(), shellPOSIX)}),
+			Action: inv.env,
+		}},
+		{json: true, Command: &cli.Command{
+			Name:  "store",
+			Usage: "save a profile's settings and its password (verified with Keystone first)",
+			Flags: with(settingFlags(), []cli.Flag{
+				&cli.BoolFlag{Name: "password-stdin", Usage: "read the password from stdin (one trailing newline is dropped)"},
+				&cli.BoolFlag{Name: "no-verify", Usage: "store without proving the password with Keystone"},
+				&cli.StringFlag{Name: "application-credential-id", Usage: "store an application credential: its `ID` (env OS_APPLICATION_CREDENTIAL_ID); its secret comes as a password would"},
+				&cli.StringFlag{Name: "project-name", Usage: "the project by `NAME`, looked up in Keystone (instead of --project-id)"},
+				&cli.BoolFlag{Name: "all-projects", Usage: "store one profile per project of the user, named after the project"},
+				&cli.StringFlag{Name: "cloud", Usage: "import cloud `NAME` of clouds.yaml (and secure.yaml)"},
+				&cli.StringFlag{Name: "totp-command", Usage: "a shell `COMMAND` whose first output line is a TOTP passcode, for Keystone's second factor (e.g. oathtool --totp -b ...)"},
+				choice("keyring", "the `BACKEND` that keeps the password (auto: the profile's own, or for a new profile the first that works here)",
+					append([]string{"auto"}, keyring.Names()...), "auto", "VKC_KEYRING"),
+			}),
+			Action: inv.store,
+		}},
+		{json: true, Command: &cli.Command{
+			Name:  "erase",
+			Usage: "remove a profile, its password and the cached tokens no other profile uses",
+			Flags: with([]cli.Flag{
+				&cli.BoolFlag{Name: "revoke", Usage: "also revoke the cached token in Keystone, unless another profile shares it"},
+				&cli.BoolFlag{Name: "force", Usage: "erase the profile even if its keychain cannot delete the password (say which secret is left)"},
+			}),
+			Action: inv.erase,
+		}},
+		{json: true, uses: []string{"debug", "no-stdin"}, Command: &cli.Command{
+			Name:   "list",
+			Usage:  "list stored profiles and their cached tokens' expiry",
+			Action: inv.list,
+		}},
+		{json: true, Command: &cli.Command{
+			Name:   "projects",
+			Usage:  "list the projects the profile's user can use, to store profiles for them",
+			Action: inv.projects,
+		}},
+		{json: true, Command: &cli.Command{
+			Name:   "doctor",
+			Usage:  "check what works on this machine: keychains, directories, profiles, Keystone, the tools that call vkc-credential",
+			Flags:  with([]cli.Flag{choice("format", "the report's `FORMAT`", []string{"text", formatJSON}, "text")}),
+			Action: inv.doctor,
+		}},
+		{json: true, uses: []string{"debug", "no-stdin"}, Command: &cli.Command{
+			Name:   "version",
+			Usage:  "print the version and the protocol version",
+			Action: inv.version,
+		}},
+	}}
+}
+
+// app is the urfave/cli application of the surface.
+func (s *surface) app(inv *invocation) *cli.App {
+	cmds := make([]*cli.Command, len(s.commands))
+	onUsageError := s.onUsageError(inv)
+	all := takesCommon(flagNames(s.common))
+	for i, c := range s.commands {
+		c.OnUsageError = onUsageError
 		c.HideHelpCommand = true
-		c.Description = "Takes the global flags " + globals + " too, before or after the command name; see `vkc-credential --help`."
-		return c
+		c.Description = all
+		if c.uses != nil {
+			c.Description = takesCommon(c.uses)
+		}
+		cmds[i] = c.Command
 	}
 	return &cli.App{
 		Name:  "vkc-credential",
@@ -85,10 +195,11 @@ func (inv *invocation) app() *cli.App {
 		Writer:         inv.stdout,
 		ErrWriter:      inv.stderr,
 		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError:   usageErr,
+		OnUsageError:   onUsageError,
 		// Our own --version: urfave/cli's needs App.Version, which costs a
 		// read of the build information that a cached get need not pay.
-		Flags:           fast(append(commonFlags(), &cli.BoolFlag{Name: "version", Aliases: []string{"v"}, Usage: "print the version"})...),
+		// It is the one app flag that is not common: it stands alone.
+		Flags:           append(s.common[:len(s.common):len(s.common)], fast(&cli.BoolFlag{Name: "version", Aliases: []string{"v"}, Usage: "print the version"})...),
 		HideHelpCommand: false,
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
@@ -100,90 +211,35 @@ func (inv *invocation) app() *cli.App {
 			}
 			return cli.ShowAppHelp(c)
 		},
-		Commands: []*cli.Command{
-			cmd(&cli.Command{
-				Name:      "get",
-				Usage:     "print a token valid for at least --min-ttl",
-				UsageText: "vkc-credential get [--profile NAME] [--format json|token|env|exec-credential|keystoneauth] [--min-ttl 5m] [--refresh] [--no-stdin]",
-				// Few flags on purpose (see argv.go). Settings other than
-				// the stored ones come in the JSON request.
-				Flags: with(tokenFlags(), []cli.Flag{
-					&cli.StringFlag{Name: "format", Value: formatJSON, Usage: "json, token, env, exec-credential or keystoneauth"},
-				}),
-				Action: inv.get,
-			}, allGlobals),
-			cmd(&cli.Command{
-				Name:      "exec",
-				Usage:     "run a command with the token in its environment and the password variables removed",
-				UsageText: "vkc-credential exec [--profile NAME] [--min-ttl 5m] [--refresh] [--allow-nested] -- CMD [ARGS...]",
-				Flags: with(tokenFlags(), []cli.Flag{
-					&cli.BoolFlag{Name: "allow-nested", Usage: "run even inside another vkc-credential exec"},
-				}),
-				Action: inv.exec,
-			}, allGlobals),
-			cmd(&cli.Command{
-				Name:      "env",
-				Usage:     "print shell lines that export the token, for eval \"$(vkc-credential env)\"",
-				UsageText: "vkc-credential env [--profile NAME] [--min-ttl 5m] [--refresh] [--shell posix|bash|zsh|fish|powershell]",
-				Flags: with(tokenFlags(), []cli.Flag{
-					&cli.StringFlag{Name: "shell", Value: "posix", Usage: "posix (also sh, bash, zsh, ksh, dash), fish, or powershell (also pwsh)"},
-				}),
-				Action: inv.env,
-			}, allGlobals),
-			cmd(&cli.Command{
-				Name:      "store",
-				Usage:     "save a profile's settings and its password (verified with Keystone first)",
-				UsageText: "vkc-credential store [--profile NAME] [--openrc FILE] [--auth-url URL ...] [--password-stdin] [--no-verify] [--keyring auto|os|keyctl|pass]",
-				Flags: with(settingFlags(), []cli.Flag{
-					&cli.BoolFlag{Name: "password-stdin", Usage: "read the password from stdin (one trailing newline is dropped)"},
-					&cli.BoolFlag{Name: "no-verify", Usage: "store without proving the password with Keystone"},
-					&cli.StringFlag{Name: "application-credential-id", Usage: "store an application credential: its `ID` (env OS_APPLICATION_CREDENTIAL_ID); its secret comes as a password would"},
-					&cli.StringFlag{Name: "project-name", Usage: "the project by `NAME`, looked up in Keystone (instead of --project-id)"},
-					&cli.BoolFlag{Name: "all-projects", Usage: "store one profile per project of the user, named after the project"},
-					&cli.StringFlag{Name: "cloud", Usage: "import cloud `NAME` of clouds.yaml (and secure.yaml)"},
-					&cli.StringFlag{Name: "totp-command", Usage: "a shell `COMMAND` whose first output line is a TOTP passcode, for Keystone's second factor (e.g. oathtool --totp -b ...)"},
-					&cli.StringFlag{Name: "keyring", Value: "auto", EnvVars: []string{"VKC_KEYRING"},
-						Usage: "where to keep the password: auto, " + strings.Join(keyring.Names(), ", ") + " (auto: the profile's backend, or for a new profile the first that works here)"},
-				}),
-				Action: inv.store,
-			}, allGlobals),
-			cmd(&cli.Command{
-				Name:      "erase",
-				Usage:     "remove a profile, its password and the cached tokens no other profile uses",
-				UsageText: "vkc-credential erase [--profile NAME] [--revoke] [--force]",
-				Flags: with([]cli.Flag{
-					&cli.BoolFlag{Name: "revoke", Usage: "also revoke the cached token in Keystone, unless another profile shares it"},
-					&cli.BoolFlag{Name: "force", Usage: "erase the profile even if its keychain cannot delete the password (say which secret is left)"},
-				}),
-				Action: inv.erase,
-			}, allGlobals),
-			cmd(&cli.Command{
-				Name:   "list",
-				Usage:  "list stored profiles and their cached tokens' expiry",
-				Action: inv.list,
-			}, "--debug, --no-stdin"),
-			cmd(&cli.Command{
-				Name:      "projects",
-				Usage:     "list the projects the profile's user can use, to store profiles for them",
-				UsageText: "vkc-credential projects [--profile NAME]",
-				Action:    inv.projects,
-			}, allGlobals),
-			cmd(&cli.Command{
-				Name:      "doctor",
-				Usage:     "check what works on this machine: keychains, directories, profiles, Keystone, the tools that call vkc-credential",
-				UsageText: "vkc-credential doctor [--profile NAME] [--format text|json]",
-				Flags: with([]cli.Flag{
-					&cli.StringFlag{Name: "format", Value: "text", Usage: "text or json"},
-				}),
-				Action: inv.doctor,
-			}, allGlobals),
-			cmd(&cli.Command{
-				Name:   "version",
-				Usage:  "print the version and the protocol version",
-				Action: inv.version,
-			}, "--debug, --no-stdin"),
-		},
+		Commands: cmds,
 	}
+}
+
+// takesCommon is the line of a command's help that names the common
+// flags it takes.
+func takesCommon(names []string) string {
+	var b strings.Builder
+	b.Grow(160) // one allocation: this runs for every command on every run
+	b.WriteString("Takes the common flags")
+	for i, n := range names {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(" --")
+		b.WriteString(n)
+	}
+	b.WriteString(" too, before or after the command name; see `vkc-credential --help`.")
+	return b.String()
+}
+
+// command returns the command named name, or nil.
+func (s *surface) command(name string) *command {
+	for i := range s.commands {
+		if s.commands[i].Name == name {
+			return &s.commands[i]
+		}
+	}
+	return nil
 }
 
 // setup reads what every command shares: the debug switch, the request on
@@ -191,7 +247,6 @@ func (inv *invocation) app() *cli.App {
 // so), and the profile.
 func (inv *invocation) setup(c *cli.Context, readRequest, allowPassword bool) (*protocol.Request, error) {
 	inv.debug = c.Bool("debug")
-	inv.command = c.Command.Name
 	var req *protocol.Request
 	if readRequest && !c.Bool("no-stdin") && !inv.stdinIsTTY && inv.stdin != nil {
 		var err error
@@ -216,6 +271,8 @@ func (inv *invocation) setup(c *cli.Context, readRequest, allowPassword bool) (*
 		profile = req.Profile
 	case os.Getenv("VKC_PROFILE") != "":
 		profile = os.Getenv("VKC_PROFILE")
+	default:
+		inv.profileDefaulted = true
 	}
 	if err := protocol.CheckProfileName(profile); err != nil {
 		return nil, err

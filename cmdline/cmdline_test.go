@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"net/http"
@@ -616,6 +617,7 @@ func TestStoredIdentityIgnoresOSVariables(t *testing.T) {
 }
 
 func TestLiftCommonFlags(t *testing.T) {
+	s := newInvocation(strings.NewReader(""), io.Discard, io.Discard).surface()
 	tests := []struct{ in, want string }{
 		{"x get --profile p", "x --profile p get"},
 		{"x get --format token --profile=p --debug --min-ttl 5m", "x --profile=p --debug get --format token --min-ttl 5m"},
@@ -629,13 +631,13 @@ func TestLiftCommonFlags(t *testing.T) {
 		{"x", "x"},
 	}
 	for _, tt := range tests {
-		got, err := liftCommonFlags(strings.Fields(tt.in))
+		got, err := s.lift(strings.Fields(tt.in))
 		if err != nil || strings.Join(got, " ") != tt.want {
 			t.Errorf("lift(%q) = %q, %v; want %q", tt.in, strings.Join(got, " "), err, tt.want)
 		}
 	}
 	for _, in := range []string{"x get --profile", "x get --profile --format token", "x erase --timeout"} {
-		if _, err := liftCommonFlags(strings.Fields(in)); !errors.As(err, new(*usageError)) {
+		if _, err := s.lift(strings.Fields(in)); !errors.As(err, new(*usageError)) {
 			t.Errorf("lift(%q): %v, want a usage error", in, err)
 		}
 	}
@@ -678,7 +680,7 @@ func TestStoreKeyringChoiceAndMoves(t *testing.T) {
 	if r := w.run("", "store", "--profile", "prod", "--region", "R3"); r.code != 0 || !strings.Contains(r.stdout, `"keyring":"keyctl"`) {
 		t.Fatalf("auto on a stored profile: %+v", r)
 	}
-	if r := w.run("", "store", "--profile", "prod", "--keyring", "vault"); r.code != 2 || !strings.Contains(r.stderr, "unknown --keyring") {
+	if r := w.run("", "store", "--profile", "prod", "--keyring", "vault"); r.code != 2 || !strings.Contains(r.stderr, `invalid value "vault" for --keyring: use one of auto, os`) {
 		t.Fatalf("unknown backend: %+v", r)
 	}
 }

@@ -75,18 +75,39 @@ func (e environment) apply(environ []string) []string {
 	return out
 }
 
-// The shells `env` writes for.
+// The shell syntaxes `env` writes.
 const (
 	shellPOSIX      = "posix"
 	shellFish       = "fish"
 	shellPowerShell = "powershell"
 )
 
-// shells maps the names --shell accepts to the shell syntax they take.
-var shells = map[string]string{
-	"posix": shellPOSIX, "sh": shellPOSIX, "bash": shellPOSIX, "zsh": shellPOSIX, "ksh": shellPOSIX, "dash": shellPOSIX,
-	"fish":       shellFish,
-	"powershell": shellPowerShell, "pwsh": shellPowerShell,
+// shells are the names --shell takes, in the order the help shows them,
+// each with the syntax it stands for.
+var shells = []struct{ name, syntax string }{
+	{shellPOSIX, shellPOSIX}, {"sh", shellPOSIX}, {"bash", shellPOSIX}, {"zsh", shellPOSIX}, {"ksh", shellPOSIX}, {"dash", shellPOSIX},
+	{shellFish, shellFish},
+	{shellPowerShell, shellPowerShell}, {"pwsh", shellPowerShell},
+}
+
+// shellNames are the values of --shell.
+func shellNames() []string {
+	names := make([]string, len(shells))
+	for i, s := range shells {
+		names[i] = s.name
+	}
+	return names
+}
+
+// shellSyntax is the syntax of the shell named name (posix for a name
+// --shell does not take, which its flag has refused already).
+func shellSyntax(name string) string {
+	for _, s := range shells {
+		if s.name == name {
+			return s.syntax
+		}
+	}
+	return shellPOSIX
 }
 
 // render writes e as lines for shell to evaluate.

@@ -3,6 +3,7 @@ package cmdline
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"vkc-credential/helper"
 	"vkc-credential/keyring"
@@ -26,6 +27,28 @@ var settingSources = map[string]string{
 	"username":   "--username, the request's \"username\", an openrc file or OS_USERNAME",
 }
 
+// noStdinHint is said when stdin does not hold a JSON request: most
+// often it is a loop's input, read by a command that was not meant to.
+const noStdinHint = "a stdin that is not a terminal is read as a JSON request: add --no-stdin to leave it alone (in a `while read` loop, for one)"
+
+// pickProfileHint says how to choose among the stored profiles when none
+// was named and there is no "default".
+func (inv *invocation) pickProfileHint() string {
+	var names []string
+	if paths, err := helper.DefaultPaths(); err == nil {
+		names, _ = (&helper.Helper{Paths: paths}).ProfileNames()
+	}
+	if len(names) == 0 {
+		return "none is stored yet; create one with `vkc-credential store --profile NAME --openrc FILE` (without --profile it is named default)"
+	}
+	const most = 10
+	list := strings.Join(names[:min(len(names), most)], ", ")
+	if len(names) > most {
+		list += fmt.Sprintf(", … (%d in all: `vkc-credential list`)", len(names))
+	}
+	return "the stored profiles are " + list + ": pick one with --profile NAME or VKC_PROFILE=NAME"
+}
+
 // describe maps err to its protocol code and the message the user sees:
 // the error's own text and, where the edge knows one, how to fix it. This
 // is the one place that turns errors into exit codes.
@@ -40,7 +63,9 @@ func (inv *invocation) describe(err error) (protocol.Code, string) {
 	case errors.Is(err, errChecksFailed):
 		return protocol.CodeChecksFailed, msg
 	case errors.Is(err, protocol.ErrNotJSON) && inv.command == "store":
-		return protocol.CodeUsage, msg + "; to pipe a password in, add --password-stdin"
+		return protocol.CodeUsage, msg + "; to pipe a password in, add --password-stdin; " + noStdinHint
+	case errors.Is(err, protocol.ErrNotJSON):
+		return protocol.CodeUsage, msg + "; " + noStdinHint
 	case errors.Is(err, protocol.ErrBadRequest), errors.Is(err, helper.ErrIdentityChanged), errors.Is(err, helper.ErrEmptyPassword):
 		return protocol.CodeUsage, msg
 	case errors.Is(err, protocol.ErrInvalidAuthURL):
@@ -49,6 +74,8 @@ func (inv *invocation) describe(err error) (protocol.Code, string) {
 		return protocol.CodeUsage, fmt.Sprintf("%s; give it with %s", msg, settingSources[missing.Field])
 	case errors.Is(err, keystone.ErrCAFile):
 		return protocol.CodeUsage, msg + "; check --cacert or OS_CACERT"
+	case errors.Is(err, helper.ErrProfileNotFound) && inv.profileDefaulted:
+		return protocol.CodeNotFound, msg + "; " + inv.pickProfileHint()
 	case errors.Is(err, helper.ErrProfileNotFound):
 		return protocol.CodeNotFound, fmt.Sprintf("%s; create it with `vkc-credential store --profile %s --openrc FILE`", msg, p)
 	case errors.Is(err, keyring.ErrNotFound):

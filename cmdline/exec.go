@@ -3,6 +3,7 @@ package cmdline
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"syscall"
@@ -21,10 +22,11 @@ func (inv *invocation) exec(c *cli.Context) error {
 		return usagef("already inside `vkc-credential exec` for profile %q; run the command directly, or pass --allow-nested", outer)
 	}
 	// Before any keychain or Keystone work: a mistyped command costs
-	// nothing. The child's PATH is ours (exec changes no PATH).
+	// nothing, and exits as a shell's would (127, or 126 for a file that
+	// cannot be run). The child's PATH is ours (exec changes no PATH).
 	path, err := exec.LookPath(args[0])
 	if err != nil {
-		return usagef("cannot run %q: %v", args[0], err)
+		return notRunnable(args[0], err)
 	}
 	tok, err := inv.token(c, false)
 	if err != nil {
@@ -41,9 +43,34 @@ func (inv *invocation) exec(c *cli.Context) error {
 	}
 	var exit *exitStatus
 	if err != nil && !errors.As(err, &exit) {
-		return fmt.Errorf("cannot run %q: %w", args[0], err)
+		return &exitStatus{code: exitCannotRun, msg: fmt.Sprintf("cannot run %q: %v", args[0], err)}
 	}
 	return err
+}
+
+// The exit statuses of a command that cannot be run, as a shell and
+// env(1) have them.
+const (
+	exitCannotRun = 126 // found, but not an executable file
+	exitNotFound  = 127
+)
+
+// notRunnable is the exit status and message for a command that
+// exec.LookPath did not accept.
+func notRunnable(name string, err error) error {
+	switch {
+	case errors.Is(err, exec.ErrNotFound):
+		return &exitStatus{code: exitNotFound, msg: fmt.Sprintf("cannot run %q: no such command in PATH", name)}
+	case errors.Is(err, fs.ErrNotExist):
+		return &exitStatus{code: exitNotFound, msg: fmt.Sprintf("cannot run %q: no such file", name)}
+	case errors.Is(err, fs.ErrPermission):
+		return &exitStatus{code: exitCannotRun, msg: fmt.Sprintf("cannot run %q: not an executable file", name)}
+	}
+	var ee *exec.Error
+	if errors.As(err, &ee) {
+		err = ee.Err
+	}
+	return &exitStatus{code: exitCannotRun, msg: fmt.Sprintf("cannot run %q: %v", name, err)}
 }
 
 // runChild runs the command as a child with the program's streams and

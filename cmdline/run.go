@@ -39,8 +39,11 @@ type invocation struct {
 	debug       bool
 	start       time.Time
 	profile     string // once known, for hints
-	command     string // once known, for hints
+	command     string // the command named in the arguments, for hints
 	autoChoice  string // the backend keyring.Auto chose in this run
+	// profileDefaulted: no flag, request or VKC_PROFILE named the
+	// profile, so it is "default" (for the hint when there is none).
+	profileDefaulted bool
 }
 
 // Main runs the program as this process, with its arguments and
@@ -63,18 +66,22 @@ func newInvocation(stdin io.Reader, stdout, stderr io.Writer) *invocation {
 // run runs the program with args (args[0] is the program name) and
 // returns its exit status. It never calls os.Exit.
 func (inv *invocation) run(args []string) int {
-	inv.jsonErrors = jsonCommand(args)
+	s := inv.surface()
+	if at := s.commandIndex(args); at >= 0 && s.command(args[at]) != nil {
+		inv.command = args[at]
+	}
+	inv.jsonErrors = s.jsonAnswer(args)
 	if f, ok := inv.stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		inv.jsonErrors = false
 	}
-	args, err := liftCommonFlags(args)
+	args, err := s.lift(args)
 	if err != nil {
 		return inv.fail(err)
 	}
 	// urfave/cli adds this flag to every command; a package variable of
 	// theirs, set to the same value on every run.
 	cli.HelpFlag = fast(&cli.BoolFlag{Name: "help", Aliases: []string{"h"}, Usage: "show help"})[0]
-	if err := inv.app().Run(args); err != nil {
+	if err := s.app(inv).Run(args); err != nil {
 		return inv.fail(err)
 	}
 	return 0
@@ -84,6 +91,9 @@ func (inv *invocation) run(args []string) int {
 // carries JSON) and returns its exit status.
 func (inv *invocation) fail(err error) int {
 	if exit, ok := err.(*exitStatus); ok {
+		if exit.msg != "" {
+			fmt.Fprintf(inv.stderr, "vkc-credential: %s\n", terminalSafe(exit.msg))
+		}
 		return exit.code
 	}
 	code, msg := inv.describe(err)
@@ -95,9 +105,14 @@ func (inv *invocation) fail(err error) int {
 	return code.ExitCode()
 }
 
-// exitStatus ends the program with a status and no message of ours, as
-// `exec` does with its child's status.
-type exitStatus struct{ code int }
+// exitStatus ends the program with a status outside the protocol's
+// codes: with no message of ours, as `exec` does with its child's status,
+// or with msg on stderr, as `exec` does for a command it cannot run (127,
+// 126). stdout stays empty.
+type exitStatus struct {
+	code int
+	msg  string
+}
 
 func (e *exitStatus) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 

@@ -12,20 +12,44 @@ import (
 	"vkc-credential/protocol"
 )
 
-// get prints a token in the format --format names.
+// getFormats are the answers of `get --format`, each with its writer;
+// the flag takes these names (app.go). A new format is one row here and
+// its writer.
+var getFormats = []struct {
+	name  string
+	write func(inv *invocation, tok *helper.Token) error
+}{
+	{formatJSON, (*invocation).writeTokenJSON},
+	{"token", (*invocation).writeBareToken},
+	{"env", (*invocation).writeTokenEnv},
+	{"exec-credential", (*invocation).writeExecCredential},
+	{"keystoneauth", (*invocation).writeKeystoneAuth},
+}
+
+// getFormatNames are the values of `get --format`.
+func getFormatNames() []string {
+	names := make([]string, len(getFormats))
+	for i, f := range getFormats {
+		names[i] = f.name
+	}
+	return names
+}
+
+// get prints a token in the format --format names (one of getFormats:
+// the flag refused any other while it was parsed).
 func (inv *invocation) get(c *cli.Context) error {
 	format := c.String("format")
-	switch format {
-	case formatJSON, formatToken, formatEnv, formatExecCredential, formatKeystoneAuth:
-	default:
-		return usagef("unknown --format %q; use json, token, env, exec-credential or keystoneauth", format)
-	}
 	tok, err := inv.token(c, true)
 	if err != nil {
 		return err
 	}
 	inv.debugf("get: answering (cached=%t, token %s)", tok.Cached, maskToken(tok.ID()))
-	return inv.writeToken(format, tok)
+	for _, f := range getFormats {
+		if f.name == format {
+			return f.write(inv, tok)
+		}
+	}
+	return fmt.Errorf("no writer for --format %q", format)
 }
 
 // token does what get, exec and env share: read the request (when
@@ -69,28 +93,33 @@ func (inv *invocation) token(c *cli.Context, readRequest bool) (*helper.Token, e
 	})
 }
 
-// writeToken writes tok to stdout in format.
-func (inv *invocation) writeToken(format string, tok *helper.Token) error {
-	switch format {
-	case formatToken:
-		_, err := fmt.Fprintln(inv.stdout, tok.ID())
-		return err
-	case formatKeystoneAuth:
-		body, err := tok.Body()
-		if err != nil {
-			return fmt.Errorf("%w; run `vkc-credential get --refresh`", err)
-		}
-		return inv.writeJSON(protocol.KeystoneAuthResponse{AuthToken: tok.ID(), Body: body})
-	case formatExecCredential:
-		cred, err := protocol.NewExecCredential(os.Getenv("KUBERNETES_EXEC_INFO"), tok.ID(), tok.ExpiresAt())
-		if err != nil {
-			return err
-		}
-		return inv.writeJSON(cred)
-	case formatEnv:
-		_, err := io.WriteString(inv.stdout, tokenEnv(tok).render(shellPOSIX))
+func (inv *invocation) writeBareToken(tok *helper.Token) error {
+	_, err := fmt.Fprintln(inv.stdout, tok.ID())
+	return err
+}
+
+func (inv *invocation) writeKeystoneAuth(tok *helper.Token) error {
+	body, err := tok.Body()
+	if err != nil {
+		return fmt.Errorf("%w; run `vkc-credential get --refresh`", err)
+	}
+	return inv.writeJSON(protocol.KeystoneAuthResponse{AuthToken: tok.ID(), Body: body})
+}
+
+func (inv *invocation) writeExecCredential(tok *helper.Token) error {
+	cred, err := protocol.NewExecCredential(os.Getenv("KUBERNETES_EXEC_INFO"), tok.ID(), tok.ExpiresAt())
+	if err != nil {
 		return err
 	}
+	return inv.writeJSON(cred)
+}
+
+func (inv *invocation) writeTokenEnv(tok *helper.Token) error {
+	_, err := io.WriteString(inv.stdout, tokenEnv(tok).render(shellPOSIX))
+	return err
+}
+
+func (inv *invocation) writeTokenJSON(tok *helper.Token) error {
 	return inv.writeJSON(protocol.TokenResponse{
 		Version: protocol.Version, Profile: tok.Profile, Token: tok.ID(),
 		ExpiresAt: tok.ExpiresAt(), IssuedAt: tok.IssuedAt(),
@@ -101,10 +130,7 @@ func (inv *invocation) writeToken(format string, tok *helper.Token) error {
 
 // env prints the shell lines that carry the token.
 func (inv *invocation) env(c *cli.Context) error {
-	shell, ok := shells[c.String("shell")]
-	if !ok {
-		return usagef("unknown --shell %q; use posix (or sh, bash, zsh, ksh, dash), fish, or powershell (or pwsh)", c.String("shell"))
-	}
+	shell := shellSyntax(c.String("shell"))
 	tok, err := inv.token(c, true)
 	if err != nil {
 		return err

@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"encoding/json"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -59,7 +61,6 @@ func TestExecPassesStdinAndStatus(t *testing.T) {
 	if r := s.run(nil, "", "exec", "--profile", profile, "--", "sh", "-c", "kill -TERM $$"); r.code != -1 && r.code != 143 {
 		t.Fatalf("killed by SIGTERM: %s", r)
 	}
-	wantError(t, s.run(nil, "", "exec", "--profile", profile, "--", "no-such-command-here"), 2, "", false, "no-such-command-here")
 	wantError(t, s.run(nil, "", "exec", "--profile", profile), 2, "", false, "needs a command")
 	// Nested exec is refused unless asked for.
 	r := s.run(nil, "", "exec", "--profile", profile, "--", binary, "exec", "--profile", profile, "--", "true")
@@ -70,9 +71,40 @@ func TestExecPassesStdinAndStatus(t *testing.T) {
 	}
 }
 
-// openstackCLI runs the real openstack client.
-func openstackCLI(args ...string) *exec.Cmd {
-	return exec.Command("/usr/bin/openstack", args...)
+// TestExecNotRunnable: the binary exits as a shell and env(1) do for a
+// command it cannot run: 127 when there is no such command, 126 when the
+// file is no executable (a plain file, a directory) or exec(2) refuses it
+// (a file with the execute bit that is no program), with the message on
+// stderr and stdout empty.
+func TestExecNotRunnable(t *testing.T) {
+	needKeystone(t)
+	s := newSandbox(t)
+	profile := s.profileName("notrun")
+	s.store(profile)
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "plain.sh")
+	garbage := filepath.Join(dir, "garbage")
+	if os.WriteFile(plain, []byte("#!/bin/sh\necho ran\n"), 0o644) != nil || os.WriteFile(garbage, []byte("\x00\x01\x02 no program"), 0o755) != nil {
+		t.Fatal("cannot write the test files")
+	}
+	for _, tt := range []struct {
+		cmd  string
+		code int
+		msg  string
+	}{
+		{"no-such-command-here", 127, `cannot run "no-such-command-here": no such command in PATH`},
+		{filepath.Join(dir, "missing"), 127, "no such file"},
+		{plain, 126, "not an executable file"},
+		{dir, 126, "is a directory"},
+		{garbage, 126, "exec format error"},
+	} {
+		wantError(t, s.run(nil, "", "exec", "--profile", profile, "--", tt.cmd), tt.code, "", false, tt.msg)
+	}
+	// As a shell has them.
+	r := s.runCmd(exec.Command("sh", "-c", `no-such-command-here 2>/dev/null; echo $?; "$0" 2>/dev/null; echo $?`, plain), nil, "")
+	if r.stdout != "127\n126\n" {
+		t.Fatalf("sh gives %q", r.stdout)
+	}
 }
 
 func TestExecAndEnvWithOpenstackCLI(t *testing.T) {

@@ -77,7 +77,10 @@ func mapError(what op, err error) error {
 	return fmt.Errorf("%w: keychain %s failed: %v; %s", ErrUnavailable, what, err, osSetUp())
 }
 
-func openOS(cfg Config) (Store, error) { return OS{Timeout: cfg.Timeout}, nil }
+func openOS(cfg Config) (Store, error) {
+	//lint:ignore S1016 Config is to carry other backends' settings too; OS takes the timeout alone.
+	return OS{Timeout: cfg.Timeout}, nil
+}
 
 func osDescribe() string {
 	return "the OS keychain (" + osKeychainName + "); it survives reboots"

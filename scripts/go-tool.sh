@@ -1,5 +1,6 @@
 # go-tool.sh — sourced by the scripts that build a pinned tool from the Go
-# module proxy into a cache (install-goreleaser.sh, install-toxiproxy.sh).
+# module proxy into a cache (install-goreleaser.sh, install-toxiproxy.sh,
+# install-staticcheck.sh).
 # The sourcing script sets NAME (for messages) and MODULE first, and calls
 #   go_tool_setup "${1:-}"     # sets GO and BIN_DIR (the cache, or $1)
 #   built_version FILE         # the version of MODULE that FILE was built

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh machine: static checks, cross-OS
-# builds, then every Go test (unit and end to end) with the race detector,
-# against a real Keystone and a real Secret Service that test-env.sh
-# installs and starts.
+# The whole test suite, from a fresh machine: static checks (gofmt, go vet,
+# staticcheck), cross-OS builds, then every Go test (unit and end to end)
+# with the race detector, against a real Keystone and a real Secret Service
+# that test-env.sh installs and starts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:$PATH
@@ -15,6 +15,13 @@ if [ -n "$unformatted" ]; then
 fi
 echo "== go vet"
 go vet ./...
+echo "== staticcheck (pinned, built from the Go module proxy once into a cache)"
+staticcheck=$(bash scripts/install-staticcheck.sh)
+"$staticcheck" ./...
+# The other systems' files, without the tests (they run on linux only)
+# and without U1000: a helper that only linux's files call is unused there.
+GOOS=darwin "$staticcheck" -tests=false -checks inherit,-U1000 ./...
+GOOS=windows "$staticcheck" -tests=false -checks inherit,-U1000 ./...
 echo "== cross builds (linux, darwin, windows × amd64, arm64)"
 # `cmd && echo` would hide a failing build from set -e: test it with if.
 for target in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64; do

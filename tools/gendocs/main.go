@@ -12,10 +12,11 @@
 // urfave/cli's man-page writer; the shipped binary is built with it and
 // carries no documentation generator.
 //
-// The completions offer the commands, their flags, the fixed values of
-// --format, --shell and --keyring (cmdline.FlagValues), files for FILE
-// flags, and for --profile the names of the stored profiles, which they
-// ask `vkc-credential list --no-stdin` for when the user presses Tab.
+// The completions offer the commands, their flags, the values of the
+// flags that take one of a fixed set (--format, --shell, --keyring: each
+// such flag has a Choices method), files for FILE flags, and for
+// --profile the names of the stored profiles, which they ask
+// `vkc-credential list --no-stdin` for when the user presses Tab.
 package main
 
 import (
@@ -54,7 +55,7 @@ func run(dir string) error {
 	// Setup adds what urfave/cli adds at run time: the help command and
 	// the --help flag.
 	app.Setup()
-	m, err := describe(app, cmdline.FlagValues())
+	m, err := describe(app)
 	if err != nil {
 		return err
 	}
@@ -105,14 +106,11 @@ func (f flagDoc) file() bool { return f.value == "FILE" }
 // profile reports whether the flag's value is a stored profile's name.
 func (f flagDoc) profile() bool { return f.name == "profile" }
 
-// describe reads the model off the app. values are the fixed value sets,
-// keyed "COMMAND --FLAG"; one that names no flag is an error, so that a
-// renamed flag cannot leave a stale entry behind.
-func describe(app *cli.App, values map[string][]string) (model, error) {
+// describe reads the model off the app.
+func describe(app *cli.App) (model, error) {
 	var m model
-	used := map[string]bool{}
 	for _, f := range app.Flags {
-		m.globals = append(m.globals, flagOf(f, nil))
+		m.globals = append(m.globals, flagOf(f))
 	}
 	for _, c := range app.Commands {
 		if c.Hidden {
@@ -120,18 +118,9 @@ func describe(app *cli.App, values map[string][]string) (model, error) {
 		}
 		cd := commandDoc{name: c.Name, usage: c.Usage}
 		for _, f := range c.Flags {
-			key := c.Name + " --" + f.Names()[0]
-			cd.flags = append(cd.flags, flagOf(f, values[key]))
-			if values[key] != nil {
-				used[key] = true
-			}
+			cd.flags = append(cd.flags, flagOf(f))
 		}
 		m.commands = append(m.commands, cd)
-	}
-	for key := range values {
-		if !used[key] {
-			return model{}, fmt.Errorf("cmdline.FlagValues names %q, which is no flag of a command", key)
-		}
 	}
 	if len(m.commands) == 0 || len(m.globals) == 0 {
 		return model{}, fmt.Errorf("the app defines no commands or no flags")
@@ -139,9 +128,15 @@ func describe(app *cli.App, values map[string][]string) (model, error) {
 	return m, nil
 }
 
-func flagOf(f cli.Flag, choices []string) flagDoc {
+// choices is a flag that takes one of a fixed set of values.
+type choices interface{ Choices() []string }
+
+func flagOf(f cli.Flag) flagDoc {
 	names := f.Names()
-	fd := flagDoc{name: names[0], choices: choices}
+	fd := flagDoc{name: names[0]}
+	if c, ok := f.(choices); ok {
+		fd.choices = c.Choices()
+	}
 	for _, n := range names[1:] {
 		if len(n) == 1 {
 			fd.short = append(fd.short, n)
