@@ -297,6 +297,10 @@ func (inv *invocation) helper(c *cli.Context) (*helper.Helper, error) {
 	return &helper.Helper{
 		Paths:   paths,
 		Keyring: func(name string) (keyring.Store, error) { return inv.openKeyring(name, cfg) },
+		AutoKeyring: func() (string, []error, error) {
+			_, name, passedOver, err := inv.autoKeyring(cfg.Timeout)
+			return name, passedOver, err
+		},
 		Keystone: func() (*keystone.Client, error) {
 			hc, err := keystone.NewHTTPClient(cacert)
 			if err != nil {

@@ -57,6 +57,8 @@ func (inv *invocation) describe(err error) (protocol.Code, string) {
 	p := inv.profile
 	var missing *helper.MissingSettingError
 	var revoke *helper.RevokeError
+	var rejected *helper.RejectedError
+	var projectName *helper.ProjectNameError
 	switch {
 	case errors.As(err, new(*usageError)):
 		return protocol.CodeUsage, msg
@@ -66,8 +68,12 @@ func (inv *invocation) describe(err error) (protocol.Code, string) {
 		return protocol.CodeUsage, msg + "; to pipe a password in, add --password-stdin; " + noStdinHint
 	case errors.Is(err, protocol.ErrNotJSON):
 		return protocol.CodeUsage, msg + "; " + noStdinHint
-	case errors.Is(err, protocol.ErrBadRequest), errors.Is(err, helper.ErrIdentityChanged), errors.Is(err, helper.ErrEmptyPassword):
+	case errors.Is(err, protocol.ErrBadRequest), errors.Is(err, helper.ErrIdentityChanged), errors.Is(err, helper.ErrEmptyPassword), errors.Is(err, helper.ErrNoProject):
 		return protocol.CodeUsage, msg
+	case errors.As(err, &projectName) && len(projectName.Matches) == 0:
+		return protocol.CodeUsage, msg + "; give --project-id or another --project-name"
+	case errors.As(err, &projectName):
+		return protocol.CodeUsage, msg + "; give --project-id with one of them"
 	case errors.Is(err, protocol.ErrInvalidAuthURL):
 		return protocol.CodeUsage, msg + "; give the auth URL with " + settingSources["auth_url"]
 	case errors.As(err, &missing):
@@ -91,9 +97,10 @@ func (inv *invocation) describe(err error) (protocol.Code, string) {
 	case errors.Is(err, errNoPasscode), errors.Is(err, keystone.ErrMFARequired):
 		return protocol.CodeMFARequired, fmt.Sprintf("%s; run `vkc-credential get --profile %s` once in a terminal (the token it caches then serves every tool for its lifetime), "+
 			"or store a --totp-command that prints a passcode", msg, p)
+	case errors.As(err, &rejected):
+		return protocol.CodeAuthFailed, msg + "; " + rejectedHint(rejected)
 	case errors.Is(err, keystone.ErrAuthFailed):
-		return protocol.CodeAuthFailed, fmt.Sprintf("%s; keystone gives this answer both for a wrong password and for a project the user has no role on: "+
-			"if the password changed, run `vkc-credential store --profile %s` again; otherwise check the project ID", msg, p)
+		return protocol.CodeAuthFailed, msg + "; " + rejectedHint(&helper.RejectedError{Profile: p})
 	case errors.Is(err, keystone.ErrTimeout):
 		return protocol.CodeKeystoneUnavailable, msg + "; raise --timeout or VKC_TIMEOUT, or try again later"
 	case errors.Is(err, keystone.ErrUntrustedCertificate):
@@ -108,4 +115,95 @@ func (inv *invocation) describe(err error) (protocol.Code, string) {
 		return protocol.CodeInternal, fmt.Sprintf("%s; run `vkc-credential store --profile %s` again", msg, p)
 	}
 	return protocol.CodeInternal, msg
+}
+
+// rejectedHint says what to do when Keystone refused a secret, by what it
+// refused (as far as can be told) and whether anything was stored.
+func rejectedHint(e *helper.RejectedError) string {
+	s := e.Settings
+	switch {
+	case s.ApplicationCredentialID != "":
+		return appCredRejectedHint(e)
+	case e.Cause == helper.RejectProject:
+		return fmt.Sprintf("the password is right, but the user has no role on project %s, or there is no such project%s; give --project-id or --project-name of one of the user's projects%s",
+			s.ProjectID, projectList(e.Projects), nothingSaved(e))
+	case e.Cause == helper.RejectAfterPasscode && s.ProjectID != "":
+		return "keystone accepted the password, then refused the TOTP passcode or the project: check the --totp-command (or the passcode typed) and the project ID" + nothingSaved(e)
+	case e.Cause == helper.RejectAfterPasscode:
+		return "keystone accepted the password, then refused the TOTP passcode: check the --totp-command (or the passcode typed)" + nothingSaved(e)
+	case e.Cause == helper.RejectSecret:
+		return passwordRejectedHint(e)
+	}
+	return fmt.Sprintf("keystone gives this answer both for a wrong password and for a project the user has no role on: "+
+		"if the password changed, store the new one with `vkc-credential store --profile %s --password-stdin` (the password on stdin); otherwise check the project ID", e.Profile)
+}
+
+// appCredRejectedHint: an application credential has no password and
+// names no project; Keystone's own message says it may be wrong, expired
+// or deleted.
+func appCredRejectedHint(e *helper.RejectedError) string {
+	if e.FirstStore {
+		return "nothing was saved"
+	}
+	return fmt.Sprintf("if the credential was replaced, store the new one with "+
+		"`vkc-credential store --profile %s --application-credential-id NEW_ID --password-stdin` (its secret on stdin)", e.Profile)
+}
+
+// passwordRejectedHint: Keystone refused the password without a project
+// too.
+func passwordRejectedHint(e *helper.RejectedError) string {
+	const wrong = "the password, the user name or the domain is wrong; "
+	switch {
+	case !e.NewSecret:
+		return fmt.Sprintf("the stored password was refused; if it changed, store the new one with `vkc-credential store --profile %s --password-stdin` (the password on stdin)", e.Profile)
+	case !e.FirstStore:
+		return wrong + "the stored password is kept"
+	case e.Profile != "" && e.Settings.ProjectID != "":
+		return wrong + "nothing was saved: run the store again with the right password: `" + storeCommand(e.Profile, e.Settings) + "`"
+	}
+	return wrong + "nothing was saved: run the same store again with the right password"
+}
+
+// nothingSaved ends a hint of a first store.
+func nothingSaved(e *helper.RejectedError) string {
+	if e.FirstStore {
+		return "; nothing was saved"
+	}
+	return ""
+}
+
+// projectList renders the user's projects for a hint.
+func projectList(projects []keystone.Project) string {
+	if len(projects) == 0 {
+		return ""
+	}
+	names := make([]string, len(projects))
+	for i, p := range projects {
+		names[i] = fmt.Sprintf("%s (%s)", p.Name, p.ID)
+	}
+	return "; the user's projects: " + strings.Join(names, ", ")
+}
+
+// storeCommand is the store command line that gives profile the settings
+// s, to copy.
+func storeCommand(profile string, s helper.Settings) string {
+	args := []string{"vkc-credential", "store", "--profile", profile, "--auth-url", s.AuthURL, "--username", s.Username,
+		"--user-domain-name", s.UserDomainName, "--project-id", s.ProjectID}
+	if s.Region != helper.DefaultRegion {
+		args = append(args, "--region", s.Region)
+	}
+	if s.Interface != helper.DefaultInterface {
+		args = append(args, "--interface", s.Interface)
+	}
+	for i, a := range args {
+		if strings.ContainsFunc(a, func(r rune) bool { return !plainWord(r) }) {
+			args[i] = shellQuote(a)
+		}
+	}
+	return strings.Join(args, " ")
+}
+
+// plainWord says whether r needs no quoting in a shell word.
+func plainWord(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.,:/@%+=", r)
 }

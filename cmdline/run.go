@@ -40,7 +40,6 @@ type invocation struct {
 	start       time.Time
 	profile     string // once known, for hints
 	command     string // the command named in the arguments, for hints
-	autoChoice  string // the backend keyring.Auto chose in this run
 	// profileDefaulted: no flag, request or VKC_PROFILE named the
 	// profile, so it is "default" (for the hint when there is none).
 	profileDefaulted bool

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/url"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -14,7 +13,6 @@ import (
 	"vkc-credential/helper"
 	"vkc-credential/helper/clouds"
 	"vkc-credential/keyring"
-	"vkc-credential/keystone"
 	"vkc-credential/protocol"
 )
 
@@ -36,13 +34,12 @@ type sourceFile struct {
 	stanza      string // for --cloud: the clouds.yaml stanza that replaces it
 }
 
-// store saves a profile's settings and its password. The order matters:
-// the settings are checked first, then whether the keychain answers (and
-// holds a password already), and only then is anyone asked for a password
-// or Keystone called.
+// store saves a profile's settings and its secret. The edge reads the
+// flags, the request on stdin and the files into a helper.StoreRequest,
+// and prints what helper.Store did; the order of the work (settings, then
+// the keychain, then a prompt or Keystone) is helper.Store's.
 func (inv *invocation) store(c *cli.Context) error {
-	pwStdin := c.Bool("password-stdin")
-	req, err := inv.setup(c, !pwStdin, true)
+	r, file, err := inv.storeRequest(c)
 	if err != nil {
 		return err
 	}
@@ -50,270 +47,140 @@ func (inv *invocation) store(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var stored *helper.Profile
-	switch p, err := h.Paths.LoadProfile(inv.profile); {
-	case err == nil:
-		stored = &p
-	case !errors.Is(err, helper.ErrProfileNotFound):
+	out, err := h.Store(c.Context, r)
+	if err != nil {
 		return err
 	}
-	src := helper.Sources{
-		Flags: helper.Settings{
-			AuthURL: c.String("auth-url"), ProjectID: c.String("project-id"), Username: c.String("username"),
-			UserDomainName: c.String("user-domain-name"), Region: c.String("region"), Interface: c.String("interface"),
-			ApplicationCredentialID: c.String("application-credential-id"),
-		},
-		Env: helper.SettingsFromVars(os.LookupEnv),
+	return inv.answerStore(r, file, out)
+}
+
+// storeRequest is the one place that reads store's flags: with the
+// request on stdin, an openrc or clouds.yaml file and the supplied secret,
+// they make the StoreRequest.
+func (inv *invocation) storeRequest(c *cli.Context) (helper.StoreRequest, sourceFile, error) {
+	pwStdin := c.Bool("password-stdin")
+	req, err := inv.setup(c, !pwStdin, true)
+	if err != nil {
+		return helper.StoreRequest{}, sourceFile{}, err
 	}
-	if stored != nil {
-		src.Stored = &stored.Settings
+	if c.String("project-name") != "" && c.String("project-id") != "" {
+		return helper.StoreRequest{}, sourceFile{}, usagef("give --project-id or --project-name, not both")
+	}
+	file, err := inv.readSourceFile(c.String("openrc"), c.String("cloud"))
+	if err != nil {
+		return helper.StoreRequest{}, sourceFile{}, err
+	}
+	r := helper.StoreRequest{
+		Profile: inv.profile,
+		Sources: helper.Sources{
+			Flags: helper.Settings{
+				AuthURL: c.String("auth-url"), ProjectID: c.String("project-id"), Username: c.String("username"),
+				UserDomainName: c.String("user-domain-name"), Region: c.String("region"), Interface: c.String("interface"),
+				ApplicationCredentialID: c.String("application-credential-id"),
+			},
+			OpenRC: file.settings,
+			Env:    helper.SettingsFromVars(os.LookupEnv),
+		},
+		ProjectName: c.String("project-name"), FileProjectName: file.projectName,
+		AllProjects: c.Bool("all-projects"),
+		Keyring:     c.String("keyring"), Verify: !c.Bool("no-verify"), TOTPCommand: c.String("totp-command"),
+		Prompt:   inv.promptSecret,
+		Passcode: func(command string) (string, error) { return inv.passcode(command)() },
 	}
 	if req != nil {
-		src.Request = req.Settings
+		r.Sources.Request = req.Settings
 	}
-	var file sourceFile
-	switch {
-	case c.String("openrc") != "" && c.String("cloud") != "":
-		return usagef("give --openrc or --cloud, not both")
-	case c.String("openrc") != "":
-		file, err = readOpenRC(c.String("openrc"))
-	case c.String("cloud") != "":
-		file, err = inv.readCloud(c.String("cloud"), inv.profile)
-	}
-	if err != nil {
-		return err
-	}
-	src.OpenRC = file.settings
+	r.Secret, err = inv.suppliedSecret(pwStdin, req, file)
+	return r, file, err
+}
 
-	// The password: from the request, stdin, the file, or (below) the
-	// keychain or a prompt.
-	var password string
-	given := pwStdin || (req != nil && req.Password != nil) || file.secret != ""
+// readSourceFile reads the --openrc or the --cloud file, when one is named.
+func (inv *invocation) readSourceFile(openrc, cloud string) (sourceFile, error) {
+	switch {
+	case openrc != "" && cloud != "":
+		return sourceFile{}, usagef("give --openrc or --cloud, not both")
+	case openrc != "":
+		return readOpenRC(openrc)
+	case cloud != "":
+		return inv.readCloud(cloud, inv.profile)
+	}
+	return sourceFile{}, nil
+}
+
+// suppliedSecret returns the secret supplied with the store, in order: the
+// request's password, stdin (--password-stdin), the file's; "" when none
+// was (the identity's stored secret or a prompt serve then). A supplied
+// secret that is empty is an error.
+func (inv *invocation) suppliedSecret(pwStdin bool, req *protocol.Request, file sourceFile) (string, error) {
+	var secret string
 	switch {
 	case req != nil && req.Password != nil:
-		password = *req.Password
+		secret = *req.Password
 	case pwStdin:
-		if password, err = inv.readPasswordStdin(); err != nil {
-			return err
+		var err error
+		if secret, err = inv.readPasswordStdin(); err != nil {
+			return "", err
 		}
-	case file.secret != "":
-		password = file.secret
+	default:
+		return file.secret, nil
 	}
-	// Said once the secret is in the keychain.
-	plaintextLeft := func() {
-		if file.secret != "" && password == file.secret {
-			inv.warnf("the password from %s is now stored in the keychain, but its plaintext copy remains in that file; remove it from there", file.secretFrom)
-		}
+	if secret == "" {
+		return "", helper.ErrEmptyPassword
 	}
-
-	projectName := c.String("project-name")
-	if projectName == "" {
-		projectName = file.projectName
-	}
-	byName := projectName != "" && src.Flags.ProjectID == "" && src.Request.ProjectID == "" && src.OpenRC.ProjectID == "" &&
-		(stored == nil || stored.ProjectID == "")
-	if c.Bool("all-projects") || byName {
-		s, err := helper.ResolveIdentity(src)
-		if err != nil {
-			return err
-		}
-		backend, previous, err := inv.chooseKeyring(c, stored)
-		if err != nil {
-			return err
-		}
-		if !given {
-			if password, _, err = inv.storedOrPrompt(h, inv.profile, s, stored, backend, previous); err != nil {
-				return err
-			}
-		}
-		projects, err := h.Projects(c.Context, s, password, inv.passcode(c.String("totp-command")))
-		if err != nil {
-			return err
-		}
-		if c.Bool("all-projects") {
-			if err := inv.storeAll(c, h, s, password, projects); err != nil {
-				return err
-			}
-			plaintextLeft()
-			return nil
-		}
-		id, err := projectByName(projects, projectName)
-		if err != nil {
-			return err
-		}
-		src.Flags.ProjectID = id
-	}
-	s, err := helper.Resolve(src)
-	if err != nil {
-		return err
-	}
-	res, backend, err := inv.storeOne(c, h, inv.profile, s, stored, password, given, !c.Bool("no-verify"))
-	if err != nil {
-		return err
-	}
-	plaintextLeft()
-	return inv.writeJSON(protocol.StoreResponse{
-		Version: protocol.Version, Profile: inv.profile, Stored: true, Verified: res.Verified,
-		Settings: res.Settings, Keyring: backend, ExpiresAt: res.ExpiresAt, CloudsYAML: file.stanza,
-		SecretSentTo: secretSentTo(res, byName),
-	})
+	return secret, nil
 }
 
-// storeOne stores one profile: it chooses the backend, finds the stored
-// password when none was given (or asks for it), proves it with Keystone
-// when verify says so, and keeps it.
-func (inv *invocation) storeOne(c *cli.Context, h *helper.Helper, profile string, s helper.Settings, stored *helper.Profile, password string, given, verify bool) (*helper.StoreResult, string, error) {
-	backend, previous, err := inv.chooseKeyring(c, stored)
-	if err != nil {
-		return nil, "", err
+// answerStore prints what store did: a warning for each project that got
+// no profile and for each secret kept elsewhere than the OS keychain, then
+// the answer (one object, or an array for --all-projects).
+func (inv *invocation) answerStore(r helper.StoreRequest, file sourceFile, out *helper.StoreOutcome) error {
+	for _, sk := range out.Skipped {
+		inv.warnSkipped(sk)
 	}
-	if backend != previous {
-		// The new home must take a secret before anyone is asked for a
-		// password: a locked keychain answers a read but refuses a write.
-		if err := h.ProveKeyring(backend); err != nil {
-			return nil, "", err
+	answers := make([]protocol.StoreResponse, 0, len(out.Stored))
+	for _, res := range out.Stored {
+		if res.Keyring != helper.DefaultKeyring {
+			inv.warnf("the %s of profile %s is kept in %s: %s", helper.SecretNoun(res.Settings), res.Profile, res.Keyring, keyring.Describe(res.Keyring))
 		}
+		answers = append(answers, protocol.StoreResponse{Version: protocol.Version, Profile: res.Profile, Stored: true,
+			Verified: res.Verified, Settings: res.Settings, Keyring: res.Keyring, ExpiresAt: res.ExpiresAt, SecretSentTo: secretSentTo(res)})
 	}
-	found := false
-	if !given {
-		if password, found, err = inv.storedOrPrompt(h, profile, s, stored, backend, previous); err != nil {
-			return nil, "", err
-		}
+	if file.secret != "" && r.Secret == file.secret && len(answers) > 0 {
+		inv.warnf("the %s from %s is now stored in the keychain, but its plaintext copy remains in that file; remove it from there",
+			helper.SecretNoun(answers[0].Settings), file.secretFrom)
 	}
-	totp := c.String("totp-command")
-	if totp == "" && stored != nil && helper.SameIdentity(s, stored.Settings) {
-		totp = stored.TOTPCommand
-	}
-	res, err := h.Store(c.Context, helper.StoreOptions{
-		Profile: profile, Settings: s, Password: password, Given: !found, Verify: verify,
-		Keyring: backend, Stored: stored, TOTPCommand: totp, Passcode: inv.passcode(totp),
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	if backend != helper.DefaultKeyring {
-		inv.warnf("the password of profile %s is kept in %s: %s", profile, backend, keyring.Describe(backend))
-	}
-	return res, backend, nil
-}
-
-// storedOrPrompt returns the identity's stored secret (found; a secret
-// is only ever sent to the identity it was stored for), or asks for it on
-// the terminal. stored is profile as stored before, or nil.
-func (inv *invocation) storedOrPrompt(h *helper.Helper, profile string, s helper.Settings, stored *helper.Profile, backend, previous string) (secret string, found bool, err error) {
-	legacy := "" // a 1.0 item under the profile's name holds this identity's secret
-	if stored != nil && helper.SameIdentity(s, stored.Settings) {
-		legacy = profile
-	}
-	first := previous
-	if first == "" {
-		first = backend
-	}
-	current, _, err := h.FindSecret(s, legacy, append(h.BackendsOf(s, first), backend)...)
 	switch {
-	case err == nil:
-		inv.debugf("store: using the identity's stored password")
-		return current, true, nil
-	case !errors.Is(err, keyring.ErrNotFound):
-		return "", false, err
-	}
-	secret, err = inv.promptPassword(s)
-	return secret, false, err
-}
-
-// storeAll stores one profile per project of the identity, named after
-// the project, and answers with one store answer each. The unscoped token
-// that listed the projects proved the password, so the profiles are not
-// verified one by one (with a second factor, that would want a passcode
-// for each, and Keystone refuses a passcode used twice).
-func (inv *invocation) storeAll(c *cli.Context, h *helper.Helper, s helper.Settings, password string, projects []keystone.Project) error {
-	var answers []protocol.StoreResponse
-	for _, p := range projects {
-		if !p.Enabled {
-			continue
-		}
-		name := profileNameFor(p.Name)
-		if err := protocol.CheckProfileName(name); err != nil {
-			inv.warnf("project %q (%s) has no usable profile name; store it with --profile NAME --project-id %s", p.Name, p.ID, p.ID)
-			continue
-		}
-		one := s
-		one.ProjectID = p.ID
-		var stored *helper.Profile
-		if prof, err := h.Paths.LoadProfile(name); err == nil {
-			stored = &prof
-		}
-		res, b, err := inv.storeOne(c, h, name, one, stored, password, true, false)
-		if err != nil {
-			return fmt.Errorf("profile %s (project %s): %w", name, p.Name, err)
-		}
-		answers = append(answers, protocol.StoreResponse{Version: protocol.Version, Profile: name, Stored: true,
-			Verified: res.Verified, Settings: res.Settings, Keyring: b, ExpiresAt: res.ExpiresAt, SecretSentTo: authHost(res.Settings.AuthURL)})
-	}
-	if len(answers) == 0 {
-		return usagef("the user has no enabled project to store a profile for")
+	case !r.AllProjects:
+		answers[0].CloudsYAML = file.stanza
+		return inv.writeJSON(answers[0])
+	case len(answers) == 0:
+		return usagef("no profile was stored; see the warnings above")
 	}
 	return inv.writeJSON(answers)
 }
 
-// profileNameFor makes a profile name of a project name: characters a
-// profile name cannot hold become '-'.
-func profileNameFor(project string) string {
-	b := []byte(project)
-	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			b[i] = '-'
+// warnSkipped says why --all-projects made no profile of a project, and
+// how to store it anyway.
+func (inv *invocation) warnSkipped(sk helper.SkippedProject) {
+	p := sk.Project
+	how := fmt.Sprintf("store it with --profile NAME --project-id %s", p.ID)
+	switch sk.Reason {
+	case helper.SkipNoName:
+		inv.warnf("project %q (%s) has no usable profile name; %s", p.Name, p.ID, how)
+	case helper.SkipSameName:
+		var others []string
+		for _, o := range sk.Clashes {
+			others = append(others, fmt.Sprintf("%q (%s)", o.Name, o.ID))
 		}
+		inv.warnf("project %q (%s) was not stored: project %s would be profile %s too; %s", p.Name, p.ID, strings.Join(others, " and "), sk.Profile, how)
+	case helper.SkipOtherIdentity:
+		inv.warnf("project %q (%s) of %s was not stored: profile %s is %s's and is left as it is; %s",
+			p.Name, p.ID, helper.Identity(sk.Settings), sk.Profile, helper.Identity(sk.Existing.Settings), how)
+	case helper.SkipOtherProject:
+		inv.warnf("project %q (%s) was not stored: profile %s is for project %s and is left as it is; %s", p.Name, p.ID, sk.Profile, sk.Existing.ProjectID, how)
+	case helper.SkipUnreadable:
+		inv.warnf("project %q (%s) was not stored: %v; %s", p.Name, p.ID, sk.Err, how)
 	}
-	return strings.TrimLeft(string(b), ".")
-}
-
-// projectByName finds the one project called name.
-func projectByName(projects []keystone.Project, name string) (string, error) {
-	var ids, names []string
-	for _, p := range projects {
-		names = append(names, p.Name)
-		if p.Name == name {
-			ids = append(ids, p.ID)
-		}
-	}
-	switch len(ids) {
-	case 1:
-		return ids[0], nil
-	case 0:
-		return "", usagef("the user has no project called %q (it has: %s); give --project-id or another --project-name", name, strings.Join(names, ", "))
-	}
-	return "", usagef("%d projects are called %q (in different domains); give --project-id (one of %s)", len(ids), name, strings.Join(ids, ", "))
-}
-
-// chooseKeyring picks the backend for the password: the one --keyring (or
-// VKC_KEYRING) names; for auto, the stored profile's, or for a new
-// profile the first that works here (keyring.Auto). previous is the
-// backend the password is kept in now ("" for a new profile).
-func (inv *invocation) chooseKeyring(c *cli.Context, stored *helper.Profile) (backend, previous string, err error) {
-	if stored != nil {
-		previous = stored.Keyring
-	}
-	name := c.String("keyring")
-	switch {
-	case name == "auto" && stored != nil:
-		return previous, previous, nil
-	case name == "auto" && inv.autoChoice != "":
-		return inv.autoChoice, previous, nil // a store of several profiles probes once
-	case name == "auto":
-		_, name, skipped, err := inv.autoKeyring(c.Duration("keyring-timeout"))
-		if err != nil {
-			return "", "", err
-		}
-		for _, why := range skipped {
-			inv.debugf("keychain: passed over %v", why)
-		}
-		inv.autoChoice = name
-		return name, previous, nil
-	case slices.Contains(keyring.Names(), name):
-		return name, previous, nil
-	}
-	return "", "", usagef("unknown --keyring %q; use auto, %s", name, strings.Join(keyring.Names(), ", "))
 }
 
 // readPasswordStdin reads a password piped to stdin; one trailing
@@ -332,18 +199,18 @@ func (inv *invocation) readPasswordStdin() (string, error) {
 	return strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r"), nil
 }
 
-// promptPassword asks on the terminal, naming the host the password will
-// be sent to.
-func (inv *invocation) promptPassword(s helper.Settings) (string, error) {
-	host := s.AuthURL
-	if u, err := url.Parse(s.AuthURL); err == nil {
-		host = u.Host
-	}
-	prompt := fmt.Sprintf("Password for %s at %s (profile %s): ", terminalSafe(s.Username), host, inv.profile)
+// promptSecret asks on the terminal for the secret of s, naming the host
+// it will be sent to (and profile, when not empty).
+func (inv *invocation) promptSecret(profile string, s helper.Settings) (string, error) {
+	host := authHost(s.AuthURL)
+	prompt := fmt.Sprintf("Password for %s at %s", terminalSafe(s.Username), host)
 	if s.ApplicationCredentialID != "" {
-		prompt = fmt.Sprintf("Secret of application credential %s at %s (profile %s): ", s.ApplicationCredentialID, host, inv.profile)
+		prompt = fmt.Sprintf("Secret of application credential %s at %s", s.ApplicationCredentialID, host)
 	}
-	pw, err := readPasswordFromTTY(prompt)
+	if profile != "" {
+		prompt += fmt.Sprintf(" (profile %s)", profile)
+	}
+	pw, err := readPasswordFromTTY(prompt + ": ")
 	if errors.Is(err, errNoTTY) {
 		msg := "no terminal to ask for the password on; pipe it in with --password-stdin, or send {\"password\": ...} as the JSON request"
 		if _, ok := os.LookupEnv("OS_PASSWORD"); ok {
@@ -359,10 +226,9 @@ func (inv *invocation) promptPassword(s helper.Settings) (string, error) {
 }
 
 // secretSentTo is the store answer's secret_sent_to: the host the secret
-// went to when Store verified it or the project was looked up by name
-// with it, else "".
-func secretSentTo(res *helper.StoreResult, lookedUp bool) string {
-	if !res.Verified && !lookedUp {
+// went to (to prove it, or to list the user's projects with it), else "".
+func secretSentTo(res helper.StoreResult) string {
+	if !res.SecretSent {
 		return ""
 	}
 	return authHost(res.Settings.AuthURL)

@@ -57,7 +57,7 @@ func TestRealAppCred(t *testing.T) {
 	ctx := context.Background()
 	dev := Settings{AuthURL: authURL, ProjectID: realGetenv(t, "VKC_E2E_PROJECT_ID"), Username: realGetenv(t, "VKC_E2E_USERNAME"),
 		UserDomainName: realGetenv(t, "VKC_E2E_USER_DOMAIN"), Region: DefaultRegion, Interface: DefaultInterface}
-	if _, err := h.Store(ctx, StoreOptions{Profile: "dev", Settings: dev, Password: string(password), Given: true}); err != nil {
+	if _, err := h.storeProfile(ctx, storeOptions{Profile: "dev", Settings: dev, Secret: string(password), Replace: true}); err != nil {
 		t.Fatal(err)
 	}
 	tok, err := h.Get(ctx, GetOptions{Profile: "dev", Settings: dev})
@@ -106,7 +106,7 @@ func TestRealAppCred(t *testing.T) {
 
 	// A profile that signs in with it is refused before anything is sent.
 	ci := Settings{AuthURL: authURL, ApplicationCredentialID: cred.ID, Region: DefaultRegion, Interface: DefaultInterface}
-	if _, err := h.Store(ctx, StoreOptions{Profile: "ci", Settings: ci, Password: secret, Given: true, Verify: true}); err != nil {
+	if _, err := h.storeProfile(ctx, storeOptions{Profile: "ci", Settings: ci, Secret: secret, Replace: true, Verify: true}); err != nil {
 		t.Fatal(err)
 	}
 	ciTok, err := h.Get(ctx, GetOptions{Profile: "ci", Settings: ci})

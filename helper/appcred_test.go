@@ -174,7 +174,7 @@ func appCredToken(t *testing.T, ks *appCredKeystone) (*Helper, *clock, *Token) {
 	}
 	s := Settings{AuthURL: ks.URL + "/v3", ProjectID: "p-1", Username: "u@example.com", UserDomainName: "users", Region: "RegionOne", Interface: "public"}
 	ctx := context.Background()
-	if _, err := h.Store(ctx, StoreOptions{Profile: "dev", Settings: s, Password: goodPassword}); err != nil {
+	if _, err := h.storeProfile(ctx, storeOptions{Profile: "dev", Settings: s, Secret: goodPassword}); err != nil {
 		t.Fatal(err)
 	}
 	tok, err := h.Get(ctx, GetOptions{Profile: "dev", Settings: s})

@@ -14,7 +14,7 @@ import (
 func BenchmarkReadCache(b *testing.B) {
 	f := newFixture(b)
 	f.h.Paths = Paths{ConfigDir: filepath.Join(b.TempDir(), "c"), CacheDir: filepath.Join(b.TempDir(), "k")}
-	if _, err := f.h.Store(context.Background(), StoreOptions{Profile: "p", Settings: f.s, Password: goodPassword, Verify: true}); err != nil {
+	if _, err := f.h.storeProfile(context.Background(), storeOptions{Profile: "p", Settings: f.s, Secret: goodPassword, Verify: true}); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()

@@ -2,7 +2,6 @@ package helper
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -70,51 +69,6 @@ func (h *Helper) Reachable(ctx context.Context, authURL string) error {
 	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
 	defer cancel()
 	return kc.Reachable(ctx, authURL)
-}
-
-// Projects lists the projects the user of s can scope a token to, proving
-// secret with an unscoped token. When Keystone wants a TOTP passcode too,
-// the identity token serves when it is good; otherwise passcode gives one,
-// and the unscoped token it buys is kept as the identity token, so that
-// the projects' tokens need no passcode of their own.
-func (h *Helper) Projects(ctx context.Context, s Settings, secret string, passcode func() (string, error)) ([]keystone.Project, error) {
-	if s.ApplicationCredentialID != "" {
-		return nil, tag(ErrIdentityChanged, "an application credential is bound to one project; there is nothing to choose")
-	}
-	kc, err := h.Keystone()
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
-	defer cancel()
-	tok, err := kc.IssuePasswordUnscoped(ctx, keystone.PasswordAuth{AuthURL: s.AuthURL, Username: s.Username,
-		UserDomainName: s.UserDomainName, Password: secret})
-	var receipt *keystone.ReceiptError
-	if errors.As(err, &receipt) {
-		f := h.secondFactor(s, 0, h.Now())
-		if e := h.readCache(f.id); f.usable(e) {
-			projects, err := kc.Projects(ctx, s.AuthURL, e.Token)
-			if !errors.Is(err, keystone.ErrAuthFailed) {
-				return projects, err
-			}
-		}
-		if passcode == nil {
-			return nil, receipt
-		}
-		code, perr := passcode()
-		if perr != nil {
-			return nil, perr
-		}
-		if tok, err = kc.IssueWithReceipt(ctx, keystone.ReceiptAuth{AuthURL: s.AuthURL, Receipt: receipt.Receipt, UserID: receipt.UserID, Passcode: code}); err == nil {
-			if _, err = h.cacheToken("", f.id, tok); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	return kc.Projects(ctx, s.AuthURL, tok.ID)
 }
 
 // TokenProjects lists the projects the user of tok can scope a token to,

@@ -3,6 +3,9 @@ package helper
 import (
 	"errors"
 	"fmt"
+	"strings"
+
+	"vkc-credential/keystone"
 )
 
 // Errors of the operations, for the command line to map to exit codes
@@ -83,3 +86,77 @@ func (e *SecretLeft) Error() string {
 
 // Unwrap returns why the delete failed.
 func (e *SecretLeft) Unwrap() error { return e.Err }
+
+// ErrNoProject means a store of all projects found no enabled project of
+// the user to store a profile for.
+var ErrNoProject = errors.New("the user has no enabled project to store a profile for")
+
+// RejectCause tells what Keystone refused, as far as can be told.
+type RejectCause int
+
+const (
+	// RejectUnknown: the secret, or the project (Keystone answers both
+	// alike).
+	RejectUnknown RejectCause = iota
+	// RejectSecret: the secret, or the user name or domain: Keystone
+	// refused it without a project too (for an application credential: it
+	// is wrong, has expired or was deleted).
+	RejectSecret
+	// RejectProject: the secret is right (Keystone accepted it without a
+	// project), but the user has no role on the project, or there is no
+	// such project.
+	RejectProject
+	// RejectAfterPasscode: Keystone accepted the password, then refused
+	// the TOTP passcode (or, when one was asked for, the project).
+	RejectAfterPasscode
+)
+
+// RejectedError means Keystone refused a secret; it wraps the error of
+// package keystone (keystone.ErrAuthFailed) and carries what the caller
+// needs to say what to do about it.
+type RejectedError struct {
+	Profile  string   // "" for a store of all projects
+	Settings Settings // the identity and the project the secret was sent for
+	Cause    RejectCause
+	// Projects, for RejectProject, are the projects the user can use,
+	// when they could be listed.
+	Projects []keystone.Project
+	// FirstStore: the profile was not stored before, and nothing was
+	// saved. NewSecret: the secret was supplied or typed for this store,
+	// not the identity's stored one. Both are false for a get.
+	FirstStore, NewSecret bool
+	Err                   error
+}
+
+func (e *RejectedError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the error of package keystone.
+func (e *RejectedError) Unwrap() error { return e.Err }
+
+// rejected makes err a *RejectedError when it says Keystone refused the
+// credentials; other errors are returned as they are.
+func rejected(err error, profile string, s Settings, cause RejectCause) error {
+	if !errors.Is(err, keystone.ErrAuthFailed) {
+		return err
+	}
+	return &RejectedError{Profile: profile, Settings: s, Cause: cause, Err: err}
+}
+
+// ProjectNameError means a project name matched none of the user's
+// projects, or more than one (in different domains).
+type ProjectNameError struct {
+	Name     string
+	Projects []keystone.Project // every project of the user
+	Matches  []string           // the IDs of the projects called Name
+}
+
+func (e *ProjectNameError) Error() string {
+	if len(e.Matches) == 0 {
+		names := make([]string, len(e.Projects))
+		for i, p := range e.Projects {
+			names[i] = p.Name
+		}
+		return fmt.Sprintf("the user has no project called %q (it has: %s)", e.Name, strings.Join(names, ", "))
+	}
+	return fmt.Sprintf("%d projects are called %q (in different domains): %s", len(e.Matches), e.Name, strings.Join(e.Matches, ", "))
+}

@@ -16,11 +16,16 @@ import (
 )
 
 // Helper carries what the operations need. The zero value is not usable:
-// set every field but Debugf and Warnf.
+// set every field but Debugf and Warnf (and AutoKeyring, when nothing
+// stores a new profile with the auto choice).
 type Helper struct {
 	Paths Paths
 	// Keyring opens the keychain backend called name (see keyring.Open).
 	Keyring func(name string) (keyring.Store, error)
+	// AutoKeyring chooses the backend of a new profile's secret, proven to
+	// take one with a round trip, and says why it passed over the others
+	// (see keyring.Auto); only Store calls it.
+	AutoKeyring func() (name string, passedOver []error, err error)
 	// Keystone builds the Keystone client when one is needed; a cached get
 	// never calls it, so TLS roots are never loaded on that path.
 	Keystone       func() (*keystone.Client, error)
@@ -180,102 +185,6 @@ func (h *Helper) lock(ctx context.Context, s Settings) (func(), error) {
 		h.debugf("lock: held after %s", time.Since(t0).Round(time.Microsecond))
 	}
 	return unlock, err
-}
-
-// StoreOptions are the inputs of Store.
-type StoreOptions struct {
-	Profile  string
-	Settings Settings // as Resolve returns them
-	Password string
-	// Given says the password was given now: it replaces every copy of
-	// the identity's secret, in each backend its profiles use. Otherwise
-	// it was found stored, and is only copied where it is missing.
-	Given  bool
-	Verify bool
-	// Keyring is the backend to keep the password in (DefaultKeyring when
-	// empty); Stored is the profile as it was stored before, or nil. When
-	// Stored's backend differs, the password moves: written, read back,
-	// then deleted from the old backend unless another profile of the
-	// identity uses it there.
-	Keyring string
-	Stored  *Profile
-	// TOTPCommand is recorded in the profile (see Profile.TOTPCommand);
-	// Passcode is as for GetOptions, for the verification.
-	TOTPCommand string
-	Passcode    func() (string, error)
-}
-
-// StoreResult tells what Store did.
-type StoreResult struct {
-	Verified  bool
-	ExpiresAt *time.Time
-	Settings  Settings // as stored: an application credential's project learned from its token
-}
-
-// Store saves a profile's settings and keeps its password as its
-// identity's secret. Unless told not to, it first proves the password by
-// issuing a token (and caches it); a password Keystone rejects is not
-// stored.
-func (h *Helper) Store(ctx context.Context, o StoreOptions) (*StoreResult, error) {
-	if o.Password == "" {
-		return nil, ErrEmptyPassword
-	}
-	res := &StoreResult{}
-	if o.Verify {
-		unlock, err := h.lock(ctx, o.Settings)
-		if err != nil {
-			return nil, err
-		}
-		e, err := h.issue(ctx, o.Profile, o.Settings, o.Password, o.Passcode)
-		unlock()
-		if err != nil {
-			return nil, err
-		}
-		res.Verified = true
-		exp := e.ExpiresAt
-		res.ExpiresAt = &exp
-		o.Settings.ProjectID = e.ProjectID // an application credential's project is its token's
-	}
-	res.Settings = o.Settings
-	if o.Keyring == "" {
-		o.Keyring = DefaultKeyring
-	}
-	moving := o.Stored != nil && o.Stored.Keyring != o.Keyring
-	if err := h.keepSecret(o.Keyring, o.Settings, o.Password, moving); err != nil {
-		return nil, err
-	}
-	if o.Given {
-		for _, b := range h.BackendsOf(o.Settings, "") {
-			if b == o.Keyring {
-				continue
-			}
-			if err := h.keepSecret(b, o.Settings, o.Password, false); err != nil {
-				h.warnf("other profiles of %s keep the password in %s, which could not be updated (%v); run store for them again", Identity(o.Settings), b, err)
-			}
-		}
-	}
-	note, err := h.Paths.saveProfile(o.Profile, Profile{Settings: o.Settings, Keyring: o.Keyring, TOTPCommand: o.TOTPCommand})
-	h.note(note)
-	if err != nil {
-		return nil, fmt.Errorf("the password is in the keychain, but the profile could not be saved: %w", err)
-	}
-	// What the profile kept before and no longer needs: its 1.0 item, and
-	// the old identity's secret (or the old backend's copy) unless another
-	// profile still uses it.
-	var cleanup error
-	switch {
-	case o.Stored == nil:
-	case !SameIdentity(o.Stored.Settings, o.Settings):
-		_, _, cleanup = h.dropSecret(o.Stored.Keyring, &o.Stored.Settings, o.Profile, o.Stored.v10)
-	case moving:
-		_, _, cleanup = h.dropSecret(o.Stored.Keyring, &o.Settings, o.Profile, o.Stored.v10)
-	default:
-		_, _, cleanup = h.dropSecret(o.Keyring, nil, o.Profile, o.Stored.v10)
-	}
-	if cleanup != nil {
-		h.warnf("the password is stored, but an old copy could not be deleted (%v); delete it by hand", cleanup)
-	}
-	return res, nil
 }
 
 // List returns the stored profiles with their cached tokens' expiry.

@@ -120,7 +120,7 @@ func newFixture(t testing.TB) *fixture {
 
 func (f *fixture) store(t *testing.T, profile string) {
 	t.Helper()
-	if _, err := f.h.Store(context.Background(), StoreOptions{Profile: profile, Settings: f.s, Password: goodPassword, Verify: false}); err != nil {
+	if _, err := f.h.storeProfile(context.Background(), storeOptions{Profile: profile, Settings: f.s, Secret: goodPassword, Verify: false}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -228,7 +228,7 @@ func TestGetErrorsKeepTheCache(t *testing.T) {
 
 func TestStoreVerifiesBeforeStoring(t *testing.T) {
 	f := newFixture(t)
-	_, err := f.h.Store(context.Background(), StoreOptions{Profile: "p", Settings: f.s, Password: "wrong", Verify: true})
+	_, err := f.h.storeProfile(context.Background(), storeOptions{Profile: "p", Settings: f.s, Secret: "wrong", Verify: true})
 	if !errors.Is(err, keystone.ErrAuthFailed) {
 		t.Fatalf("err = %v, want keystone.ErrAuthFailed", err)
 	}
@@ -238,7 +238,7 @@ func TestStoreVerifiesBeforeStoring(t *testing.T) {
 	if _, err := f.h.Paths.LoadProfile("p"); !errors.Is(err, ErrProfileNotFound) {
 		t.Fatalf("a profile was saved for a rejected password: %v", err)
 	}
-	res, err := f.h.Store(context.Background(), StoreOptions{Profile: "p", Settings: f.s, Password: goodPassword, Verify: true})
+	res, err := f.h.storeProfile(context.Background(), storeOptions{Profile: "p", Settings: f.s, Secret: goodPassword, Verify: true})
 	if err != nil || !res.Verified || res.ExpiresAt == nil {
 		t.Fatalf("store: %+v, %v", res, err)
 	}
@@ -257,7 +257,7 @@ func TestStoreVerifiesBeforeStoring(t *testing.T) {
 	if tok := f.get(t, 0, false); !tok.Cached {
 		t.Fatal("the token issued by store was not cached")
 	}
-	if _, err := f.h.Store(context.Background(), StoreOptions{Profile: "p", Settings: f.s, Password: "", Verify: false}); !errors.Is(err, ErrEmptyPassword) {
+	if _, err := f.h.storeProfile(context.Background(), storeOptions{Profile: "p", Settings: f.s, Secret: "", Verify: false}); !errors.Is(err, ErrEmptyPassword) {
 		t.Fatal("an empty password must be refused")
 	}
 }
@@ -442,7 +442,7 @@ func TestEraseSweepsLockFiles(t *testing.T) {
 		name := fmt.Sprintf("p%d", i)
 		s := f.s
 		s.ProjectID = name
-		if _, err := f.h.Store(context.Background(), StoreOptions{Profile: name, Settings: s, Password: goodPassword, Verify: true}); err != nil {
+		if _, err := f.h.storeProfile(context.Background(), storeOptions{Profile: name, Settings: s, Secret: goodPassword, Verify: true}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -517,11 +517,11 @@ func TestLooseProfileFileIsRefused(t *testing.T) {
 func TestOneSecretPerIdentity(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	store := func(profile, project, password string, given bool) {
+	store := func(profile, project, password string, replace bool) {
 		t.Helper()
 		s := f.s
 		s.ProjectID = project
-		if _, err := f.h.Store(ctx, StoreOptions{Profile: profile, Settings: s, Password: password, Given: given, Verify: true}); err != nil {
+		if _, err := f.h.storeProfile(ctx, storeOptions{Profile: profile, Settings: s, Secret: password, Replace: replace, Verify: true}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -567,7 +567,7 @@ func TestOneSecretPerIdentity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.h.Store(ctx, StoreOptions{Profile: "old", Settings: f.s, Password: pw, Verify: false, Stored: &prof}); err != nil {
+	if _, err := f.h.storeProfile(ctx, storeOptions{Profile: "old", Settings: f.s, Secret: pw, Verify: false, Stored: &prof}); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := f.kr.Items["old"]; ok || len(f.kr.Items) != 1 || f.kr.Items[secretItem(f.s)] != "new password" {

@@ -44,7 +44,7 @@ func TestSecretItemKeepsKindsApart(t *testing.T) {
 			ctx := context.Background()
 			kinds := map[string]Settings{"user": user, "cred": cred}
 			for _, name := range order {
-				if _, err := f.h.Store(ctx, StoreOptions{Profile: name, Settings: kinds[name], Password: "secret of " + name, Given: true}); err != nil {
+				if _, err := f.h.storeProfile(ctx, storeOptions{Profile: name, Settings: kinds[name], Secret: "secret of " + name, Replace: true}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -92,7 +92,7 @@ func TestOldItemServesUntilStoreMovesIt(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := f.h.Store(ctx, StoreOptions{Profile: "p", Settings: prof.Settings, Password: pw, Stored: &prof}); err != nil {
+			if _, err := f.h.storeProfile(ctx, storeOptions{Profile: "p", Settings: prof.Settings, Secret: pw, Stored: &prof}); err != nil {
 				t.Fatal(err)
 			}
 			want := map[string]string{secretItem(stored): goodPassword}
@@ -115,7 +115,7 @@ func TestOldItemServesUntilStoreMovesIt(t *testing.T) {
 		shared := oldItem(cred)
 		f.kr.Items[shared] = "the credential's secret" // stored last in 1.1
 		prof, _ := f.h.Paths.LoadProfile("user")
-		if _, err := f.h.Store(ctx, StoreOptions{Profile: "user", Settings: user, Password: "the user's password", Given: true, Stored: &prof}); err != nil {
+		if _, err := f.h.storeProfile(ctx, storeOptions{Profile: "user", Settings: user, Secret: "the user's password", Replace: true, Stored: &prof}); err != nil {
 			t.Fatal(err)
 		}
 		if got, _, err := f.h.FindSecret(cred, "cred", DefaultKeyring); err != nil || got != "the credential's secret" {
@@ -129,7 +129,7 @@ func TestOldItemServesUntilStoreMovesIt(t *testing.T) {
 			t.Fatal("erasing the user deleted the old item the credential reads")
 		}
 		prof, _ = f.h.Paths.LoadProfile("cred")
-		if _, err := f.h.Store(ctx, StoreOptions{Profile: "cred", Settings: cred, Password: "the credential's secret", Stored: &prof}); err != nil {
+		if _, err := f.h.storeProfile(ctx, storeOptions{Profile: "cred", Settings: cred, Secret: "the credential's secret", Stored: &prof}); err != nil {
 			t.Fatal(err)
 		}
 		if want := map[string]string{secretItem(cred): "the credential's secret"}; !maps.Equal(f.kr.Items, want) {
@@ -149,7 +149,7 @@ func TestTrailingSlashIsOneIdentity(t *testing.T) {
 		t.Fatal("the two forms of an auth URL are two identities")
 	}
 	ctx := context.Background()
-	if _, err := f.h.Store(ctx, StoreOptions{Profile: "p", Settings: slash, Password: goodPassword, Verify: true}); err != nil {
+	if _, err := f.h.storeProfile(ctx, storeOptions{Profile: "p", Settings: slash, Secret: goodPassword, Verify: true}); err != nil {
 		t.Fatal(err)
 	}
 	tok, err := f.h.Get(ctx, GetOptions{Profile: "p", Settings: bare})
@@ -203,7 +203,7 @@ func TestProfileNamedLikeAnItemNeverTouchesIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.h.Store(ctx, StoreOptions{Profile: victim, Settings: hostile, Password: "mallory's", Stored: &prof}); err != nil {
+	if _, err := f.h.storeProfile(ctx, storeOptions{Profile: victim, Settings: hostile, Secret: "mallory's", Stored: &prof}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.h.Erase(ctx, EraseOptions{Profile: victim}); err != nil {

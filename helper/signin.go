@@ -246,7 +246,9 @@ func (h *Helper) signIn(ctx context.Context, kc *keystone.Client, profile string
 	t0 := time.Now()
 	var tok *keystone.Token
 	var err error
+	cause := RejectUnknown
 	if s.ApplicationCredentialID != "" {
+		cause = RejectSecret // no project is sent: the credential fixes it
 		tok, err = kc.IssueApplicationCredential(kctx, keystone.ApplicationCredentialAuth{AuthURL: s.AuthURL, ID: s.ApplicationCredentialID, Secret: secret})
 	} else {
 		tok, err = kc.IssuePassword(kctx, keystone.PasswordAuth{
@@ -255,13 +257,14 @@ func (h *Helper) signIn(ctx context.Context, kc *keystone.Client, profile string
 		})
 		var receipt *keystone.ReceiptError
 		if errors.As(err, &receipt) {
+			cause = RejectAfterPasscode
 			tok, err = f.complete(ctx, kctx, kc, profile, s, receipt, passcode)
 		} else if err == nil {
 			f.forget()
 		}
 	}
 	if err != nil {
-		return nil, err
+		return nil, rejected(err, profile, s, cause)
 	}
 	h.debugf("keystone: token issued in %s, expires %s", time.Since(t0).Round(time.Millisecond), tok.ExpiresAt.Format(time.RFC3339))
 	return h.cacheToken(profile, s, tok)

@@ -34,7 +34,7 @@ func newMFAFixture(t *testing.T) *mfaFixture {
 	for _, p := range []string{"p1", "p2", "p3", "p4"} {
 		s := f.s
 		s.ProjectID = p
-		if _, err := f.h.Store(context.Background(), StoreOptions{Profile: p, Settings: s, Password: goodPassword}); err != nil {
+		if _, err := f.h.storeProfile(context.Background(), storeOptions{Profile: p, Settings: s, Secret: goodPassword}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -224,13 +224,13 @@ func TestStoreVerifiesWithTheIdentityToken(t *testing.T) {
 	f.mustGet(t, "p1", 0)
 	s := f.s
 	s.ProjectID = "p2"
-	res, err := f.h.Store(context.Background(), StoreOptions{Profile: "p2", Settings: s, Password: goodPassword, Verify: true, Passcode: f.passcode})
+	res, err := f.h.storeProfile(context.Background(), storeOptions{Profile: "p2", Settings: s, Secret: goodPassword, Verify: true, Passcode: f.passcode})
 	if err != nil || !res.Verified || f.passcodes.Load() != 1 {
 		t.Fatalf("store: %+v, %v, passcodes %d", res, err, f.passcodes.Load())
 	}
 	// A wrong password is refused before the identity token is looked at.
 	s.ProjectID = "p3"
-	_, err = f.h.Store(context.Background(), StoreOptions{Profile: "p3", Settings: s, Password: "wrong", Verify: true, Passcode: f.passcode})
+	_, err = f.h.storeProfile(context.Background(), storeOptions{Profile: "p3", Settings: s, Secret: "wrong", Verify: true, Passcode: f.passcode})
 	if !errors.Is(err, keystone.ErrAuthFailed) || f.mk.count()["token"] != 2 {
 		t.Fatalf("wrong password: %v, posts %v", err, f.mk.count())
 	}
@@ -316,7 +316,7 @@ func TestEraseTakesTheIdentityTokenWithTheLastProfile(t *testing.T) {
 func TestProjectsKeepsTheIdentityToken(t *testing.T) {
 	f := newMFAFixture(t)
 	for range 2 {
-		projects, err := f.h.Projects(context.Background(), f.s, goodPassword, f.passcode)
+		projects, err := f.h.userProjects(context.Background(), f.s, goodPassword, f.passcode)
 		if err != nil || len(projects) != 2 || f.passcodes.Load() != 1 {
 			t.Fatalf("projects: %v, %v, passcodes %d", projects, err, f.passcodes.Load())
 		}
@@ -330,7 +330,7 @@ func TestProjectsKeepsTheIdentityToken(t *testing.T) {
 	}
 	// Revoked: the next listing asks for a passcode again.
 	f.mk.revokeAll()
-	if _, err := f.h.Projects(context.Background(), f.s, goodPassword, f.passcode); err != nil || f.passcodes.Load() != 2 {
+	if _, err := f.h.userProjects(context.Background(), f.s, goodPassword, f.passcode); err != nil || f.passcodes.Load() != 2 {
 		t.Fatalf("after the revocation: %v, passcodes %d", err, f.passcodes.Load())
 	}
 }
