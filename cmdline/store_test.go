@@ -205,10 +205,10 @@ func TestRejectedHint(t *testing.T) {
 	}
 }
 
-// TestStoreFromCloudsYAML: a cloud of clouds.yaml that names its project
+// TestStoreCloudProjectByName: a cloud of clouds.yaml that names its project
 // by name, with the password in the file; then projects lists the user's
 // projects with the profile's token.
-func TestStoreFromCloudsYAML(t *testing.T) {
+func TestStoreCloudProjectByName(t *testing.T) {
 	w := newWorld(t)
 	ks := projectsKeystone(t)
 	dir := t.TempDir()
