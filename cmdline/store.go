@@ -174,7 +174,7 @@ func (inv *invocation) warnSkipped(sk helper.SkippedProject) {
 		}
 		inv.warnf("project %q (%s) was not stored: project %s would be profile %s too; %s", p.Name, p.ID, strings.Join(others, " and "), sk.Profile, how)
 	case helper.SkipOtherIdentity:
-		inv.warnf("project %q (%s) of %s was not stored: profile %s is %s's and is left as it is; %s",
+		inv.warnf("project %q (%s) of %s was not stored: profile %s belongs to %s and is left as it is; %s",
 			p.Name, p.ID, helper.Identity(sk.Settings), sk.Profile, helper.Identity(sk.Existing.Settings), how)
 	case helper.SkipOtherProject:
 		inv.warnf("project %q (%s) was not stored: profile %s is for project %s and is left as it is; %s", p.Name, p.ID, sk.Profile, sk.Existing.ProjectID, how)

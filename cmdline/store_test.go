@@ -100,7 +100,7 @@ func TestStoreAllProjectsLeavesOtherIdentities(t *testing.T) {
 	if r.code != 0 || len(answers) != 1 || answers[0].Profile != "dev" {
 		t.Fatalf("--all-projects: %+v", r)
 	}
-	if !strings.Contains(r.stderr, `project "prod" (p1) of u@example.com (domain users) at `+ks.URL+`/v3 was not stored: profile prod is u@example.com (domain users) at https://other.example/v3's`) {
+	if !strings.Contains(r.stderr, `project "prod" (p1) of u@example.com (domain users) at `+ks.URL+`/v3 was not stored: profile prod belongs to u@example.com (domain users) at https://other.example/v3`) {
 		t.Fatalf("the warning does not name both identities: %s", r.stderr)
 	}
 	if r := w.run("", "list"); !strings.Contains(r.stdout, `"profile":"prod","auth_url":"https://other.example/v3"`) {
@@ -245,7 +245,7 @@ func TestWarnSkipped(t *testing.T) {
 		{helper.SkippedProject{Project: p, Profile: "a-b", Settings: s, Reason: helper.SkipSameName, Clashes: []keystone.Project{{ID: "id2", Name: "a-b"}}},
 			`project "a b" (id1) was not stored: project "a-b" (id2) would be profile a-b too`},
 		{helper.SkippedProject{Project: p, Profile: "a-b", Settings: s, Reason: helper.SkipOtherIdentity, Existing: other},
-			`project "a b" (id1) of u (domain users) at https://k.example/v3 was not stored: profile a-b is v (domain users) at https://o.example/v3's`},
+			`project "a b" (id1) of u (domain users) at https://k.example/v3 was not stored: profile a-b belongs to v (domain users) at https://o.example/v3`},
 		{helper.SkippedProject{Project: p, Profile: "a-b", Settings: s, Reason: helper.SkipOtherProject, Existing: other},
 			`project "a b" (id1) was not stored: profile a-b is for project o1`},
 		{helper.SkippedProject{Project: p, Profile: "a-b", Settings: s, Reason: helper.SkipUnreadable, Err: fmt.Errorf("profile file x cannot be parsed")},

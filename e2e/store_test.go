@@ -107,8 +107,8 @@ func TestAllProjectsLeavesOtherIdentitiesAlone(t *testing.T) {
 		t.Fatalf("--all-projects: %s", r)
 	}
 	for _, want := range []string{
-		`project "prod" (other-0) of mallory (domain users) at ` + otherURL + ` was not stored: profile prod is ` + ks.Username + ` (domain ` + ks.Domain + `) at `,
-		`project "default" (other-1) of mallory (domain users) at ` + otherURL + ` was not stored: profile default is ` + ks.Username,
+		`project "prod" (other-0) of mallory (domain users) at ` + otherURL + ` was not stored: profile prod belongs to ` + ks.Username + ` (domain ` + ks.Domain + `) at `,
+		`project "default" (other-1) of mallory (domain users) at ` + otherURL + ` was not stored: profile default belongs to ` + ks.Username,
 		`project "x y" (other-2) was not stored: project "x-y" (other-3) would be profile x-y too`,
 		`project "x-y" (other-3) was not stored: project "x y" (other-2) would be profile x-y too`,
 	} {
