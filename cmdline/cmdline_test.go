@@ -84,6 +84,7 @@ func newWorld(tb testing.TB) *world {
 			os.Unsetenv(name)
 		}
 	}
+	noAskpass(tb)
 	w := &world{krs: map[string]*keyringtest.Memory{}, ks: newFakeKeystone(tb)}
 	for _, name := range keyring.Names() {
 		w.krs[name] = keyringtest.New()
@@ -111,6 +112,7 @@ type result struct {
 func (w *world) run(stdin string, args ...string) result {
 	var out, errb strings.Builder
 	inv := newInvocation(strings.NewReader(stdin), &out, &errb)
+	inv.readTTY = noTTY
 	w.keychains(inv)
 	code := inv.run(append([]string{"vkc-credential"}, args...))
 	return result{code, out.String(), errb.String()}

@@ -59,6 +59,7 @@ func (inv *invocation) describe(err error) (protocol.Code, string) {
 	var revoke *helper.RevokeError
 	var rejected *helper.RejectedError
 	var projectName *helper.ProjectNameError
+	var noAnswer *noAnswerError
 	switch {
 	case errors.As(err, new(*usageError)):
 		return protocol.CodeUsage, msg
@@ -92,11 +93,15 @@ func (inv *invocation) describe(err error) (protocol.Code, string) {
 		return protocol.CodeKeyringUnavailable, msg
 	case errors.As(err, &revoke):
 		return protocol.CodeKeystoneUnavailable, msg
-	case errors.Is(err, errPasscodeCommand):
+	case errors.Is(err, errPasscodeCommand), errors.Is(err, errNotAPasscode):
 		return protocol.CodeMFARequired, msg
+	case errors.As(err, &noAnswer) && noAnswer.passcode:
+		return protocol.CodeMFARequired, fmt.Sprintf("%s; answer the dialog, or run `vkc-credential get --profile %s` once in a terminal", msg, p)
+	case errors.As(err, &noAnswer):
+		return protocol.CodeUsage, msg + "; answer the dialog, or pipe the password in with --password-stdin"
 	case errors.Is(err, errNoPasscode), errors.Is(err, keystone.ErrMFARequired):
 		return protocol.CodeMFARequired, fmt.Sprintf("%s; run `vkc-credential get --profile %s` once in a terminal (the token it caches then serves every tool for its lifetime), "+
-			"or store a --totp-command that prints a passcode", msg, p)
+			"store a --totp-command that prints a passcode, or %s", msg, p, noAskpassHint())
 	case errors.As(err, &rejected):
 		return protocol.CodeAuthFailed, msg + "; " + rejectedHint(rejected)
 	case errors.Is(err, keystone.ErrAuthFailed):

@@ -36,10 +36,12 @@ type invocation struct {
 	// tests keep their keychains in memory.
 	openKeyring func(name string, cfg keyring.Config) (keyring.Store, error)
 	autoKeyring func(timeout time.Duration) (keyring.Store, string, []error, error)
-	debug       bool
-	start       time.Time
-	profile     string // once known, for hints
-	command     string // the command named in the arguments, for hints
+	// readTTY is readPasswordFromTTY; tests have no terminal.
+	readTTY func(prompt string) (string, error)
+	debug   bool
+	start   time.Time
+	profile string // once known, for hints
+	command string // the command named in the arguments, for hints
 	// profileDefaulted: no flag, request or VKC_PROFILE named the
 	// profile, so it is "default" (for the hint when there is none).
 	profileDefaulted bool
@@ -55,7 +57,7 @@ func Main() int {
 
 func newInvocation(stdin io.Reader, stdout, stderr io.Writer) *invocation {
 	inv := &invocation{stdin: stdin, stdout: stdout, stderr: stderr, start: time.Now(),
-		openKeyring: keyring.Open, autoKeyring: keyring.Auto}
+		openKeyring: keyring.Open, autoKeyring: keyring.Auto, readTTY: readPasswordFromTTY}
 	if f, ok := stdin.(*os.File); ok {
 		inv.stdinIsTTY = term.IsTerminal(int(f.Fd()))
 	}

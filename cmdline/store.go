@@ -84,8 +84,10 @@ func (inv *invocation) storeRequest(c *cli.Context) (helper.StoreRequest, source
 		ProjectName: c.String("project-name"), FileProjectName: file.projectName,
 		AllProjects: c.Bool("all-projects"),
 		Keyring:     c.String("keyring"), Verify: !c.Bool("no-verify"), TOTPCommand: c.String("totp-command"),
-		Prompt:   inv.promptSecret,
-		Passcode: func(command string) (string, error) { return inv.passcode(command)() },
+		Prompt: inv.promptSecret,
+		Passcode: func(profile string, s helper.Settings, command string) (string, error) {
+			return inv.passcode(profile, s, command)()
+		},
 	}
 	if req != nil {
 		r.Sources.Request = req.Settings
@@ -199,8 +201,9 @@ func (inv *invocation) readPasswordStdin() (string, error) {
 	return strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r"), nil
 }
 
-// promptSecret asks on the terminal for the secret of s, naming the host
-// it will be sent to (and profile, when not empty).
+// promptSecret asks a person (inv.ask: the terminal, else the askpass
+// program) for the secret of s, naming the host it will be sent to (and
+// profile, when not empty).
 func (inv *invocation) promptSecret(profile string, s helper.Settings) (string, error) {
 	host := authHost(s.AuthURL)
 	prompt := fmt.Sprintf("Password for %s at %s", terminalSafe(s.Username), host)
@@ -210,19 +213,19 @@ func (inv *invocation) promptSecret(profile string, s helper.Settings) (string, 
 	if profile != "" {
 		prompt += fmt.Sprintf(" (profile %s)", profile)
 	}
-	pw, err := readPasswordFromTTY(prompt + ": ")
-	if errors.Is(err, errNoTTY) {
-		msg := "no terminal to ask for the password on; pipe it in with --password-stdin, or send {\"password\": ...} as the JSON request"
+	pw, err := inv.ask(question{text: prompt + ": "})
+	if errors.Is(err, errNobodyToAsk) {
+		msg := "no terminal to ask for the password on, and no askpass program; pipe it in with --password-stdin, send {\"password\": ...} as the JSON request, or " + noAskpassHint()
 		if _, ok := os.LookupEnv("OS_PASSWORD"); ok {
 			msg += "; OS_PASSWORD is deliberately not read (it would leak into every child process): " +
 				"pipe it once with `printf '%s' \"$OS_PASSWORD\" | vkc-credential store --password-stdin ...`, then unset it"
 		}
 		return "", usagef("%s", msg)
 	}
-	if err != nil {
+	if err != nil && !errors.As(err, new(*noAnswerError)) {
 		return "", usagef("%v", err)
 	}
-	return pw, nil
+	return pw, err
 }
 
 // secretSentTo is the store answer's secret_sent_to: the host the secret

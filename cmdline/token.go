@@ -88,7 +88,7 @@ func (inv *invocation) token(c *cli.Context, readRequest bool) (*helper.Token, e
 	}
 	return h.Get(c.Context, helper.GetOptions{
 		Profile: inv.profile, Settings: s, Keyring: stored.Keyring, MinTTL: minTTL,
-		Passcode: inv.passcode(stored.TOTPCommand), TOTP: stored.TOTPCommand != "",
+		Passcode: inv.passcode(inv.profile, s, stored.TOTPCommand), TOTP: stored.TOTPCommand != "",
 		Refresh: c.Bool("refresh") || (req != nil && req.Refresh),
 	})
 }

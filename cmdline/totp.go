@@ -9,44 +9,53 @@ import (
 	"strings"
 	"time"
 
+	"vkc-credential/helper"
 	"vkc-credential/internal/shellcmd"
 )
 
-// errNoPasscode means Keystone wants a TOTP passcode and none can be had
-// without a terminal; it exits 7.
-var errNoPasscode = errors.New("keystone wants a second factor (a TOTP passcode), and there is no --totp-command and no terminal to ask on")
+// errNoPasscode means Keystone wants a TOTP passcode and none can be had:
+// no --totp-command, no terminal and no askpass program; it exits 7.
+var errNoPasscode = errors.New("keystone wants a second factor (a TOTP passcode), and there is no --totp-command, no terminal to ask on and no askpass program")
 
 // errPasscodeCommand means the --totp-command gave no passcode; it exits
 // 7 as well.
 var errPasscodeCommand = errors.New("the --totp-command gave no passcode")
 
+// errNotAPasscode means what a person typed (or the askpass program
+// printed) is no passcode; it exits 7 as well.
+var errNotAPasscode = errors.New("the answer is not a TOTP passcode")
+
 // maxPasscodeBytes bounds a passcode: TOTP passcodes are a few digits.
 const maxPasscodeBytes = 64
 
-// passcodeTimeout bounds a --totp-command and a passcode prompt.
+// passcodeTimeout bounds a --totp-command.
 const passcodeTimeout = 2 * time.Minute
 
-// passcode returns how to get a TOTP passcode when Keystone asks for one:
-// from command (run with `sh -c`, its first output line), else from a
-// prompt on the terminal when there is one (for kubectl only when
-// KUBERNETES_EXEC_INFO says interactive), else errNoPasscode. The passcode
-// is never cached or logged.
-func (inv *invocation) passcode(command string) func() (string, error) {
+// passcode returns how to get a TOTP passcode for s (of profile, "" when
+// for all projects) when Keystone asks for one: from command (run with `sh -c`, its first output line), else from
+// a person (inv.ask: the terminal when there is one, for kubectl only when
+// KUBERNETES_EXEC_INFO says interactive; else the askpass program), else
+// errNoPasscode. The passcode is never cached or logged.
+func (inv *invocation) passcode(profile string, s helper.Settings, command string) func() (string, error) {
 	return func() (string, error) {
 		if command != "" {
 			return runPasscodeCommand(command)
 		}
-		if !interactiveAllowed(os.Getenv("KUBERNETES_EXEC_INFO")) {
-			return "", errNoPasscode
+		text := fmt.Sprintf("TOTP passcode for %s at %s", terminalSafe(s.Username), authHost(s.AuthURL))
+		if profile != "" {
+			text += fmt.Sprintf(" (profile %s)", profile)
 		}
-		code, err := readPasswordFromTTY(fmt.Sprintf("TOTP passcode for profile %s: ", inv.profile))
-		if errors.Is(err, errNoTTY) {
+		code, err := inv.ask(question{text: text + ": ", passcode: true, noTerminal: !interactiveAllowed(os.Getenv("KUBERNETES_EXEC_INFO"))})
+		switch {
+		case errors.Is(err, errNobodyToAsk):
 			return "", errNoPasscode
-		}
-		if err != nil {
+		case err != nil:
 			return "", err
 		}
-		return checkPasscode(strings.TrimSpace(code))
+		if code, err = checkPasscode(strings.TrimSpace(code)); err != nil {
+			return "", fmt.Errorf("%w: %v", errNotAPasscode, err)
+		}
+		return code, nil
 	}
 }
 

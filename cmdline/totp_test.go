@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"vkc-credential/helper"
 )
 
 func TestInteractiveAllowed(t *testing.T) {
@@ -55,9 +57,11 @@ func TestPasscodeCommand(t *testing.T) {
 // prompt, and the answer is exit 7 with what to do.
 func TestNoPasscodeWithoutATerminal(t *testing.T) {
 	t.Setenv("KUBERNETES_EXEC_INFO", `{"spec":{"interactive":false}}`)
+	noAskpass(t)
 	inv := newInvocation(strings.NewReader(""), &strings.Builder{}, &strings.Builder{})
 	inv.profile = "prod"
-	_, err := inv.passcode("")()
+	inv.readTTY = func(string) (string, error) { t.Fatal("the terminal was used"); return "", nil }
+	_, err := inv.passcode("prod", helper.Settings{}, "")()
 	code, msg := inv.describe(err)
 	if !errors.Is(err, errNoPasscode) || code.ExitCode() != 7 || !strings.Contains(msg, "vkc-credential get --profile prod") {
 		t.Fatalf("%v: %s %s", err, code, msg)

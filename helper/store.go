@@ -52,9 +52,10 @@ type StoreRequest struct {
 	// for all projects); it is called only when no secret was supplied or
 	// is stored.
 	Prompt func(profile string, s Settings) (string, error)
-	// Passcode gives a TOTP passcode, with command (the profile's TOTP
-	// command, "" for none), when Keystone asks for a second factor.
-	Passcode func(command string) (string, error)
+	// Passcode gives a TOTP passcode for s and profile (as for Prompt),
+	// with command (the profile's TOTP command, "" for none), when
+	// Keystone asks for a second factor.
+	Passcode func(profile string, s Settings, command string) (string, error)
 }
 
 // StoreResult is one profile Store stored.
@@ -161,7 +162,7 @@ func (run *storeRun) one(ctx context.Context, src Sources, stored *Profile) (*St
 	}
 	res, err := run.h.storeProfile(ctx, storeOptions{
 		Profile: run.r.Profile, Settings: s, Secret: sec.value, Replace: !sec.found, Verify: run.r.Verify,
-		Keyring: backend, Stored: stored, TOTPCommand: totp, Passcode: run.passcode(totp),
+		Keyring: backend, Stored: stored, TOTPCommand: totp, Passcode: run.passcode(run.r.Profile, s, totp),
 	})
 	if err != nil {
 		return nil, run.explain(ctx, err, sec, stored == nil)
@@ -189,7 +190,7 @@ func (r *StoreRequest) projectName() string {
 // lookUp returns the ID of the project called name, asking Keystone with
 // an unscoped token of s's identity.
 func (run *storeRun) lookUp(ctx context.Context, name string, s Settings, sec secret, totp string, stored *Profile) (string, error) {
-	projects, err := run.h.userProjects(ctx, s, sec.value, run.passcode(totp))
+	projects, err := run.h.userProjects(ctx, s, sec.value, run.passcode(run.r.Profile, s, totp))
 	if err != nil {
 		return "", run.explain(ctx, err, sec, stored == nil)
 	}
@@ -205,12 +206,13 @@ func (run *storeRun) totpFor(s Settings, stored *Profile) string {
 	return run.r.TOTPCommand
 }
 
-// passcode returns the request's way to a passcode with command, or nil.
-func (run *storeRun) passcode(command string) func() (string, error) {
+// passcode returns the request's way to a passcode for profile and s with
+// command, or nil.
+func (run *storeRun) passcode(profile string, s Settings, command string) func() (string, error) {
 	if run.r.Passcode == nil {
 		return nil
 	}
-	return func() (string, error) { return run.r.Passcode(command) }
+	return func() (string, error) { return run.r.Passcode(profile, s, command) }
 }
 
 // keyringFor chooses the backend of a profile (stored is the profile as

@@ -570,14 +570,17 @@ func TestStoreSecondFactor(t *testing.T) {
 	w.cloud.addUser("tom", "tom's password", dev, prod)
 	w.cloud.users["tom"].passcode = "123456"
 	var commands []string
-	passcode := func(command string) (string, error) { commands = append(commands, command); return "123456", nil }
+	passcode := func(profile string, s Settings, command string) (string, error) {
+		commands = append(commands, profile+" "+s.Username+": "+command)
+		return "123456", nil
+	}
 
 	r := w.request(t, "tom", Settings{Username: "tom"}, "")
 	r.Secret, r.ProjectName, r.TOTPCommand, r.Passcode = "tom's password", "prod", "oathtool ...", passcode
 	if out := w.store(t, r); out.Stored[0].Settings.ProjectID != prod.ID || w.profile(t, "tom").TOTPCommand != "oathtool ..." {
 		t.Fatalf("outcome %+v", out.Stored[0])
 	}
-	if !slices.Equal(commands, []string{"oathtool ..."}) {
+	if !slices.Equal(commands, []string{"tom tom: oathtool ..."}) {
 		t.Fatalf("passcode commands %q", commands)
 	}
 	// The stored profile's command serves a later store.
@@ -586,7 +589,7 @@ func TestStoreSecondFactor(t *testing.T) {
 	r.Passcode = passcode
 	_, err := w.h.Store(context.Background(), r)
 	var rej *RejectedError
-	if !errors.As(err, &rej) || rej.Cause != RejectAfterPasscode || rej.Profile != "tom" || !slices.Equal(commands, []string{"oathtool ..."}) {
+	if !errors.As(err, &rej) || rej.Cause != RejectAfterPasscode || rej.Profile != "tom" || !slices.Equal(commands, []string{"tom tom: oathtool ..."}) {
 		t.Fatalf("a project of no role after the passcode: %v (commands %q)", err, commands)
 	}
 	// Without a way to a passcode, Keystone's want is the error.

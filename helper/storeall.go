@@ -66,7 +66,7 @@ func (run *storeRun) all(ctx context.Context, src Sources, stored *Profile) (*St
 		return nil, err
 	}
 	totp := run.totpFor(s, stored)
-	projects, err := run.h.userProjects(ctx, s, sec.value, run.passcode(totp))
+	projects, err := run.h.userProjects(ctx, s, sec.value, run.passcode("", s, totp))
 	if err != nil {
 		return nil, run.explain(ctx, err, sec, true)
 	}

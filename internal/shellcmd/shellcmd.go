@@ -1,9 +1,9 @@
-// Package shellcmd runs a command line the user configured (a
-// --totp-command today; a secret command or an askpass program next) the
-// careful way: with `sh -c`, its stdin given or /dev/null, in a process
-// group of its own that is killed as a whole when the caller's bound
-// passes, its output read with a cap, and without the OpenStack variables
-// in its environment.
+// Package shellcmd runs a command the user configured (a --totp-command
+// line, or an askpass program) the careful way: a line with `sh -c`, a
+// program by itself; its stdin given or /dev/null, in a process group of
+// its own that is killed as a whole when the caller's bound passes, its
+// output read with a cap, and without the OpenStack variables in its
+// environment.
 package shellcmd
 
 import (
@@ -44,12 +44,16 @@ const (
 // started in the background, may hold the pipes open.
 const waitDelay = time.Second
 
-// Command is one run of a user's command line.
+// Command is one run of a user's command line or program.
 type Command struct {
-	// Line is run as `sh -c Line`.
+	// Line is run as `sh -c Line` when Program is empty.
 	Line string
-	// Args are Line's positional parameters $1, $2 …, such as the prompt
-	// an askpass program shows. $0 is "sh".
+	// Program, when not empty, is run itself instead of a Line: a path,
+	// or a name looked up in PATH, as ssh runs SSH_ASKPASS. No shell sees
+	// it or its Args.
+	Program string
+	// Args are Program's arguments, or Line's positional parameters $1,
+	// $2 … (then $0 is "sh").
 	Args []string
 	// Stdin is all of the command's standard input; nil means /dev/null.
 	Stdin []byte
@@ -66,12 +70,18 @@ type Error struct {
 	kind   error
 	detail string
 	stderr []byte
+	status int // the exit status, when it exited by itself with one other than 0; else -1
 }
 
 func (e *Error) Error() string { return e.detail }
 
 // Is reports whether target is e's kind.
 func (e *Error) Is(target error) bool { return target == e.kind }
+
+// ExitStatus is the status the command exited with, when it ran and
+// exited by itself with one other than 0 (an askpass program's Cancel);
+// else -1 (it could not start, was killed, or outlived its bound).
+func (e *Error) ExitStatus() int { return e.status }
 
 // FirstStderrLine is the first non-blank line of what the command wrote to
 // stderr, trimmed and cut to 300 bytes, as it was: it may hold control
@@ -97,7 +107,7 @@ func (e *Error) FirstStderrLine() string {
 // hold a password, a token or a session secret.
 func Run(ctx context.Context, c Command) ([]byte, error) {
 	if c.Timeout <= 0 {
-		return nil, &Error{kind: ErrFailed, detail: "no time bound was given"}
+		return nil, &Error{kind: ErrFailed, detail: "no time bound was given", status: -1}
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
@@ -108,7 +118,11 @@ func Run(ctx context.Context, c Command) ([]byte, error) {
 	stdout := &capped{max: limit, onFull: cancel}
 	stderr := &capped{max: maxStderr}
 
-	cmd := exec.CommandContext(ctx, "sh", append([]string{"-c", c.Line, "sh"}, c.Args...)...)
+	name, args := "sh", append([]string{"-c", c.Line, "sh"}, c.Args...)
+	if c.Program != "" {
+		name, args = c.Program, c.Args
+	}
+	cmd := exec.CommandContext(ctx, name, args...)
 	if c.Stdin != nil {
 		cmd.Stdin = bytes.NewReader(c.Stdin)
 	}
@@ -121,9 +135,10 @@ func Run(ctx context.Context, c Command) ([]byte, error) {
 	if cmd.Process != nil {
 		killGroup(cmd.Process.Pid)
 	}
-	fail := func(kind error, format string, args ...any) error {
-		return &Error{kind: kind, detail: fmt.Sprintf(format, args...), stderr: stderr.b}
+	fail := func(kind error, format string, args ...any) *Error {
+		return &Error{kind: kind, detail: fmt.Sprintf(format, args...), stderr: stderr.b, status: -1}
 	}
+	var exit *exec.ExitError
 	switch {
 	case stdout.full:
 		return stdout.b, fail(ErrTooMuchOutput, "it printed more than %d bytes on stdout and was stopped", limit)
@@ -133,6 +148,10 @@ func Run(ctx context.Context, c Command) ([]byte, error) {
 		return stdout.b, fail(ctx.Err(), "it was stopped: %v", ctx.Err())
 	case errors.Is(err, exec.ErrWaitDelay):
 		return stdout.b, fail(ErrFailed, "it exited, but a process it started kept its output open (redirect the output of background processes)")
+	case errors.As(err, &exit) && exit.Exited():
+		e := fail(ErrFailed, "it failed (%v)", err)
+		e.status = exit.ExitCode()
+		return stdout.b, e
 	case err != nil:
 		return stdout.b, fail(ErrFailed, "it failed (%v)", err)
 	}

@@ -38,6 +38,59 @@ func TestRunReturnsStdout(t *testing.T) {
 	}
 }
 
+// TestProgramRunsWithoutAShell: a Program (an askpass program) is run
+// itself: its argument reaches it as one argv entry, unexpanded, and a
+// path with a space is a path. What it starts dies with it at the bound.
+func TestProgramRunsWithoutAShell(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "with space")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	marker := filepath.Join(dir, "marker")
+	prog := filepath.Join(dir, "ask pass")
+	script := "#!/bin/sh\nprintf '%s|%s|%d' \"$0\" \"$1\" $#\n"
+	if err := os.WriteFile(prog, []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	arg := "Password for \"$(touch " + marker + ")\" `touch " + marker + "` ; $HOME: "
+	out, err := Run(context.Background(), Command{Program: prog, Args: []string{arg}, Timeout: long})
+	if err != nil || string(out) != prog+"|"+arg+"|1" {
+		t.Fatalf("%q, %v; want the path, the argument as given, and one argument", out, err)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("a shell expanded the argument")
+	}
+	// Found in PATH by name, as ssh finds SSH_ASKPASS.
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	if out, err := Run(context.Background(), Command{Program: "ask pass", Timeout: long}); err != nil || string(out) != prog+"||0" {
+		t.Fatalf("by name: %q, %v", out, err)
+	}
+	var e *Error
+	if _, err := Run(context.Background(), Command{Program: filepath.Join(dir, "missing"), Timeout: long}); !errors.As(err, &e) ||
+		!errors.Is(err, ErrFailed) || e.ExitStatus() != -1 || !strings.Contains(err.Error(), "no such file") {
+		t.Fatalf("a missing program: %v", err)
+	}
+	pidFile := filepath.Join(t.TempDir(), "pgid")
+	hang := filepath.Join(dir, "hang")
+	os.WriteFile(hang, []byte("#!/bin/sh\necho $$ >\"$1\"\nsleep 1000 & wait\n"), 0o700)
+	if _, err := Run(context.Background(), Command{Program: hang, Args: []string{pidFile}, Timeout: time.Second}); !errors.As(err, &e) ||
+		!errors.Is(err, ErrTimeout) || e.ExitStatus() != -1 {
+		t.Fatalf("a program that hangs: %v", err)
+	}
+	waitGroupGone(t, readPID(t, pidFile, true))
+}
+
+// TestExitStatus: a command that exits by itself with a status other than
+// 0 (an askpass program's Cancel) says which; one killed says -1.
+func TestExitStatus(t *testing.T) {
+	for line, want := range map[string]int{`exit 1`: 1, `echo no >&2; exit 5`: 5, `kill -9 $$`: -1} {
+		var e *Error
+		if _, err := Run(context.Background(), Command{Line: line, Timeout: long}); !errors.As(err, &e) || e.ExitStatus() != want {
+			t.Errorf("%s: %v; want exit status %d", line, err, want)
+		}
+	}
+}
+
 // TestGrandchildHoldingThePipe: the passcode command's child kept the pipe
 // open, and `get` waited 60 s past a 2 s bound (issue 15 item 7). Now the
 // whole group is killed at the bound, and a process outside the group
