@@ -175,6 +175,13 @@ func (h *Helper) readCache(s Settings) *cacheEntry {
 	return e
 }
 
+// afterPerson bounds the exchanges that follow a person's answer (a TOTP
+// passcode typed, or given in an askpass dialog) by Timeout of their own:
+// the time the person took is not Keystone's.
+func (h *Helper) afterPerson(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, h.Timeout)
+}
+
 func (h *Helper) lock(ctx context.Context, s Settings) (func(), error) {
 	t0 := time.Now()
 	// A holder may spend a keychain call and a whole Keystone exchange.

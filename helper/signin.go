@@ -135,9 +135,10 @@ func (f *secondFactor) rescope(ctx context.Context, kc *keystone.Client, s Setti
 // when one can serve (another caller may have made it meanwhile); else it
 // gets a passcode (none when passcode is nil: the receipt's error), makes
 // a new identity token with it and the receipt, keeps it, and re-scopes
-// that. kctx bounds the sign-in's exchanges with Keystone; ctx the wait
-// for the lock and the re-scope of a token found after it.
-func (f *secondFactor) complete(ctx, kctx context.Context, kc *keystone.Client, profile string, s Settings,
+// that. ctx bounds the wait for the lock and the re-scope of a token
+// found after it; the exchanges after the passcode have a bound of their
+// own (afterPerson).
+func (f *secondFactor) complete(ctx context.Context, kc *keystone.Client, profile string, s Settings,
 	receipt *keystone.ReceiptError, passcode func() (string, error)) (*keystone.Token, error) {
 	if f == nil {
 		return nil, receipt
@@ -161,6 +162,8 @@ func (f *secondFactor) complete(ctx, kctx context.Context, kc *keystone.Client, 
 	if err != nil {
 		return nil, err
 	}
+	kctx, cancel := f.h.afterPerson(ctx)
+	defer cancel()
 	id, err := kc.IssueWithReceipt(kctx, keystone.ReceiptAuth{AuthURL: s.AuthURL, Receipt: receipt.Receipt, UserID: receipt.UserID, Passcode: code})
 	if err != nil {
 		return nil, err
@@ -258,7 +261,7 @@ func (h *Helper) signIn(ctx context.Context, kc *keystone.Client, profile string
 		var receipt *keystone.ReceiptError
 		if errors.As(err, &receipt) {
 			cause = RejectAfterPasscode
-			tok, err = f.complete(ctx, kctx, kc, profile, s, receipt, passcode)
+			tok, err = f.complete(ctx, kc, profile, s, receipt, passcode)
 		} else if err == nil {
 			f.forget()
 		}

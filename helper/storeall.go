@@ -214,24 +214,27 @@ func (h *Helper) userProjects(ctx context.Context, s Settings, secret string, pa
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
+	kctx, cancel := context.WithTimeout(ctx, h.Timeout)
 	defer cancel()
 	s.ProjectID = "" // for the error: no project is sent
 	cause := RejectSecret
-	tok, err := kc.IssuePasswordUnscoped(ctx, keystone.PasswordAuth{AuthURL: s.AuthURL, Username: s.Username,
+	tok, err := kc.IssuePasswordUnscoped(kctx, keystone.PasswordAuth{AuthURL: s.AuthURL, Username: s.Username,
 		UserDomainName: s.UserDomainName, Password: secret})
 	var receipt *keystone.ReceiptError
 	if errors.As(err, &receipt) {
-		if projects, ok, err := h.identityProjects(ctx, kc, s); ok {
+		if projects, ok, err := h.identityProjects(kctx, kc, s); ok {
 			return projects, err
 		}
 		cause = RejectAfterPasscode
 		tok, err = h.identitySignIn(ctx, kc, s, receipt, passcode)
+		var after context.CancelFunc
+		kctx, after = h.afterPerson(ctx)
+		defer after()
 	}
 	if err != nil {
 		return nil, rejected(err, "", s, cause)
 	}
-	return kc.Projects(ctx, s.AuthURL, tok.ID)
+	return kc.Projects(kctx, s.AuthURL, tok.ID)
 }
 
 // identityProjects lists the projects with the identity token of s on
@@ -249,7 +252,8 @@ func (h *Helper) identityProjects(ctx context.Context, kc *keystone.Client, s Se
 }
 
 // identitySignIn completes an unscoped sign-in that Keystone wants a
-// passcode for, and keeps the token as the identity token of s.
+// passcode for, and keeps the token as the identity token of s. The
+// exchange after the passcode is bounded by afterPerson.
 func (h *Helper) identitySignIn(ctx context.Context, kc *keystone.Client, s Settings, receipt *keystone.ReceiptError, passcode func() (string, error)) (*keystone.Token, error) {
 	if passcode == nil {
 		return nil, receipt
@@ -258,6 +262,8 @@ func (h *Helper) identitySignIn(ctx context.Context, kc *keystone.Client, s Sett
 	if err != nil {
 		return nil, err
 	}
+	ctx, cancel := h.afterPerson(ctx)
+	defer cancel()
 	tok, err := kc.IssueWithReceipt(ctx, keystone.ReceiptAuth{AuthURL: s.AuthURL, Receipt: receipt.Receipt, UserID: receipt.UserID, Passcode: code})
 	if err != nil {
 		return nil, err
