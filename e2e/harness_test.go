@@ -107,7 +107,8 @@ func needKeystone(t *testing.T) *env {
 }
 
 // sandbox is one user's home: config and cache dirs of their own, the
-// shared D-Bus session (the Secret Service) and no OS_* variables.
+// shared D-Bus session (the Secret Service), no OS_* variables and no
+// askpass program (a test that wants one names it).
 type sandbox struct {
 	t    *testing.T
 	home string
@@ -123,7 +124,8 @@ func newSandbox(t *testing.T) *sandbox {
 	var environ []string
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "OS_") || strings.HasPrefix(name, "VKC_") || strings.HasPrefix(name, "XDG_") || name == "HOME" {
+		if strings.HasPrefix(name, "OS_") || strings.HasPrefix(name, "VKC_") || strings.HasPrefix(name, "XDG_") || name == "HOME" ||
+			name == "SSH_ASKPASS" || name == "DISPLAY" || name == "WAYLAND_DISPLAY" {
 			continue
 		}
 		environ = append(environ, kv)
