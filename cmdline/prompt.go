@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"vkc-credential/internal/shellcmd"
 )
@@ -92,12 +93,20 @@ func runAskpass(ctx context.Context, program, from string, q question, timeout t
 	// wrapper (cmd.exe parses its own command line).
 	arg := strings.ReplaceAll(q.text, `"`, "'")
 	out, err := shellcmd.Run(ctx, shellcmd.Command{Program: program, Args: []string{arg}, Timeout: timeout, MaxStdout: maxPasswordBytes + 2})
+	if err == nil && !utf8.Valid(out) {
+		err = errNotUTF8
+	}
 	if err != nil {
 		return "", &noAnswerError{program: program, from: from, passcode: q.passcode, err: err}
 	}
 	answer := strings.TrimSuffix(string(out), "\n")
 	return strings.TrimSuffix(answer, "\r"), nil
 }
+
+// errNotUTF8: the askpass program's answer is not UTF-8, as Keystone
+// wants it. x11-ssh-askpass prints Latin-1 for a character beyond ASCII;
+// sent as it is, such a password would only be refused.
+var errNotUTF8 = errors.New("its answer is not UTF-8 text (x11-ssh-askpass gives Latin-1 for characters beyond ASCII: use zenity, kdialog or ksshaskpass for such a password)")
 
 // noAnswerError: the askpass program gave no answer. It exits as its
 // question would with no one to ask: 7 for a passcode, 2 for a password.

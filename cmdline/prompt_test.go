@@ -96,6 +96,8 @@ func TestRunAskpass(t *testing.T) {
 		{"cancelled", `echo 'Cancelled by the user' >&2; exit 1`, "", shellcmd.ErrFailed, "was cancelled (it exited with status 1) (it said: Cancelled by the user)"},
 		{"killed by a signal", `kill -9 $$`, "", shellcmd.ErrFailed, "killed"},
 		{"prints too much", `yes`, "", shellcmd.ErrTooMuchOutput, "printed more than"},
+		// x11-ssh-askpass's answer for "pä": Latin-1.
+		{"not UTF-8", `printf 'p\344\n'`, "", errNotUTF8, "its answer is not UTF-8 text"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			program, record := askpassScript(t, tt.body)

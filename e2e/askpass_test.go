@@ -161,11 +161,10 @@ func clearCache(t *testing.T, s *sandbox) {
 func TestZenityAskpass(t *testing.T) {
 	needKeystone(t)
 	lookPath(t, "zenity")
-	xdotool := lookPath(t, "xdotool")
 	display := startXvfb(t)
 	s := privateSandbox(t)
 	// docs/desktop.md's zenity wrapper, as written there.
-	ask := askpassScript(t, t.TempDir(), "vkc-askpass-zenity",
+	ask := askpassScript(t, t.TempDir(), "vkc-askpass",
 		`exec zenity --entry --hide-text --title vkc-credential --text "$1" 2>/dev/null`+"\n")
 	// NO_AT_BRIDGE: no accessibility bus is started for the dialog (its
 	// daemon would write to the test output).
@@ -175,45 +174,9 @@ func TestZenityAskpass(t *testing.T) {
 		return s.run(env, "", "store", "--profile", profile, "--auth-url", ks.AuthURL, "--project-id", ks.ProjectID,
 			"--username", user, "--user-domain-name", ks.Domain, "--keyring", s.keyring)
 	}
-	// person answers the dialog the next store shows with xdotool
-	// commands (type, key); it reports on the returned channel.
-	person := func(commands ...[]string) chan error {
-		done := make(chan error, 1)
-		go func() {
-			xdo := func(args ...string) (string, error) {
-				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-				defer cancel()
-				cmd := exec.CommandContext(ctx, xdotool, args...)
-				cmd.Env = append(os.Environ(), "DISPLAY="+display)
-				out, err := cmd.Output()
-				if err != nil {
-					return "", fmt.Errorf("xdotool %s: %v", strings.Join(args, " "), err)
-				}
-				return string(out), nil
-			}
-			out, err := xdo("search", "--sync", "--onlyvisible", "--name", "^vkc-credential$")
-			if err != nil {
-				done <- err
-				return
-			}
-			window := strings.Fields(out)[0]
-			if _, err := xdo("windowfocus", "--sync", window); err != nil {
-				done <- err
-				return
-			}
-			for _, c := range commands {
-				if _, err := xdo(c...); err != nil {
-					done <- err
-					return
-				}
-			}
-			done <- nil
-		}()
-		return done
-	}
 
 	p := s.profileName("zenity")
-	typed := person([]string{"type", "--delay", "20", ks.Password}, []string{"key", "Return"})
+	typed := person(t, display, "^vkc-credential$", []string{"type", "--delay", "20", ks.Password}, []string{"key", "Return"})
 	r := store(p)
 	if err := <-typed; err != nil {
 		t.Fatalf("driving the dialog: %v (store: %s)", err, r)
@@ -225,7 +188,7 @@ func TestZenityAskpass(t *testing.T) {
 		t.Fatal("the token issued with the password typed into zenity does not validate")
 	}
 
-	escaped := person([]string{"key", "Escape"})
+	escaped := person(t, display, "^vkc-credential$", []string{"key", "Escape"})
 	cancelled := s.profileName("zenity-cancel")
 	user = "nobody." + cancelled + "@example.com" // no password stored
 	r = store(cancelled)
@@ -233,6 +196,84 @@ func TestZenityAskpass(t *testing.T) {
 		t.Fatalf("driving the dialog: %v (store: %s)", err, r)
 	}
 	wantError(t, r, 2, "usage", true, "(from SSH_ASKPASS) gave no password: it was cancelled (it exited with status 1)")
+}
+
+// TestX11SSHAskpass: Debian's ssh-askpass (x11-ssh-askpass) as
+// SSH_ASKPASS, with no wrapper, as ssh runs it: a password of ASCII
+// characters goes through; one beyond ASCII, which it prints in Latin-1,
+// is refused with exit 2 naming the cause (sent, it would only be
+// rejected).
+func TestX11SSHAskpass(t *testing.T) {
+	needKeystone(t)
+	display := startXvfb(t)
+	s := privateSandbox(t)
+	env := []string{"SSH_ASKPASS=" + lookPath(t, "ssh-askpass"), "DISPLAY=" + display}
+	const title = "^OpenSSH Authentication Passphrase Request$"
+
+	// The MFA user's password is ASCII; its passcode comes from a command.
+	user, pw := os.Getenv("VKC_E2E_MFA_USERNAME"), readEnvFile(t, "VKC_E2E_MFA_PASSWORD_FILE")
+	totp := fmt.Sprintf("%s --totp -b - <%q", lookPath(t, "oathtool"), os.Getenv("VKC_E2E_MFA_TOTP_SECRET_FILE"))
+	p := s.profileName("x11-askpass")
+	typed := person(t, display, title, []string{"type", "--delay", "20", pw}, []string{"key", "Return"})
+	r := s.run(env, "", "store", "--profile", p, "--auth-url", ks.AuthURL, "--project-id", ks.ProjectID,
+		"--username", user, "--totp-command", totp, "--keyring", s.keyring)
+	if err := <-typed; err != nil {
+		t.Fatalf("driving the dialog: %v (store: %s)", err, r)
+	}
+	if r.code != 0 || !strings.Contains(r.stdout, `"verified":true`) {
+		t.Fatalf("store through x11-ssh-askpass: %s", r)
+	}
+
+	typed = person(t, display, title, []string{"type", "--delay", "20", ks.Password}, []string{"key", "Return"})
+	before := tokenPosts(t)
+	r = s.run(env, "", "store", "--profile", s.profileName("x11-latin1"), "--auth-url", ks.AuthURL, "--project-id", ks.ProjectID,
+		"--username", ks.Username, "--user-domain-name", ks.Domain, "--keyring", s.keyring)
+	if err := <-typed; err != nil {
+		t.Fatalf("driving the dialog: %v (store: %s)", err, r)
+	}
+	wantError(t, r, 2, "usage", true, "gave no password: its answer is not UTF-8 text")
+	if n := tokenPosts(t) - before; n != 0 {
+		t.Fatalf("a Latin-1 answer was sent to Keystone (%d token requests)", n)
+	}
+}
+
+// person answers, in another goroutine, the dialog titled title (a
+// regular expression) that appears on display: it focuses it and runs
+// the xdotool commands (type, key) as a person's keystrokes. It reports
+// on the returned channel.
+func person(t *testing.T, display, title string, commands ...[]string) chan error {
+	xdotool := lookPath(t, "xdotool")
+	done := make(chan error, 1)
+	go func() {
+		xdo := func(args ...string) (string, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, xdotool, args...)
+			cmd.Env = append(os.Environ(), "DISPLAY="+display)
+			out, err := cmd.Output()
+			if err != nil {
+				return "", fmt.Errorf("xdotool %s: %v", args[0], err)
+			}
+			return string(out), nil
+		}
+		out, err := xdo("search", "--sync", "--onlyvisible", "--name", title)
+		if err != nil {
+			done <- err
+			return
+		}
+		if _, err := xdo("windowfocus", "--sync", strings.Fields(out)[0]); err != nil {
+			done <- err
+			return
+		}
+		for _, c := range commands {
+			if _, err := xdo(c...); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	return done
 }
 
 // startXvfb starts an X server on a display it picks itself (-displayfd)

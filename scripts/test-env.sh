@@ -30,7 +30,7 @@ PACKAGES=(
   python3-secretstorage python3-jeepney
   hyperfine python3-pip python3-setuptools fish
   pass gnupg keyutils oathtool
-  zenity xvfb xdotool
+  zenity ssh-askpass xvfb xdotool
   curl ca-certificates procps util-linux coreutils
 )
 

@@ -437,8 +437,8 @@ class FakeHelperTest(_Base):
         self.assertIn("did not finish within 0.5 s", str(cm.exception))
 
     def test_default_timeout(self):
-        self.assertEqual(vkc_keystoneauth.TIMEOUT_SECONDS, 120)
-        self.assertEqual(self.plugin().timeout, 120)
+        self.assertEqual(vkc_keystoneauth.TIMEOUT_SECONDS, 180)
+        self.assertEqual(self.plugin().timeout, 180)
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

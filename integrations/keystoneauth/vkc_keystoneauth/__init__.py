@@ -48,9 +48,10 @@ COMMAND_ENV = "OS_VKC_COMMAND"
 DEFAULT_COMMAND = "vkc-credential"
 
 # Bound on one vkc-credential run.  vkc-credential bounds itself (30 s for
-# the whole Keystone exchange, 10 s per keychain call by default); this only
+# each Keystone exchange, 10 s per keychain call by default, 2 minutes for
+# a person to answer an askpass dialog with a TOTP passcode); this only
 # guards against a helper that hangs for some other reason.
-TIMEOUT_SECONDS = 120
+TIMEOUT_SECONDS = 180
 
 _PREFIX = "vkc-credential: "
 
