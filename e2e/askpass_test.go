@@ -154,48 +154,65 @@ func clearCache(t *testing.T, s *sandbox) {
 	}
 }
 
-// TestZenityAskpass: a real zenity dialog on an X server of the test's
-// own (Xvfb), named by SSH_ASKPASS with DISPLAY set, as a desktop session
-// has them; xdotool types the password into it as a person would, and
-// presses Escape the second time.
-func TestZenityAskpass(t *testing.T) {
+// TestDesktopAskpass: real dialogs — zenity (GTK), kdialog and
+// ksshaskpass (Qt) — on an X server of the test's own (Xvfb), named by
+// SSH_ASKPASS with DISPLAY set, as a desktop session has them; xdotool
+// types the e2e user's password (beyond ASCII) into each as a person
+// would and presses Return, then Escape the second time.
+func TestDesktopAskpass(t *testing.T) {
 	needKeystone(t)
-	lookPath(t, "zenity")
 	display := startXvfb(t)
-	s := privateSandbox(t)
-	// docs/desktop.md's zenity wrapper, as written there.
-	ask := askpassScript(t, t.TempDir(), "vkc-askpass",
-		`exec zenity --entry --hide-text --title vkc-credential --text "$1" 2>/dev/null`+"\n")
-	// NO_AT_BRIDGE: no accessibility bus is started for the dialog (its
-	// daemon would write to the test output).
-	env := []string{"SSH_ASKPASS=" + ask, "DISPLAY=" + display, "NO_AT_BRIDGE=1"}
-	user := ks.Username
-	store := func(profile string) result {
-		return s.run(env, "", "store", "--profile", profile, "--auth-url", ks.AuthURL, "--project-id", ks.ProjectID,
-			"--username", user, "--user-domain-name", ks.Domain, "--keyring", s.keyring)
-	}
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name, title string
+		program     func(t *testing.T) string
+	}{
+		// docs/desktop.md's wrappers, as written there.
+		{"zenity", "^vkc-credential$", func(t *testing.T) string {
+			lookPath(t, "zenity")
+			return askpassScript(t, dir, "vkc-askpass-zenity", `exec zenity --entry --hide-text --title vkc-credential --text "$1" 2>/dev/null`+"\n")
+		}},
+		{"kdialog", "^vkc-credential", func(t *testing.T) string {
+			lookPath(t, "kdialog")
+			return askpassScript(t, dir, "vkc-askpass-kdialog", `exec kdialog --title vkc-credential --password "$1"`+"\n")
+		}},
+		// No wrapper: it takes the prompt as its argument.
+		{"ksshaskpass", "^Ksshaskpass$", func(t *testing.T) string { return lookPath(t, "ksshaskpass") }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := privateSandbox(t)
+			// NO_AT_BRIDGE: no accessibility bus is started for a GTK
+			// dialog (its daemon would write to the test output).
+			env := []string{"SSH_ASKPASS=" + tt.program(t), "DISPLAY=" + display, "NO_AT_BRIDGE=1"}
+			user := ks.Username
+			store := func(profile string) result {
+				return s.run(env, "", "store", "--profile", profile, "--auth-url", ks.AuthURL, "--project-id", ks.ProjectID,
+					"--username", user, "--user-domain-name", ks.Domain, "--keyring", s.keyring)
+			}
 
-	p := s.profileName("zenity")
-	typed := person(t, display, "^vkc-credential$", []string{"type", "--delay", "20", ks.Password}, []string{"key", "Return"})
-	r := store(p)
-	if err := <-typed; err != nil {
-		t.Fatalf("driving the dialog: %v (store: %s)", err, r)
-	}
-	if r.code != 0 || !strings.Contains(r.stdout, `"verified":true`) {
-		t.Fatalf("store through zenity: %s", r)
-	}
-	if a := decodeToken(t, s.must("", "get", "--profile", p, "--refresh")); validate(t, a.Token) != 200 {
-		t.Fatal("the token issued with the password typed into zenity does not validate")
-	}
+			p := s.profileName(tt.name)
+			typed := person(t, display, tt.title, []string{"type", "--delay", "20", ks.Password}, []string{"key", "Return"})
+			r := store(p)
+			if err := <-typed; err != nil {
+				t.Fatalf("driving the dialog: %v (store: %s)", err, r)
+			}
+			if r.code != 0 || !strings.Contains(r.stdout, `"verified":true`) {
+				t.Fatalf("store through %s: %s", tt.name, r)
+			}
+			if a := decodeToken(t, s.must("", "get", "--profile", p, "--refresh")); validate(t, a.Token) != 200 {
+				t.Fatalf("the token issued with the password typed into %s does not validate", tt.name)
+			}
 
-	escaped := person(t, display, "^vkc-credential$", []string{"key", "Escape"})
-	cancelled := s.profileName("zenity-cancel")
-	user = "nobody." + cancelled + "@example.com" // no password stored
-	r = store(cancelled)
-	if err := <-escaped; err != nil {
-		t.Fatalf("driving the dialog: %v (store: %s)", err, r)
+			escaped := person(t, display, tt.title, []string{"key", "Escape"})
+			cancelled := s.profileName(tt.name + "-cancel")
+			user = "nobody." + cancelled + "@example.com" // no password stored
+			r = store(cancelled)
+			if err := <-escaped; err != nil {
+				t.Fatalf("driving the dialog: %v (store: %s)", err, r)
+			}
+			wantError(t, r, 2, "usage", true, "(from SSH_ASKPASS) gave no password: it was cancelled (it exited with status 1)")
+		})
 	}
-	wantError(t, r, 2, "usage", true, "(from SSH_ASKPASS) gave no password: it was cancelled (it exited with status 1)")
 }
 
 // TestX11SSHAskpass: Debian's ssh-askpass (x11-ssh-askpass) as
@@ -207,7 +224,13 @@ func TestX11SSHAskpass(t *testing.T) {
 	needKeystone(t)
 	display := startXvfb(t)
 	s := privateSandbox(t)
-	env := []string{"SSH_ASKPASS=" + lookPath(t, "ssh-askpass"), "DISPLAY=" + display}
+	// Debian's path: /usr/bin/ssh-askpass is an alternative that
+	// ksshaskpass, installed too, takes over.
+	const x11 = "/usr/libexec/ssh-askpass/x11-ssh-askpass"
+	if _, err := os.Stat(x11); err != nil {
+		t.Fatalf("%v (Debian's ssh-askpass; scripts/test-env.sh installs it)", err)
+	}
+	env := []string{"SSH_ASKPASS=" + x11, "DISPLAY=" + display}
 	const title = "^OpenSSH Authentication Passphrase Request$"
 
 	// The MFA user's password is ASCII; its passcode comes from a command.

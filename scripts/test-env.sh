@@ -30,7 +30,7 @@ PACKAGES=(
   python3-secretstorage python3-jeepney
   hyperfine python3-pip python3-setuptools fish
   pass gnupg keyutils oathtool
-  zenity ssh-askpass xvfb xdotool
+  xvfb xdotool zenity kdialog ksshaskpass ssh-askpass
   curl ca-certificates procps util-linux coreutils
 )
 
