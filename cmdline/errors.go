@@ -95,10 +95,8 @@ func (inv *invocation) describe(err error) (protocol.Code, string) {
 		return protocol.CodeKeystoneUnavailable, msg
 	case errors.Is(err, errPasscodeCommand), errors.Is(err, errNotAPasscode):
 		return protocol.CodeMFARequired, msg
-	case errors.As(err, &noAnswer) && noAnswer.passcode:
-		return protocol.CodeMFARequired, fmt.Sprintf("%s; answer the dialog, or run `vkc-credential get --profile %s` once in a terminal", msg, p)
 	case errors.As(err, &noAnswer):
-		return protocol.CodeUsage, msg + "; answer the dialog, or pipe the password in with --password-stdin"
+		return noAnswer.describe(msg, p)
 	case errors.Is(err, errNoPasscode), errors.Is(err, keystone.ErrMFARequired):
 		return protocol.CodeMFARequired, fmt.Sprintf("%s; run `vkc-credential get --profile %s` once in a terminal (the token it caches then serves every tool for its lifetime), "+
 			"store a --totp-command that prints a passcode, or %s", msg, p, noAskpassHint())

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"vkc-credential/internal/shellcmd"
+	"vkc-credential/protocol"
 )
 
 // The one way a person is asked for a password or a passcode: on the
@@ -114,6 +115,15 @@ type noAnswerError struct {
 	program, from string
 	passcode      bool
 	err           error // from shellcmd.Run
+}
+
+// describe is the exit code and the message with what to do: as with no
+// one to ask, 7 for a passcode and 2 for a password.
+func (e *noAnswerError) describe(msg, profile string) (protocol.Code, string) {
+	if e.passcode {
+		return protocol.CodeMFARequired, fmt.Sprintf("%s; answer the dialog, or run `vkc-credential get --profile %s` once in a terminal", msg, profile)
+	}
+	return protocol.CodeUsage, msg + "; answer the dialog, or pipe the password in with --password-stdin"
 }
 
 // Unwrap gives shellcmd's error, whose kind (shellcmd.ErrTimeout …) says
