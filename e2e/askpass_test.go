@@ -157,8 +157,13 @@ func clearCache(t *testing.T, s *sandbox) {
 // TestDesktopAskpass: real dialogs — zenity (GTK), kdialog and
 // ksshaskpass (Qt) — on an X server of the test's own (Xvfb), named by
 // SSH_ASKPASS with DISPLAY set, as a desktop session has them; xdotool
-// types the e2e user's password (beyond ASCII) into each as a person
-// would and presses Return, then Escape the second time.
+// types the MFA user's password into each as a person would and presses
+// Return (its passcode comes from a --totp-command), then Escape the
+// second time. The password is ASCII: xdotool types a character beyond
+// ASCII by remapping a spare key on the fly, and the dialogs missed such
+// characters now and then (a race in the test's typist, not in what is
+// tested); a password beyond ASCII through an askpass program is proven
+// with a script (TestAskpassStore).
 func TestDesktopAskpass(t *testing.T) {
 	needKeystone(t)
 	display := startXvfb(t)
@@ -184,14 +189,15 @@ func TestDesktopAskpass(t *testing.T) {
 			// NO_AT_BRIDGE: no accessibility bus is started for a GTK
 			// dialog (its daemon would write to the test output).
 			env := []string{"SSH_ASKPASS=" + tt.program(t), "DISPLAY=" + display, "NO_AT_BRIDGE=1"}
-			user := ks.Username
+			user, pw := os.Getenv("VKC_E2E_MFA_USERNAME"), readEnvFile(t, "VKC_E2E_MFA_PASSWORD_FILE")
+			totp := fmt.Sprintf("%s --totp -b - <%q", lookPath(t, "oathtool"), os.Getenv("VKC_E2E_MFA_TOTP_SECRET_FILE"))
 			store := func(profile string) result {
 				return s.run(env, "", "store", "--profile", profile, "--auth-url", ks.AuthURL, "--project-id", ks.ProjectID,
-					"--username", user, "--user-domain-name", ks.Domain, "--keyring", s.keyring)
+					"--username", user, "--totp-command", totp, "--keyring", s.keyring)
 			}
 
 			p := s.profileName(tt.name)
-			typed := person(t, display, tt.title, []string{"type", "--delay", "20", ks.Password}, []string{"key", "Return"})
+			typed := person(t, display, tt.title, []string{"type", "--delay", "20", pw}, []string{"key", "Return"})
 			r := store(p)
 			if err := <-typed; err != nil {
 				t.Fatalf("driving the dialog: %v (store: %s)", err, r)
@@ -216,10 +222,10 @@ func TestDesktopAskpass(t *testing.T) {
 }
 
 // TestX11SSHAskpass: Debian's ssh-askpass (x11-ssh-askpass) as
-// SSH_ASKPASS, with no wrapper, as ssh runs it: a password of ASCII
-// characters goes through; one beyond ASCII, which it prints in Latin-1,
-// is refused with exit 2 naming the cause (sent, it would only be
-// rejected).
+// SSH_ASKPASS, with no wrapper, as ssh runs it: an ASCII password goes
+// through. (For a character beyond ASCII it prints Latin-1, which is
+// refused: TestRunAskpass; xdotool cannot type such characters into a
+// dialog reliably, see TestDesktopAskpass.)
 func TestX11SSHAskpass(t *testing.T) {
 	needKeystone(t)
 	display := startXvfb(t)
@@ -245,18 +251,6 @@ func TestX11SSHAskpass(t *testing.T) {
 	}
 	if r.code != 0 || !strings.Contains(r.stdout, `"verified":true`) {
 		t.Fatalf("store through x11-ssh-askpass: %s", r)
-	}
-
-	typed = person(t, display, title, []string{"type", "--delay", "20", ks.Password}, []string{"key", "Return"})
-	before := tokenPosts(t)
-	r = s.run(env, "", "store", "--profile", s.profileName("x11-latin1"), "--auth-url", ks.AuthURL, "--project-id", ks.ProjectID,
-		"--username", ks.Username, "--user-domain-name", ks.Domain, "--keyring", s.keyring)
-	if err := <-typed; err != nil {
-		t.Fatalf("driving the dialog: %v (store: %s)", err, r)
-	}
-	wantError(t, r, 2, "usage", true, "gave no password: its answer is not UTF-8 text")
-	if n := tokenPosts(t) - before; n != 0 {
-		t.Fatalf("a Latin-1 answer was sent to Keystone (%d token requests)", n)
 	}
 }
 
