@@ -57,7 +57,7 @@ func (inv *invocation) ask(q question) (string, error) {
 	if program == "" {
 		return "", errNobodyToAsk
 	}
-	inv.debugf("no terminal: asking through the askpass program %s (%s)", program, from)
+	inv.debugf("asking through the askpass program %s (%s)", program, from)
 	return runAskpass(context.Background(), program, from, q, askpassTimeout)
 }
 
@@ -138,8 +138,13 @@ func (e *noAnswerError) Error() string {
 	why := e.err.Error()
 	var run *shellcmd.Error
 	if errors.As(e.err, &run) {
-		if status := run.ExitStatus(); status > 0 {
-			why = fmt.Sprintf("it was cancelled (it exited with status %d)", status)
+		// Cancel exits 1 in zenity, kdialog, ksshaskpass, ssh-askpass
+		// and osascript; another status may be a failure too.
+		switch status := run.ExitStatus(); {
+		case status == 1:
+			why = "it was cancelled (it exited with status 1)"
+		case status > 1:
+			why = fmt.Sprintf("it was cancelled or failed (it exited with status %d)", status)
 		}
 		if line := run.FirstStderrLine(); line != "" {
 			why += fmt.Sprintf(" (it said: %s)", terminalSafe(line))

@@ -94,6 +94,7 @@ func TestRunAskpass(t *testing.T) {
 		{"a CRLF line end is dropped", `printf 'pw\r\n'`, "pw", nil, ""},
 		{"no newline", `printf pw`, "pw", nil, ""},
 		{"cancelled", `echo 'Cancelled by the user' >&2; exit 1`, "", shellcmd.ErrFailed, "was cancelled (it exited with status 1) (it said: Cancelled by the user)"},
+		{"another status", `exit 127`, "", shellcmd.ErrFailed, "was cancelled or failed (it exited with status 127)"},
 		{"killed by a signal", `kill -9 $$`, "", shellcmd.ErrFailed, "killed"},
 		{"prints too much", `yes`, "", shellcmd.ErrTooMuchOutput, "printed more than"},
 		// x11-ssh-askpass's answer for "pä": Latin-1.

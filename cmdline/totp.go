@@ -32,10 +32,11 @@ const maxPasscodeBytes = 64
 const passcodeTimeout = 2 * time.Minute
 
 // passcode returns how to get a TOTP passcode for s (of profile, "" when
-// for all projects) when Keystone asks for one: from command (run with `sh -c`, its first output line), else from
-// a person (inv.ask: the terminal when there is one, for kubectl only when
-// KUBERNETES_EXEC_INFO says interactive; else the askpass program), else
-// errNoPasscode. The passcode is never cached or logged.
+// for all projects) when Keystone asks for one: from command (run with
+// `sh -c`, its first output line), else from a person (inv.ask: the
+// terminal when there is one, for kubectl only when KUBERNETES_EXEC_INFO
+// says interactive; else the askpass program), else errNoPasscode. The
+// passcode is never cached or logged.
 func (inv *invocation) passcode(profile string, s helper.Settings, command string) func() (string, error) {
 	return func() (string, error) {
 		if command != "" {
