@@ -24,6 +24,8 @@ import (
 //   - A command: one entry in surface's commands (json: true when its
 //     stdout carries JSON), and its action, a method of invocation in a
 //     file named after the command.
+//   - A subcommand (`appcred create`): one entry in its command's sub,
+//     defined as a command is; its action is in the command's file.
 //   - A flag: one entry in its command's Flags, inside with(...) (or in
 //     commonFlags, for a flag every command takes); a flag whose value is
 //     one of a fixed set is a choice(...), which refuses any other value
@@ -47,6 +49,14 @@ type command struct {
 	// uses are the common flags that mean something to the command, for
 	// its help; nil means all of them.
 	uses []string
+	// interspersed: the command's arguments may stand among its flags
+	// (`appcred delete NAME --profile P`); exec's never do, since they
+	// are the command to run.
+	interspersed bool
+	// sub are the command's subcommands (`appcred create`), each defined
+	// as a command is; the command's own Action then only refuses a
+	// missing or unknown subcommand.
+	sub []command
 }
 
 // surface is the command line as defined: the flags every command takes
@@ -86,6 +96,12 @@ func settingFlags() []cli.Flag {
 		&cli.StringFlag{Name: "interface", Usage: "endpoint `INTERFACE` (env OS_INTERFACE; default " + helper.DefaultInterface + ")"},
 		&cli.StringFlag{Name: "openrc", Usage: "read settings from an openrc `FILE` (parsed, never run)"},
 	}
+}
+
+// keyringFlag is --keyring, the backend that keeps what (the help's
+// words for the secret and what auto does).
+func keyringFlag(what string) cli.Flag {
+	return choice("keyring", "the `BACKEND` that keeps the "+what, append([]string{helper.AutoKeyring}, keyring.Names()...), helper.AutoKeyring, "VKC_KEYRING")
 }
 
 func with(groups ...[]cli.Flag) []cli.Flag {
@@ -134,10 +150,45 @@ func (inv *invocation) surface() *surface {
 				&cli.BoolFlag{Name: "all-projects", Usage: "store one profile per project of the user, named after the project"},
 				&cli.StringFlag{Name: "cloud", Usage: "import cloud `NAME` of clouds.yaml (and secure.yaml)"},
 				&cli.StringFlag{Name: "totp-command", Usage: "a shell `COMMAND` whose first output line is a TOTP passcode, for Keystone's second factor (e.g. oathtool --totp -b ...)"},
-				choice("keyring", "the `BACKEND` that keeps the password (auto: the profile's own, or for a new profile the first that works here)",
-					append([]string{"auto"}, keyring.Names()...), "auto", "VKC_KEYRING"),
+				keyringFlag("password (auto: the profile's own, or for a new profile the first that works here)"),
 			}),
 			Action: inv.store,
+		}},
+		{Command: &cli.Command{
+			Name:   "appcred",
+			Usage:  "create, list and delete the profile's user's application credentials (for CI)",
+			Action: inv.appcredWithout,
+		}, sub: []command{
+			{json: true, Command: &cli.Command{
+				Name: "create",
+				Usage: "create an application credential with the profile's sign-in and store it as profile --store-as; " +
+					"its secret goes to the keychain and is printed nowhere (but with --show-secret)",
+				Flags: with([]cli.Flag{
+					&cli.StringFlag{Name: "name", Usage: "the credential's `NAME`, unique among the user's (required)"},
+					&cli.StringFlag{Name: "description", Usage: "free `TEXT` that Keystone keeps with it"},
+					&cli.StringSliceFlag{Name: "role", Usage: "a `ROLE` (name or ID) of the profile's token to give it; repeat for more (default: all the token's roles)"},
+					&cli.StringFlag{Name: "expires", Usage: "when it expires: a `DURATION` (30d, 2w, 12h), an RFC 3339 time, or never (default " + appCredDefaultExpiry + ")"},
+					&cli.StringSliceFlag{Name: "access-rule", Usage: "allow only requests that match `SERVICE:METHOD:PATH` (e.g. compute:GET:/v2.1/servers/*); repeat for more"},
+					&cli.BoolFlag{Name: "unrestricted", Usage: "let it create and delete application credentials itself (off: a leaked secret cannot mint more)"},
+					&cli.StringFlag{Name: "store-as", Usage: "the new `PROFILE` that signs in with it (required; never an existing profile)"},
+					&cli.BoolFlag{Name: "show-secret", Usage: "also print the secret, once, in the JSON answer's \"secret\" (for a CI system's secret store)"},
+					&cli.BoolFlag{Name: "no-verify", Usage: "store it without signing in with it first"},
+					keyringFlag("secret (auto: the first that works here)"),
+				}),
+				Action: inv.appcredCreate,
+			}},
+			{json: true, Command: &cli.Command{
+				Name:   "list",
+				Usage:  "list the profile's user's application credentials (never a secret)",
+				Flags:  with([]cli.Flag{&cli.StringFlag{Name: "name", Usage: "only the one called `NAME`"}}),
+				Action: inv.appcredList,
+			}},
+			{json: true, interspersed: true, Command: &cli.Command{
+				Name:      "delete",
+				Usage:     "delete an application credential and erase the profiles stored for it",
+				ArgsUsage: "NAME|ID",
+				Action:    inv.appcredDelete,
+			}},
 		}},
 		{json: true, Command: &cli.Command{
 			Name:  "erase",
@@ -177,14 +228,21 @@ func (s *surface) app(inv *invocation) *cli.App {
 	cmds := make([]*cli.Command, len(s.commands))
 	onUsageError := s.onUsageError(inv)
 	all := takesCommon(flagNames(s.common))
-	for i, c := range s.commands {
+	var prepare func(c command) *cli.Command
+	prepare = func(c command) *cli.Command {
 		c.OnUsageError = onUsageError
 		c.HideHelpCommand = true
 		c.Description = all
 		if c.uses != nil {
 			c.Description = takesCommon(c.uses)
 		}
-		cmds[i] = c.Command
+		for _, sc := range c.sub {
+			c.Subcommands = append(c.Subcommands, prepare(sc))
+		}
+		return c.Command
+	}
+	for i, c := range s.commands {
+		cmds[i] = prepare(c)
 	}
 	return &cli.App{
 		Name:  "vkc-credential",
@@ -195,7 +253,10 @@ func (s *surface) app(inv *invocation) *cli.App {
 		Writer:         inv.stdout,
 		ErrWriter:      inv.stderr,
 		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError:   onUsageError,
+		// A repeated flag (appcred's --role, --access-rule) takes each
+		// value whole: an access rule's path may hold a comma.
+		DisableSliceFlagSeparator: true,
+		OnUsageError:              onUsageError,
 		// Our own --version: urfave/cli's needs App.Version, which costs a
 		// read of the build information that a cached get need not pay.
 		// It is the one app flag that is not common: it stands alone.
@@ -232,11 +293,27 @@ func takesCommon(names []string) string {
 	return b.String()
 }
 
-// command returns the command named name, or nil.
-func (s *surface) command(name string) *command {
+// command returns the command named path ("get"; "appcred create" for
+// a subcommand), or nil.
+func (s *surface) command(path string) *command {
+	name, rest, _ := strings.Cut(path, " ")
+	var c *command
 	for i := range s.commands {
 		if s.commands[i].Name == name {
-			return &s.commands[i]
+			c = &s.commands[i]
+		}
+	}
+	if c == nil || rest == "" {
+		return c
+	}
+	return c.subcommand(rest)
+}
+
+// subcommand returns c's subcommand named name, or nil.
+func (c *command) subcommand(name string) *command {
+	for i := range c.sub {
+		if c.sub[i].Name == name {
+			return &c.sub[i]
 		}
 	}
 	return nil
@@ -260,8 +337,8 @@ func (inv *invocation) setup(c *cli.Context, readRequest, allowPassword bool) (*
 	if req != nil && req.Password != nil && !allowPassword {
 		return nil, usagef("a password in the request is only taken by `store`; remove it")
 	}
-	if c.Args().Present() && c.Command.Name != "exec" {
-		return nil, usagef("unexpected argument %q; see `vkc-credential %s --help`", c.Args().First(), c.Command.Name)
+	if c.Args().Present() && c.Command.ArgsUsage == "" { // a command that names no arguments takes none
+		return nil, usagef("unexpected argument %q; see `vkc-credential %s --help`", c.Args().First(), inv.command)
 	}
 	profile := "default"
 	switch {

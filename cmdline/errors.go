@@ -100,6 +100,15 @@ func (inv *invocation) describe(err error) (protocol.Code, string) {
 	case errors.Is(err, errNoPasscode), errors.Is(err, keystone.ErrMFARequired):
 		return protocol.CodeMFARequired, fmt.Sprintf("%s; run `vkc-credential get --profile %s` once in a terminal (the token it caches then serves every tool for its lifetime), "+
 			"store a --totp-command that prints a passcode, or %s", msg, p, noAskpassHint())
+	case errors.Is(err, helper.ErrAppCredOption):
+		return protocol.CodeUsage, msg
+	case errors.Is(err, keystone.ErrConflict):
+		return protocol.CodeUsage, msg + "; choose another --name (`vkc-credential appcred list` shows the user's)"
+	case errors.Is(err, keystone.ErrNotFound):
+		return protocol.CodeNotFound, fmt.Sprintf("%s; `vkc-credential appcred list --profile %s` shows the user's", msg, p)
+	case errors.As(err, new(*appCredRefused)):
+		return protocol.CodeAuthFailed, fmt.Sprintf("%s; keystone lets only the user's own sign-in (a password profile, or an unrestricted application credential) "+
+			"manage application credentials: give --profile such a profile; if its token was revoked, run `vkc-credential get --profile %s --refresh` first", msg, p)
 	case errors.As(err, &rejected):
 		return protocol.CodeAuthFailed, msg + "; " + rejectedHint(rejected)
 	case errors.Is(err, keystone.ErrAuthFailed):

@@ -68,8 +68,8 @@ func newInvocation(stdin io.Reader, stdout, stderr io.Writer) *invocation {
 // returns its exit status. It never calls os.Exit.
 func (inv *invocation) run(args []string) int {
 	s := inv.surface()
-	if at := s.commandIndex(args); at >= 0 && s.command(args[at]) != nil {
-		inv.command = args[at]
+	if c, at, end := s.commandSpan(args); c != nil {
+		inv.command = commandPath(args, at, end)
 	}
 	inv.jsonErrors = s.jsonAnswer(args)
 	if f, ok := inv.stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {

@@ -141,11 +141,7 @@ func (inv *invocation) answerStore(r helper.StoreRequest, file sourceFile, out *
 	}
 	answers := make([]protocol.StoreResponse, 0, len(out.Stored))
 	for _, res := range out.Stored {
-		if res.Keyring != helper.DefaultKeyring {
-			inv.warnf("the %s of profile %s is kept in %s: %s", helper.SecretNoun(res.Settings), res.Profile, res.Keyring, keyring.Describe(res.Keyring))
-		}
-		answers = append(answers, protocol.StoreResponse{Version: protocol.Version, Profile: res.Profile, Stored: true,
-			Verified: res.Verified, Settings: res.Settings, Keyring: res.Keyring, ExpiresAt: res.ExpiresAt, SecretSentTo: secretSentTo(res)})
+		answers = append(answers, inv.storeResponse(res))
 	}
 	if file.secret != "" && r.Secret == file.secret && len(answers) > 0 {
 		inv.warnf("the %s from %s is now stored in the keychain, but its plaintext copy remains in that file; remove it from there",
@@ -159,6 +155,16 @@ func (inv *invocation) answerStore(r helper.StoreRequest, file sourceFile, out *
 		return usagef("no profile was stored; see the warnings above")
 	}
 	return inv.writeJSON(answers)
+}
+
+// storeResponse is the answer for a profile stored; a secret kept
+// elsewhere than the OS keychain is said on stderr, with what it survives.
+func (inv *invocation) storeResponse(res helper.StoreResult) protocol.StoreResponse {
+	if res.Keyring != helper.DefaultKeyring {
+		inv.warnf("the %s of profile %s is kept in %s: %s", helper.SecretNoun(res.Settings), res.Profile, res.Keyring, keyring.Describe(res.Keyring))
+	}
+	return protocol.StoreResponse{Version: protocol.Version, Profile: res.Profile, Stored: true,
+		Verified: res.Verified, Settings: res.Settings, Keyring: res.Keyring, ExpiresAt: res.ExpiresAt, SecretSentTo: secretSentTo(res)}
 }
 
 // warnSkipped says why --all-projects made no profile of a project, and

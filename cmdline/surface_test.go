@@ -16,14 +16,37 @@ func testSurface() *surface {
 	return newInvocation(strings.NewReader(""), io.Discard, io.Discard).surface()
 }
 
-// valueFlags yields every command of the definition with each of its
-// flags that takes a value.
+// definedCommand is a command of the definition that runs an action of
+// its own, with its path ("get", "appcred create").
+type definedCommand struct {
+	path string
+	*command
+}
+
+// leaves yields every command of the definition that runs an action of
+// its own: each command without subcommands, and each subcommand.
+func leaves(s *surface) []definedCommand {
+	var out []definedCommand
+	for i := range s.commands {
+		c := &s.commands[i]
+		if len(c.sub) == 0 {
+			out = append(out, definedCommand{c.Name, c})
+		}
+		for j := range c.sub {
+			out = append(out, definedCommand{c.Name + " " + c.sub[j].Name, &c.sub[j]})
+		}
+	}
+	return out
+}
+
+// valueFlags yields every command of the definition (by its path) with
+// each of its flags that takes a value.
 func valueFlags(s *surface) [][2]string {
 	var out [][2]string
-	for _, c := range s.commands {
+	for _, c := range leaves(s) {
 		for _, f := range c.Flags {
 			if takesValue(f) {
-				out = append(out, [2]string{c.Name, f.Names()[0]})
+				out = append(out, [2]string{c.path, f.Names()[0]})
 			}
 		}
 	}
@@ -42,9 +65,10 @@ func TestLiftStepsOverEveryValueFlag(t *testing.T) {
 		t.Fatalf("only %d value flags found in the definition", len(pairs))
 	}
 	for _, p := range pairs {
+		path := strings.Fields(p[0])
 		for _, form := range [][]string{{"--" + p[1], "V"}, {"--" + p[1] + "=V"}} {
-			in := append(append([]string{"x", p[0]}, form...), "--profile", "prod", "--debug")
-			want := append([]string{"x", "--profile", "prod", "--debug", p[0]}, form...)
+			in := append(append(append([]string{"x"}, path...), form...), "--profile", "prod", "--debug")
+			want := append(append([]string{"x", "--profile", "prod", "--debug"}, path...), form...)
 			got, err := s.lift(in)
 			if err != nil || !slices.Equal(got, want) {
 				t.Errorf("lift(%q) = %q, %v; want %q", in, got, err, want)
@@ -77,7 +101,7 @@ func TestFlagWithoutValue(t *testing.T) {
 		}
 	}
 	for _, p := range pairs {
-		r := w.run("", p[0], "--"+p[1])
+		r := w.run("", append(strings.Fields(p[0]), "--"+p[1])...)
 		want := "vkc-credential: flag --" + p[1] + " needs a value; see `vkc-credential " + p[0] + " --help`\n"
 		if r.code != 2 || r.stderr != want {
 			t.Errorf("%s --%s: exit %d, stderr %q; want 2, %q", p[0], p[1], r.code, r.stderr, want)
@@ -134,7 +158,8 @@ func TestChoiceFlags(t *testing.T) {
 	w := newWorld(t)
 	s := testSurface()
 	n := 0
-	for _, c := range s.commands {
+	for _, c := range leaves(s) {
+		path := strings.Fields(c.path)
 		for _, f := range c.Flags {
 			cf, ok := f.(*choiceFlag)
 			if !ok {
@@ -144,27 +169,31 @@ func TestChoiceFlags(t *testing.T) {
 			name := cf.Names()[0]
 			// A stdin that is not JSON would fail after parsing: the
 			// refusal must come first.
-			r := w.run("not json", c.Name, "--"+name, "bogus")
+			r := w.run("not json", append(path, "--"+name, "bogus")...)
 			if r.code != 2 || !strings.Contains(r.stderr, `invalid value "bogus" for --`+name+": use one of "+strings.Join(cf.Choices(), ", ")) ||
-				!strings.Contains(r.stderr, "`vkc-credential "+c.Name+" --help`") {
-				t.Errorf("%s --%s bogus: %+v", c.Name, name, r)
+				!strings.Contains(r.stderr, "`vkc-credential "+c.path+" --help`") {
+				t.Errorf("%s --%s bogus: %+v", c.path, name, r)
 			}
 			for _, v := range cf.Choices() {
 				inv := newInvocation(strings.NewReader(""), io.Discard, io.Discard)
 				app := inv.surface().app(inv)
 				var got string
-				for _, ac := range app.Commands {
-					if ac.Name == c.Name {
-						ac.Action = func(ctx *cli.Context) error { got = ctx.String(name); return nil }
+				cmds := app.Commands
+				for _, word := range path {
+					for _, ac := range cmds {
+						if ac.Name == word {
+							ac.Action = func(ctx *cli.Context) error { got = ctx.String(name); return nil }
+							cmds = ac.Subcommands
+						}
 					}
 				}
-				if err := app.Run([]string{"x", c.Name, "--" + name, v}); err != nil || got != v {
-					t.Errorf("%s --%s %s: %v, got %q", c.Name, name, v, err, got)
+				if err := app.Run(append(append([]string{"x"}, path...), "--"+name, v)); err != nil || got != v {
+					t.Errorf("%s --%s %s: %v, got %q", c.path, name, v, err, got)
 				}
 			}
-			help := w.run("", c.Name, "--help")
+			help := w.run("", append(path, "--help")...)
 			if help.code != 0 || !strings.Contains(help.stdout, strings.Join(cf.Choices(), ", ")) {
-				t.Errorf("%s --help does not list --%s's values: %q", c.Name, name, help.stdout)
+				t.Errorf("%s --help does not list --%s's values: %q", c.path, name, help.stdout)
 			}
 		}
 	}
@@ -212,6 +241,11 @@ func TestJSONAnswer(t *testing.T) {
 		"x nosuch":                           false,
 		"x":                                  false,
 		"x -- get":                           false,
+		"x appcred create --name n":          true,
+		"x --debug appcred list":             true,
+		"x appcred delete n":                 true,
+		"x appcred":                          false,
+		"x appcred nosuch":                   false,
 	} {
 		if got := s.jsonAnswer(strings.Fields(args)); got != want {
 			t.Errorf("jsonAnswer(%q) = %t, want %t", args, got, want)
@@ -224,16 +258,16 @@ func TestJSONAnswer(t *testing.T) {
 func TestNotJSONStdinSaysNoStdin(t *testing.T) {
 	w := newWorld(t)
 	w.store(t, "prod")
-	for _, c := range testSurface().commands {
+	for _, c := range leaves(testSurface()) {
 		if c.Name == "exec" { // stdin belongs to the command it runs
 			continue
 		}
-		r := w.run("a\nb\n", c.Name, "--profile", "prod")
+		r := w.run("a\nb\n", append(strings.Fields(c.path), "--profile", "prod")...)
 		if r.code != 2 || !strings.Contains(r.stderr, "add --no-stdin") {
-			t.Errorf("%s: %+v", c.Name, r)
+			t.Errorf("%s: %+v", c.path, r)
 		}
 		if c.json && c.Name != "doctor" && !strings.Contains(r.stdout, "--no-stdin") {
-			t.Errorf("%s: the JSON error does not say it: %q", c.Name, r.stdout)
+			t.Errorf("%s: the JSON error does not say it: %q", c.path, r.stdout)
 		}
 	}
 }

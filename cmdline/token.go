@@ -59,6 +59,14 @@ func (inv *invocation) token(c *cli.Context, readRequest bool) (*helper.Token, e
 	if err != nil {
 		return nil, err
 	}
+	return inv.tokenFor(c, req)
+}
+
+// tokenFor gets a token for the profile setup found, with the settings of
+// req (nil for none): for a command that checks more of its own between
+// the two.
+func (inv *invocation) tokenFor(c *cli.Context, req *protocol.Request) (*helper.Token, error) {
+	var err error
 	minTTL := 5 * time.Minute
 	if v := c.String("min-ttl"); v != "" {
 		if minTTL, err = time.ParseDuration(v); err != nil {
