@@ -104,8 +104,11 @@ func (c *Client) receiptError(r *request, ans *answer, sent []string) error {
 		if !slices.Contains(have, methodTOTP) {
 			more += " and a TOTP passcode"
 		}
-		return r.answerError(ans, ErrAuthFailed, fmt.Sprintf("keystone wants %s: the user's rules are %s, which only an administrator can change",
-			more, rulesText(rec.rules)))
+		rules := "the user's rules are " + rulesText(rec.rules)
+		if len(rec.rules) == 0 { // as for an application credential of a password+totp user
+			rules = "none of the user's rules has " + strings.Join(have, "+") + " in it"
+		}
+		return r.answerError(ans, ErrAuthFailed, fmt.Sprintf("keystone wants %s: %s, which only an administrator can change", more, rules))
 	}
 	c.debugf("keystone: auth receipt of %d bytes: %s accepted, the rules (%s) want a TOTP passcode too",
 		len(receipt), strings.Join(have, "+"), rulesText(rec.rules))
@@ -139,7 +142,9 @@ func parseReceipt(ans *answer, receipt string) (*parsedReceipt, error) {
 	if err := checkID(*b.Receipt.User.ID); err != nil {
 		return nil, fmt.Errorf("an auth receipt whose user id is %v", err)
 	}
-	if len(b.RequiredAuthMethods) == 0 {
+	// An empty list is Keystone's answer when none of the user's rules
+	// has the methods used in it; a missing one is no answer of Keystone's.
+	if b.RequiredAuthMethods == nil {
 		return nil, errors.New("an auth receipt without required_auth_methods")
 	}
 	for _, rule := range b.RequiredAuthMethods {

@@ -107,6 +107,8 @@ func TestIssuePasswordReceiptNotMetByTOTP(t *testing.T) {
 		{"another factor", []string{"password"}, [][]string{{"password", "webauthn"}}, "password+webauthn"},
 		{"totp and another", []string{"password"}, [][]string{{"password", "totp", "webauthn"}}, "password+totp+webauthn"},
 		{"totp used already", []string{"password", "totp"}, [][]string{{"password", "totp"}}, "more than the methods used (password+totp): the user"},
+		// Keystone's answer to an application credential of a password+totp user.
+		{"no rule has the method", []string{"application_credential"}, [][]string{}, "none of the user's rules has application_credential in it"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -158,6 +160,7 @@ func TestMalformedReceipts(t *testing.T) {
 		{"user id too long", testReceipt, receiptWithUser(strings.Repeat("u", 65)), "user id is not 1 to 64 printable ASCII"},
 		{"user id with a space", testReceipt, receiptWithUser("u 1"), "user id is not 1 to 64 printable ASCII"},
 		{"no rules", testReceipt, `{"receipt": {"user": {"id": "u"}}}`, "without required_auth_methods"},
+		{"null rules", testReceipt, `{"receipt": {"user": {"id": "u"}}, "required_auth_methods": null}`, "without required_auth_methods"},
 		{"empty rule", testReceipt, `{"receipt": {"user": {"id": "u"}}, "required_auth_methods": [[]]}`, "an empty rule"},
 		{"hostile method", testReceipt, `{"receipt": {"user": {"id": "u"}}, "required_auth_methods": [["password", "to\u202etp"]]}`, "method name that is not letters"},
 		{"empty method", testReceipt, `{"receipt": {"user": {"id": "u"}}, "required_auth_methods": [["password", ""]]}`, "method name that is empty"},
