@@ -3,6 +3,9 @@
 package main
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -22,7 +25,7 @@ func TestCompletionsOfferTheChoices(t *testing.T) {
 	}
 	bash, zsh, fish := bashCompletion(m), zshCompletion(m), fishCompletion(m)
 	n := 0
-	for _, c := range m.commands {
+	for _, c := range m.leaves() {
 		for _, f := range c.flags {
 			if f.choices == nil {
 				continue
@@ -37,5 +40,37 @@ func TestCompletionsOfferTheChoices(t *testing.T) {
 	// get --format, env --shell, store --keyring, doctor --format.
 	if n < 4 {
 		t.Fatalf("%d flags with a fixed set of values; want at least 4", n)
+	}
+}
+
+// TestBashCompletesSubcommands runs the bash completion in bash: after a
+// command with subcommands it offers their names, after a subcommand its
+// own flags and their values.
+func TestBashCompletesSubcommands(t *testing.T) {
+	app := cmdline.App()
+	app.Setup()
+	m, err := describe(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(t.TempDir(), "completion.bash")
+	if err := os.WriteFile(script, []byte(bashCompletion(m)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	complete := `. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); _vkc_credential; echo "${COMPREPLY[*]}"`
+	for _, tt := range []struct {
+		words []string
+		want  string
+	}{
+		{[]string{"appcred", ""}, "create list delete --help"},
+		{[]string{"appcred", "create", "--st"}, "--store-as"},
+		{[]string{"--profile", "p", "appcred", "create", "--keyring", ""}, "auto os pass keyctl"},
+		{[]string{"appcred", "list", "--name", "n", "--na"}, "--name"},
+		{[]string{"store", "--keyring", ""}, "auto os pass keyctl"},
+	} {
+		out, err := exec.Command("bash", append([]string{"--norc", "--noprofile", "-c", complete, "bash", script, program}, tt.words...)...).Output()
+		if got := strings.TrimSpace(string(out)); err != nil || got != tt.want {
+			t.Errorf("%q: %q, %v; want %q", tt.words, got, err, tt.want)
+		}
 	}
 }
