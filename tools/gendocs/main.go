@@ -13,11 +13,11 @@
 // carries no documentation generator.
 //
 // The completions offer the commands and subcommands (appcred create),
-// their flags, the values of the
-// flags that take one of a fixed set (--format, --shell, --keyring: each
-// such flag has a Choices method), files for FILE flags, and for
-// --profile the names of the stored profiles, which they ask
-// `vkc-credential list --no-stdin` for when the user presses Tab.
+// their flags, the values of the flags that take one of a fixed set
+// (--format, --shell, --keyring: each such flag has a Choices method),
+// files for FILE flags, and for --profile the names of the stored
+// profiles, which they ask `vkc-credential list --no-stdin` for when the
+// user presses Tab.
 package main
 
 import (
