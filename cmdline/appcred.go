@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -109,7 +108,7 @@ func (inv *invocation) appCredCreation(c *cli.Context, h *helper.Helper) (appCre
 	if err := inv.newProfile(h, c.String("store-as")); err != nil {
 		return want, err
 	}
-	expires, err := helper.ParseExpiry(c.String("expires"), time.Now())
+	expires, err := helper.ParseExpiry(c.String("expires"), h.Now())
 	if err != nil {
 		return want, err
 	}

@@ -103,7 +103,7 @@ func (inv *invocation) describe(err error) (protocol.Code, string) {
 	case errors.Is(err, helper.ErrAppCredOption):
 		return protocol.CodeUsage, msg
 	case errors.Is(err, keystone.ErrConflict):
-		return protocol.CodeUsage, msg + "; choose another --name (`vkc-credential appcred list` shows the user's)"
+		return protocol.CodeUsage, fmt.Sprintf("%s; choose another --name (`vkc-credential appcred list --profile %s` shows the user's)", msg, p)
 	case errors.Is(err, keystone.ErrNotFound):
 		return protocol.CodeNotFound, fmt.Sprintf("%s; `vkc-credential appcred list --profile %s` shows the user's", msg, p)
 	case errors.As(err, new(*appCredRefused)):
