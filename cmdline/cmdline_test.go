@@ -8,62 +8,37 @@ import (
 	"io/fs"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"vkc-credential/internal/keystonetest"
 	"vkc-credential/keyring"
 	"vkc-credential/keyring/keyringtest"
 )
 
 const testPassword = `pä ss "wörd' 1`
 
-// fakeKeystone issues tokens for testPassword; message, when set, is the
-// error message of a 401 answer.
-type fakeKeystone struct {
-	*httptest.Server
-	posts   atomic.Int32
-	message atomic.Value // string
+// newKeystone is the fake Keystone of the tests: its user u@example.com,
+// password testPassword, has a role on projects p1 ("prod") and p2 ("dev").
+func newKeystone(tb testing.TB) *keystonetest.Server {
+	ks := keystonetest.New(tb)
+	ks.AddUser(keystonetest.User{Name: "u@example.com", Password: testPassword,
+		Projects: []keystonetest.Project{{ID: "p1", Name: "prod", DomainID: "d"}, {ID: "p2", Name: "dev", DomainID: "d"}}})
+	return ks
 }
 
-func newFakeKeystone(tb testing.TB) *fakeKeystone {
-	f := &fakeKeystone{}
-	f.message.Store("")
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/v3/auth/tokens" || r.Method != http.MethodPost {
-			http.NotFound(w, r)
-			return
-		}
-		n := f.posts.Add(1)
-		var body struct {
-			Auth struct {
-				Identity struct {
-					Password struct {
-						User struct{ Password string } `json:"user"`
-					} `json:"password"`
-				} `json:"identity"`
-			} `json:"auth"`
-		}
-		json.NewDecoder(r.Body).Decode(&body)
-		if msg := f.message.Load().(string); msg != "" || body.Auth.Identity.Password.User.Password != testPassword {
-			w.WriteHeader(http.StatusUnauthorized)
-			json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"code": 401, "message": msg}})
-			return
-		}
-		now := time.Now().UTC()
-		w.Header().Set("X-Subject-Token", fmt.Sprintf("gAAAAtoken-%d", n))
-		w.WriteHeader(http.StatusCreated)
-		fmt.Fprintf(w, `{"token":{"issued_at":%q,"expires_at":%q,"catalog":[{"type":"identity","endpoints":[]}]}}`,
-			now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
-	}))
-	tb.Cleanup(f.Close)
-	return f
+// refuseSignIns makes the fake Keystone refuse every sign-in with a 401
+// saying message, until ks.ClearFaults.
+func refuseSignIns(ks *keystonetest.Server, message string) {
+	ks.Fail(keystonetest.Fault{Method: http.MethodPost, Path: "/v3/auth/tokens", Status: http.StatusUnauthorized, Message: message})
 }
+
+// posts counts the token requests the fake Keystone received.
+func (w *world) posts() int { return w.ks.Count(http.MethodPost, "/v3/auth/tokens") }
 
 // world is one user's machine: private config and cache dirs, keychain
 // backends in memory (kr is "os", the one auto picks), a fake Keystone,
@@ -71,7 +46,7 @@ func newFakeKeystone(tb testing.TB) *fakeKeystone {
 type world struct {
 	kr  *keyringtest.Memory
 	krs map[string]*keyringtest.Memory
-	ks  *fakeKeystone
+	ks  *keystonetest.Server
 }
 
 func newWorld(tb testing.TB) *world {
@@ -85,7 +60,7 @@ func newWorld(tb testing.TB) *world {
 		}
 	}
 	noAskpass(tb)
-	w := &world{krs: map[string]*keyringtest.Memory{}, ks: newFakeKeystone(tb)}
+	w := &world{krs: map[string]*keyringtest.Memory{}, ks: newKeystone(tb)}
 	for _, name := range keyring.Names() {
 		w.krs[name] = keyringtest.New()
 	}
@@ -135,7 +110,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 	w := newWorld(t)
 	w.store(t, "prod")
 	w.kr.Err = fmt.Errorf("%w: locked", keyring.ErrUnavailable)
-	posts := w.ks.posts.Load()
+	posts := w.posts()
 	files := snapshot(t, os.Getenv("XDG_CONFIG_HOME"), os.Getenv("XDG_CACHE_HOME"))
 	items := maps.Clone(w.kr.Items)
 	tests := []struct {
@@ -213,8 +188,8 @@ func TestRunRefusesBadInput(t *testing.T) {
 			}
 		})
 	}
-	if w.ks.posts.Load() != posts {
-		t.Fatalf("keystone got %d requests", w.ks.posts.Load()-posts)
+	if w.posts() != posts {
+		t.Fatalf("keystone got %d requests", w.posts()-posts)
 	}
 	if !maps.Equal(files, snapshot(t, os.Getenv("XDG_CONFIG_HOME"), os.Getenv("XDG_CACHE_HOME"))) || !maps.Equal(items, w.kr.Items) {
 		t.Fatal("a refused input changed a file or the keychain")
@@ -252,7 +227,7 @@ func TestExitCodes(t *testing.T) {
 	}{
 		{"not stored", nil, []string{"get", "--profile", "ghost"}, 3, "store --profile ghost"},
 		{"no password", func() { clear(w.kr.Items) }, []string{"get", "--profile", "prod", "--refresh"}, 3, "no password is stored for profile \"prod\""},
-		{"rejected", func() { w.ks.message.Store("The request you have made requires authentication.") }, []string{"get", "--profile", "prod", "--refresh"}, 4, "no role on"},
+		{"rejected", func() { refuseSignIns(w.ks, "The request you have made requires authentication.") }, []string{"get", "--profile", "prod", "--refresh"}, 4, "no role on"},
 		{"keychain locked", func() { w.kr.Err = fmt.Errorf("%w: locked", keyring.ErrUnavailable) }, []string{"get", "--profile", "prod", "--refresh"}, 6, "locked"},
 		{"keychain timeout", func() { w.kr.Err = fmt.Errorf("%w: %w: slow", keyring.ErrUnavailable, keyring.ErrTimeout) }, []string{"get", "--profile", "prod", "--refresh"}, 6, "--keyring-timeout"},
 		{"unreachable", func() { w.run("", "erase", "--profile", "prod"); w.storeAt(t, "prod", "http://127.0.0.1:1/v3") }, []string{"get", "--profile", "prod", "--refresh", "--timeout", "2s"}, 5, "127.0.0.1:1"},
@@ -264,7 +239,7 @@ func TestExitCodes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			w.kr.Err = nil
 			w.kr.Items = maps.Clone(stored)
-			w.ks.message.Store("")
+			w.ks.ClearFaults()
 			if tt.setup != nil {
 				tt.setup()
 			}
@@ -293,7 +268,7 @@ func (w *world) storeAt(tb testing.TB, profile, authURL string) {
 func TestGetFormats(t *testing.T) {
 	w := newWorld(t)
 	w.store(t, "prod")
-	posts := w.ks.posts.Load()
+	posts := w.posts()
 	tok := "gAAAAtoken-1"
 	tests := []struct {
 		name  string
@@ -342,7 +317,7 @@ func TestGetFormats(t *testing.T) {
 					Token struct{ Catalog []any } `json:"token"`
 				} `json:"body"`
 			}
-			if err := json.Unmarshal([]byte(out), &a); err != nil || a.AuthToken != tok || len(a.Body.Token.Catalog) != 1 {
+			if err := json.Unmarshal([]byte(out), &a); err != nil || a.AuthToken != tok || len(a.Body.Token.Catalog) != 2 {
 				t.Fatalf("%q: %v", out, err)
 			}
 		}},
@@ -403,7 +378,7 @@ func TestGetFormats(t *testing.T) {
 			tt.check(t, r.stdout)
 		})
 	}
-	if w.ks.posts.Load() != posts {
+	if w.posts() != posts {
 		t.Fatal("a cached answer asked Keystone")
 	}
 }
@@ -449,14 +424,14 @@ func TestStoreOrder(t *testing.T) {
 	w := newWorld(t)
 	w.kr.Err = fmt.Errorf("%w: no bus", keyring.ErrUnavailable)
 	r := w.run("", "store", "--profile", "prod", "--auth-url", w.ks.URL, "--project-id", "p1", "--username", "u@example.com")
-	if r.code != 6 || w.ks.posts.Load() != 0 || strings.Contains(r.stderr, "terminal") {
-		t.Fatalf("a missing keychain must fail first: %+v (posts %d)", r, w.ks.posts.Load())
+	if r.code != 6 || w.posts() != 0 || strings.Contains(r.stderr, "terminal") {
+		t.Fatalf("a missing keychain must fail first: %+v (posts %d)", r, w.posts())
 	}
 	w.kr.Err = nil
 	w.store(t, "prod")
-	posts := w.ks.posts.Load()
+	posts := w.posts()
 	r = w.run("", "store", "--profile", "prod", "--region", "RegionTwo")
-	if r.code != 0 || !strings.Contains(r.stdout, `"region":"RegionTwo"`) || w.ks.posts.Load() != posts+1 {
+	if r.code != 0 || !strings.Contains(r.stdout, `"region":"RegionTwo"`) || w.posts() != posts+1 {
 		t.Fatalf("a changed setting must need no password (and be verified with the stored one): %+v", r)
 	}
 	// A changed identity needs the password again.
@@ -485,7 +460,7 @@ func TestStoreOpenRCShapes(t *testing.T) {
 	if r := w.run(`{"password":"x"}`, "store", "--openrc", v2); r.code != 2 || !strings.Contains(r.stderr, "download the v3 file") {
 		t.Fatalf("v2: %+v", r)
 	}
-	if w.ks.posts.Load() != 0 {
+	if w.posts() != 0 {
 		t.Fatal("keystone was asked")
 	}
 }
@@ -523,7 +498,7 @@ func TestNoStdin(t *testing.T) {
 func TestStderrIsTerminalSafe(t *testing.T) {
 	w := newWorld(t)
 	w.store(t, "prod")
-	w.ks.message.Store("bad\x1b]0;pwned\x07\x1b[2K\u202eexe.txt")
+	refuseSignIns(w.ks, "bad\x1b]0;pwned\x07\x1b[2K\u202eexe.txt")
 	r := w.run("", "get", "--profile", "prod", "--refresh")
 	if r.code != 4 {
 		t.Fatalf("%+v", r)

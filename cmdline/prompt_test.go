@@ -173,10 +173,10 @@ func TestStoreAsksThroughAskpass(t *testing.T) {
 
 	cancel, _ := askpassScript(t, "exit 1")
 	t.Setenv("VKC_ASKPASS", cancel)
-	posts := w.ks.posts.Load()
+	posts := w.posts()
 	r = storeNew("cancelled")
 	if r.code != 2 || !strings.Contains(r.stderr, "the askpass program "+cancel+" (from VKC_ASKPASS) gave no password: it was cancelled") ||
-		!strings.Contains(r.stdout, `"code":"usage"`) || w.ks.posts.Load() != posts {
+		!strings.Contains(r.stdout, `"code":"usage"`) || w.posts() != posts {
 		t.Fatalf("a cancelled askpass: %+v", r)
 	}
 

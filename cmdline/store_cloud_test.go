@@ -31,15 +31,15 @@ func TestStoreCloud(t *testing.T) {
 	}
 	json.Unmarshal([]byte(r.stdout), &a)
 	host := strings.TrimPrefix(w.ks.URL, "http://")
-	if r.code != 0 || a.SecretSentTo != host || a.AuthURL != w.ks.URL+"/v3" || !strings.Contains(a.CloudsYAML, "vkc_profile: vk") || w.ks.posts.Load() != 1 {
-		t.Fatalf("store --cloud: %+v (posts %d)", r, w.ks.posts.Load())
+	if r.code != 0 || a.SecretSentTo != host || a.AuthURL != w.ks.URL+"/v3" || !strings.Contains(a.CloudsYAML, "vkc_profile: vk") || w.posts() != 1 {
+		t.Fatalf("store --cloud: %+v (posts %d)", r, w.posts())
 	}
 	if !strings.Contains(r.stderr, filepath.Join(dir, "secure.yaml")+": ignored clouds.vk.auth.auth_url") || strings.Contains(r.stderr, "planted.example.com") {
 		t.Errorf("the warning must name the file and key, not the value: %s", r.stderr)
 	}
 	// Nothing sent, nothing named.
 	r = w.run("", "store", "--profile", "vk2", "--cloud", "vk", "--no-verify")
-	if r.code != 0 || strings.Contains(r.stdout, "secret_sent_to") || w.ks.posts.Load() != 1 {
+	if r.code != 0 || strings.Contains(r.stdout, "secret_sent_to") || w.posts() != 1 {
 		t.Fatalf("store --cloud --no-verify: %+v", r)
 	}
 }

@@ -4,71 +4,22 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"vkc-credential/helper"
 	"vkc-credential/keyring"
 	"vkc-credential/keystone"
 )
 
-// projectsKeystone is a fake Keystone whose user u@example.com (password
-// testPassword) has a role on projects p1 ("prod") and p2 ("dev"): it
-// issues scoped and unscoped tokens and lists the projects to any token it
-// issued.
-func projectsKeystone(t *testing.T) *httptest.Server {
-	projects := map[string]string{"p1": "prod", "p2": "dev"}
-	ks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && r.URL.Path == "/v3/auth/projects" && strings.HasPrefix(r.Header.Get("X-Auth-Token"), "gAAAA") {
-			fmt.Fprint(w, `{"projects":[{"id":"p1","name":"prod","domain_id":"d"},{"id":"p2","name":"dev","domain_id":"d"}]}`)
-			return
-		}
-		var body struct {
-			Auth struct {
-				Identity struct {
-					Password struct {
-						User struct{ Name, Password string } `json:"user"`
-					} `json:"password"`
-				} `json:"identity"`
-				Scope json.RawMessage `json:"scope"`
-			} `json:"auth"`
-		}
-		json.NewDecoder(r.Body).Decode(&body)
-		var scope struct {
-			Project struct{ ID string } `json:"project"`
-		}
-		json.Unmarshal(body.Auth.Scope, &scope)
-		u := body.Auth.Identity.Password.User
-		_, known := projects[scope.Project.ID]
-		if r.URL.Path != "/v3/auth/tokens" || u.Name != "u@example.com" || u.Password != testPassword || (scope.Project.ID != "" && !known) {
-			w.WriteHeader(http.StatusUnauthorized)
-			fmt.Fprint(w, `{"error":{"code":401,"message":"The request you have made requires authentication."}}`)
-			return
-		}
-		tok, project := "gAAAAunscoped", ""
-		if scope.Project.ID != "" {
-			tok, project = "gAAAAscoped-"+scope.Project.ID, fmt.Sprintf(`,"project":{"id":%q}`, scope.Project.ID)
-		}
-		now := time.Now().UTC()
-		w.Header().Set("X-Subject-Token", tok)
-		w.WriteHeader(http.StatusCreated)
-		fmt.Fprintf(w, `{"token":{"issued_at":%q,"expires_at":%q%s}}`, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339), project)
-	}))
-	t.Cleanup(ks.Close)
-	return ks
-}
-
 // TestStoreByNameSwitchesAStoredProfile (issue 16 item 1): --project-name
 // on a stored profile switches its project, asking nothing.
 func TestStoreByNameSwitchesAStoredProfile(t *testing.T) {
 	w := newWorld(t)
-	ks := projectsKeystone(t)
+	ks := w.ks
 	if r := w.run(testPassword, "store", "--profile", "prod", "--auth-url", ks.URL+"/v3", "--username", "u@example.com", "--project-id", "p1", "--password-stdin"); r.code != 0 {
 		t.Fatalf("store: %+v", r)
 	}
@@ -92,7 +43,7 @@ func TestStoreByNameSwitchesAStoredProfile(t *testing.T) {
 // identities.
 func TestStoreAllProjectsLeavesOtherIdentities(t *testing.T) {
 	w := newWorld(t)
-	ks := projectsKeystone(t)
+	ks := w.ks
 	w.storeAt(t, "prod", "https://other.example/v3")
 	r := w.run(testPassword, "store", "--all-projects", "--auth-url", ks.URL+"/v3", "--username", "u@example.com", "--password-stdin")
 	var answers []struct{ Profile, ProjectID string }
@@ -116,7 +67,7 @@ func TestStoreAllProjectsLeavesOtherIdentities(t *testing.T) {
 // fails is not "could not be updated".
 func TestStoreAllProjectsFoundPasswordIsNoUpdate(t *testing.T) {
 	w := newWorld(t)
-	ks := projectsKeystone(t)
+	ks := w.ks
 	id := []string{"--auth-url", ks.URL + "/v3", "--username", "u@example.com"}
 	// A profile of the identity, kept in a backend that then fails.
 	if r := w.run(testPassword, append([]string{"store", "--profile", "old", "--project-id", "p9", "--password-stdin", "--no-verify", "--keyring", "keyctl"}, id...)...); r.code != 0 {
@@ -138,7 +89,7 @@ func TestStoreAllProjectsFoundPasswordIsNoUpdate(t *testing.T) {
 // user's projects.
 func TestStoreRejectedHints(t *testing.T) {
 	w := newWorld(t)
-	ks := projectsKeystone(t)
+	ks := w.ks
 	args := []string{"store", "--profile", "prod", "--auth-url", ks.URL + "/v3", "--username", "u@example.com", "--password-stdin", "--region", "Reg Two"}
 	r := w.run("wrong", append(args, "--project-id", "p1")...)
 	want := "nothing was saved: run the store again with the right password: `vkc-credential store --profile prod --auth-url " + ks.URL + "/v3 --username u@example.com --user-domain-name users --project-id p1 --region 'Reg Two'`"
@@ -210,7 +161,7 @@ func TestRejectedHint(t *testing.T) {
 // projects with the profile's token.
 func TestStoreCloudProjectByName(t *testing.T) {
 	w := newWorld(t)
-	ks := projectsKeystone(t)
+	ks := w.ks
 	dir := t.TempDir()
 	t.Setenv("HOME", dir)
 	path := filepath.Join(dir, "clouds.yaml")

@@ -304,7 +304,7 @@ func TestDefaultProfileMissingNamesTheOthers(t *testing.T) {
 func TestExecNotRunnable(t *testing.T) {
 	w := newWorld(t)
 	w.store(t, "prod")
-	posts := w.ks.posts.Load()
+	posts := w.posts()
 	dir := t.TempDir()
 	plain := filepath.Join(dir, "plain")
 	if err := os.WriteFile(plain, []byte("#!/bin/sh\n"), 0o644); err != nil {
@@ -326,7 +326,7 @@ func TestExecNotRunnable(t *testing.T) {
 			t.Errorf("exec -- %s: %+v; want exit %d and %q", tt.cmd, r, tt.code, tt.msg)
 		}
 	}
-	if w.ks.posts.Load() != posts {
+	if w.posts() != posts {
 		t.Fatal("keystone was asked")
 	}
 }

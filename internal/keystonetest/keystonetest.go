@@ -21,6 +21,7 @@ package keystonetest
 
 import (
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log"
@@ -439,7 +440,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 func Refuse(w http.ResponseWriter, status int, message string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	fmt.Fprintf(w, `{"error":{"code":%d,"title":%q,"message":%q}}`, status, http.StatusText(status), message)
+	json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"code": status, "title": http.StatusText(status), "message": message}})
 }
 
 // good returns the token of id while Keystone still takes it; the caller
