@@ -5,16 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"vkc-credential/internal/keystonetest"
 	"vkc-credential/keyring"
 	"vkc-credential/keyring/keyringtest"
 	"vkc-credential/keystone"
@@ -97,71 +96,45 @@ func TestParseAccessRule(t *testing.T) {
 	}
 }
 
-// appCredKeystone is a fake Keystone for the application credential
-// operations: it issues a password token whose body says appCred (a
-// "application_credential" member, or "" for none), and keeps a list of
-// credentials. It records the requests to the credentials.
-type appCredKeystone struct {
-	*httptest.Server
-	appCred string
-	mu      sync.Mutex
-	seen    []string // "METHOD PATH?QUERY BODY"
-	creds   []string // JSON objects of the list
-	status  int      // when not 0, the credentials' answer
-}
-
-const appCredSecret = "FakeSecretOfTheCreatedCredential-0123456789"
-
-func newAppCredKeystone(t *testing.T, appCred string) *appCredKeystone {
+// newAppCredKeystone is a fake Keystone for the application credential
+// operations: user u@example.com (ID u-1) with a role (member r-1, reader
+// r-2) on project p-1, whose credentials are ac-1 "one", ac-2 "ac-1" and
+// ac-3 "three"; ac-9 "ci-restricted" and ac-10 "ci-unrestricted" sign in
+// to p-1 with the secrets "s9" and "s10".
+func newAppCredKeystone(t *testing.T) *keystonetest.Server {
 	t.Helper()
-	f := &appCredKeystone{appCred: appCred, creds: []string{
-		`{"id": "ac-1", "name": "one", "project_id": "p-1", "roles": []}`,
-		`{"id": "ac-2", "name": "ac-1", "project_id": "p-1", "roles": []}`,
-		`{"id": "ac-3", "name": "three", "project_id": "p-1", "roles": []}`,
-	}}
-	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.Close)
-	return f
-}
-
-func (f *appCredKeystone) serve(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	if r.URL.Path == "/v3/auth/tokens" {
-		w.Header().Set("X-Subject-Token", "token-1")
-		w.WriteHeader(http.StatusCreated)
-		now := time.Now().UTC()
-		fmt.Fprintf(w, `{"token": {"issued_at": %q, "expires_at": %q, "user": {"id": "u-1"}, "project": {"id": "p-1"},
-			"roles": [{"id": "r-1", "name": "member"}, {"id": "r-2", "name": "reader"}],
-			"catalog": [{"type": "identity"}, {"type": "compute"}]%s}}`,
-			now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339), f.appCred)
-		return
+	ks := keystonetest.New(t)
+	ks.AddUser(keystonetest.User{Name: "u@example.com", ID: "u-1", Password: goodPassword, Projects: []keystonetest.Project{{ID: "p-1", Name: "dev"}}})
+	for _, a := range seededAppCreds {
+		ks.AddAppCred(a)
 	}
-	body, _ := io.ReadAll(r.Body)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.seen = append(f.seen, strings.TrimSpace(fmt.Sprintf("%s %s %s", r.Method, r.URL.RequestURI(), body)))
-	switch {
-	case f.status != 0:
-		w.WriteHeader(f.status)
-	case r.Method == http.MethodPost:
-		w.WriteHeader(http.StatusCreated)
-		fmt.Fprintf(w, `{"application_credential": {"id": "ac-new", "name": "ci", "project_id": "p-1", "roles": [], "secret": %q}}`, appCredSecret)
-	case r.Method == http.MethodGet:
-		fmt.Fprintf(w, `{"application_credentials": [%s]}`, strings.Join(f.creds, ","))
-	case r.Method == http.MethodDelete:
-		w.WriteHeader(http.StatusNoContent)
+	return ks
+}
+
+var seededAppCreds = []keystonetest.AppCred{
+	{ID: "ac-1", Name: "one", User: "u@example.com", Project: "p-1"},
+	{ID: "ac-2", Name: "ac-1", User: "u@example.com", Project: "p-1"},
+	{ID: "ac-3", Name: "three", User: "u@example.com", Project: "p-1"},
+	{ID: "ac-9", Name: "ci-restricted", Secret: "s9", User: "u@example.com", Project: "p-1"},
+	{ID: "ac-10", Name: "ci-unrestricted", Secret: "s10", User: "u@example.com", Project: "p-1", Unrestricted: true},
+}
+
+// credRequests is what ks was asked of the application credentials API
+// ("METHOD PATH?QUERY BODY"), sign-ins left out.
+func credRequests(ks *keystonetest.Server) []string {
+	var out []string
+	for _, r := range ks.Requests() {
+		if r.Path != "/v3/auth/tokens" {
+			out = append(out, r.String())
+		}
 	}
+	return out
 }
 
-func (f *appCredKeystone) requests() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.seen...)
-}
-
-// appCredToken returns a Helper on ks, its clock, and a token of a profile
-// from Get.
-func appCredToken(t *testing.T, ks *appCredKeystone) (*Helper, *clock, *Token) {
+// appCredToken returns a Helper on ks, its clock, and a token of profile
+// dev from Get: a password sign-in, or when appCred is not "" one of that
+// application credential (with the secret "s" + its number).
+func appCredToken(t *testing.T, ks *keystonetest.Server, appCred string) (*Helper, *clock, *Token) {
 	t.Helper()
 	c := &clock{now: time.Now().UTC().Truncate(time.Second)}
 	kr := keyringtest.New()
@@ -173,8 +146,13 @@ func appCredToken(t *testing.T, ks *appCredKeystone) (*Helper, *clock, *Token) {
 		Now:      c.Now, Timeout: 5 * time.Second, KeyringTimeout: time.Second,
 	}
 	s := Settings{AuthURL: ks.URL + "/v3", ProjectID: "p-1", Username: "u@example.com", UserDomainName: "users", Region: "RegionOne", Interface: "public"}
+	secret := goodPassword
+	if appCred != "" {
+		s = Settings{AuthURL: ks.URL + "/v3", ApplicationCredentialID: appCred, Region: "RegionOne", Interface: "public"}
+		secret = "s" + strings.TrimPrefix(appCred, "ac-")
+	}
 	ctx := context.Background()
-	if _, err := h.storeProfile(ctx, storeOptions{Profile: "dev", Settings: s, Secret: goodPassword}); err != nil {
+	if _, err := h.storeProfile(ctx, storeOptions{Profile: "dev", Settings: s, Secret: secret}); err != nil {
 		t.Fatal(err)
 	}
 	tok, err := h.Get(ctx, GetOptions{Profile: "dev", Settings: s})
@@ -185,8 +163,8 @@ func appCredToken(t *testing.T, ks *appCredKeystone) (*Helper, *clock, *Token) {
 }
 
 func TestCreateAppCred(t *testing.T) {
-	ks := newAppCredKeystone(t, "")
-	h, c, tok := appCredToken(t, ks)
+	ks := newAppCredKeystone(t)
+	h, c, tok := appCredToken(t, ks, "")
 	ninety := c.Now().Add(90 * 24 * time.Hour).UTC().Format("2006-01-02T15:04:05.000000Z")
 	tests := []struct {
 		name string
@@ -208,10 +186,12 @@ func TestCreateAppCred(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cred.ID != "ac-new" || secret != appCredSecret {
-				t.Errorf("created %+v", cred)
+			made := ks.AppCreds()[len(seededAppCreds)]
+			if cred.ID != made.ID || cred.Name != "ci" || secret != made.Secret {
+				t.Errorf("created %+v with secret %q; keystone made %+v", cred, secret, made)
 			}
-			reqs := ks.requests()
+			ks.RemoveAppCred(made.ID)
+			reqs := credRequests(ks)
 			if want := "POST /v3/users/u-1/application_credentials " + tt.want; len(reqs) != i+1 || reqs[i] != want {
 				t.Errorf("requests %q, the last want %q", reqs, want)
 			}
@@ -220,8 +200,8 @@ func TestCreateAppCred(t *testing.T) {
 }
 
 func TestCreateAppCredRefusesBeforeSending(t *testing.T) {
-	ks := newAppCredKeystone(t, "")
-	h, c, tok := appCredToken(t, ks)
+	ks := newAppCredKeystone(t)
+	h, c, tok := appCredToken(t, ks, "")
 	tests := []struct {
 		name    string
 		o       AppCredOptions
@@ -242,7 +222,7 @@ func TestCreateAppCredRefusesBeforeSending(t *testing.T) {
 			}
 		})
 	}
-	if reqs := ks.requests(); len(reqs) != 0 {
+	if reqs := credRequests(ks); len(reqs) != 0 {
 		t.Errorf("requests %q were sent", reqs)
 	}
 }
@@ -250,8 +230,8 @@ func TestCreateAppCredRefusesBeforeSending(t *testing.T) {
 func TestAppCredRestrictedProfile(t *testing.T) {
 	// A profile whose token comes from a restricted application credential
 	// may list, but Keystone would refuse it to create or delete.
-	ks := newAppCredKeystone(t, `, "application_credential": {"id": "ac-9", "name": "ci", "restricted": true}`)
-	h, _, tok := appCredToken(t, ks)
+	ks := newAppCredKeystone(t)
+	h, _, tok := appCredToken(t, ks, "ac-9")
 	ctx := context.Background()
 	_, _, err := h.CreateAppCred(ctx, tok, AppCredOptions{Name: "ci"})
 	if !errors.Is(err, ErrAppCredOption) || !strings.Contains(fmt.Sprint(err), `profile "dev" signs in with a restricted application credential`) {
@@ -260,53 +240,52 @@ func TestAppCredRestrictedProfile(t *testing.T) {
 	if _, err := h.DeleteAppCred(ctx, tok, "one"); !errors.Is(err, ErrAppCredOption) {
 		t.Errorf("delete: %v", err)
 	}
-	if reqs := ks.requests(); len(reqs) != 0 {
+	if reqs := credRequests(ks); len(reqs) != 0 {
 		t.Errorf("requests %q were sent", reqs)
 	}
-	if creds, err := h.ListAppCreds(ctx, tok, ""); err != nil || len(creds) != 3 {
+	if creds, err := h.ListAppCreds(ctx, tok, ""); err != nil || len(creds) != len(seededAppCreds) {
 		t.Errorf("list: %+v, %v", creds, err)
 	}
 	// An unrestricted one may do all.
-	ks.appCred = `, "application_credential": {"id": "ac-9", "name": "ci", "restricted": false}`
-	if _, err := h.Get(ctx, GetOptions{Profile: "dev", Settings: tok.Settings, Refresh: true}); err != nil {
-		t.Fatal(err)
-	}
-	tok, err = h.Get(ctx, GetOptions{Profile: "dev", Settings: tok.Settings})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, _, tok = appCredToken(t, ks, "ac-10")
 	if _, _, err := h.CreateAppCred(ctx, tok, AppCredOptions{Name: "ci"}); err != nil {
 		t.Errorf("create with an unrestricted credential: %v", err)
 	}
 }
 
 func TestListAppCreds(t *testing.T) {
-	ks := newAppCredKeystone(t, "")
-	h, _, tok := appCredToken(t, ks)
+	ks := newAppCredKeystone(t)
+	h, _, tok := appCredToken(t, ks, "")
 	creds, err := h.ListAppCreds(context.Background(), tok, "one")
-	if err != nil || len(creds) != 3 || creds[0].ID != "ac-1" {
+	if err != nil || len(creds) != 1 || creds[0].ID != "ac-1" {
 		t.Errorf("listed %+v, %v", creds, err)
 	}
-	if reqs := ks.requests(); !reflect.DeepEqual(reqs, []string{"GET /v3/users/u-1/application_credentials?name=one"}) {
+	if reqs := credRequests(ks); !reflect.DeepEqual(reqs, []string{"GET /v3/users/u-1/application_credentials?name=one"}) {
 		t.Errorf("requests %q", reqs)
 	}
 }
 
 func TestDeleteAppCred(t *testing.T) {
-	ks := newAppCredKeystone(t, "")
-	h, _, tok := appCredToken(t, ks)
+	ks := newAppCredKeystone(t)
+	h, _, tok := appCredToken(t, ks, "")
 	ctx := context.Background()
 	const list = "GET /v3/users/u-1/application_credentials"
 	for _, tt := range []struct{ arg, id string }{{"one", "ac-1"}, {"ac-3", "ac-3"}, {"three", "ac-3"}} {
-		ks.mu.Lock()
-		ks.seen = nil
-		ks.mu.Unlock()
+		ks.Forget()
 		cred, err := h.DeleteAppCred(ctx, tok, tt.arg)
 		if err != nil || cred.ID != tt.id {
 			t.Errorf("DeleteAppCred(%q) = %+v, %v; want %s", tt.arg, cred, err, tt.id)
 		}
-		if want := []string{list, "DELETE /v3/users/u-1/application_credentials/" + tt.id}; !reflect.DeepEqual(ks.requests(), want) {
-			t.Errorf("requests %q, want %q", ks.requests(), want)
+		if want := []string{list, "DELETE /v3/users/u-1/application_credentials/" + tt.id}; !reflect.DeepEqual(credRequests(ks), want) {
+			t.Errorf("requests %q, want %q", credRequests(ks), want)
+		}
+		// Deleted in Keystone; back for the next case.
+		for _, a := range seededAppCreds {
+			if a.ID == tt.id && !slices.ContainsFunc(ks.AppCreds(), func(b keystonetest.AppCred) bool { return b.ID == a.ID }) {
+				ks.AddAppCred(a)
+			} else if a.ID == tt.id {
+				t.Errorf("%s is still in keystone", a.ID)
+			}
 		}
 	}
 
@@ -321,17 +300,15 @@ func TestDeleteAppCred(t *testing.T) {
 		t.Errorf("unknown: %v", err)
 	}
 	// Keystone's refusals come through.
-	ks.mu.Lock()
-	ks.status = http.StatusForbidden
-	ks.mu.Unlock()
+	ks.Fail(keystonetest.Fault{Method: http.MethodGet, Path: "/v3/users/u-1/application_credentials", Status: http.StatusForbidden})
 	if _, err := h.DeleteAppCred(ctx, tok, "one"); !errors.Is(err, keystone.ErrAuthFailed) {
 		t.Errorf("403: %v", err)
 	}
 }
 
 func TestAppCredDamagedTokenBody(t *testing.T) {
-	ks := newAppCredKeystone(t, "")
-	h, _, tok := appCredToken(t, ks)
+	ks := newAppCredKeystone(t)
+	h, _, tok := appCredToken(t, ks, "")
 	tok.entry.Body = json.RawMessage(`{"token": {"user": {}}}`)
 	if _, err := h.ListAppCreds(context.Background(), tok, ""); !errors.Is(err, ErrDamaged) || !strings.Contains(fmt.Sprint(err), "no user id") {
 		t.Errorf("error %v, want ErrDamaged", err)

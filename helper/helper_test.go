@@ -2,81 +2,42 @@ package helper
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"vkc-credential/internal/keystonetest"
 	"vkc-credential/keyring"
 	"vkc-credential/keyring/keyringtest"
 	"vkc-credential/keystone"
 	"vkc-credential/protocol"
 )
 
-// fakeKeystone issues tokens for one password and counts what it is
-// asked; status, when not zero, is returned instead.
-type fakeKeystone struct {
-	*httptest.Server
-	password     string
-	issued       atomic.Int32
-	revoked      atomic.Int32
-	status       atomic.Int32
-	revokeStatus atomic.Int32
-	issuedAt     time.Time
-	lifetime     time.Duration
+// testUser is the fixture's user on its fake Keystone.
+const testUser = "u@example.com"
+
+// newKeystone is the fixture's fake Keystone: testUser signs in with
+// password to any project, and Keystone's clock stands at issuedAt, so
+// every token it issues is issued then and lives an hour; its token IDs
+// are "token-N".
+func newKeystone(t testing.TB, password string, issuedAt time.Time) *keystonetest.Server {
+	ks := keystonetest.New(t)
+	ks.AddUser(keystonetest.User{Name: testUser, Password: password, AnyProject: true})
+	ks.SetClock(func() time.Time { return issuedAt })
+	ks.SetTokenPrefix("")
+	return ks
 }
 
-func newFakeKeystone(t testing.TB, password string, issuedAt time.Time) *fakeKeystone {
-	f := &fakeKeystone{password: password, issuedAt: issuedAt, lifetime: time.Hour}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/v3/auth/tokens" {
-			http.NotFound(w, r)
-			return
-		}
-		if r.Method == http.MethodDelete {
-			f.revoked.Add(1)
-			if s := f.revokeStatus.Load(); s != 0 {
-				w.WriteHeader(int(s))
-				return
-			}
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
-		if s := f.status.Load(); s != 0 {
-			w.WriteHeader(int(s))
-			return
-		}
-		var body struct {
-			Auth struct {
-				Identity struct {
-					Password struct {
-						User struct{ Password string } `json:"user"`
-					} `json:"password"`
-				} `json:"identity"`
-			} `json:"auth"`
-		}
-		json.NewDecoder(r.Body).Decode(&body)
-		if body.Auth.Identity.Password.User.Password != f.password {
-			w.WriteHeader(http.StatusUnauthorized)
-			fmt.Fprint(w, `{"error":{"code":401,"message":"The request you have made requires authentication.","title":"Unauthorized"}}`)
-			return
-		}
-		n := f.issued.Add(1)
-		w.Header().Set("X-Subject-Token", fmt.Sprintf("token-%d", n))
-		w.WriteHeader(http.StatusCreated)
-		fmt.Fprintf(w, `{"token":{"issued_at":%q,"expires_at":%q,"catalog":[{"type":"identity"}]}}`,
-			f.issuedAt.Format("2006-01-02T15:04:05.000000Z"), f.issuedAt.Add(f.lifetime).Format("2006-01-02T15:04:05.000000Z"))
-	}))
-	t.Cleanup(f.Close)
-	return f
+// refuse makes ks answer status to every request of method to its
+// auth/tokens until ks.ClearFaults.
+func refuse(ks *keystonetest.Server, method string, status int) {
+	ks.Fail(keystonetest.Fault{Method: method, Path: "/v3/auth/tokens", Status: status})
 }
 
 type clock struct {
@@ -91,7 +52,7 @@ func (c *clock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
 type fixture struct {
 	h     *Helper
 	kr    *keyringtest.Memory
-	ks    *fakeKeystone
+	ks    *keystonetest.Server
 	clock *clock
 	s     Settings
 	warns []string
@@ -103,7 +64,7 @@ func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	start := time.Date(2026, 11, 27, 17, 0, 0, 0, time.UTC)
 	f := &fixture{kr: keyringtest.New(), clock: &clock{now: start}}
-	f.ks = newFakeKeystone(t, goodPassword, start)
+	f.ks = newKeystone(t, goodPassword, start)
 	dir := t.TempDir()
 	f.h = &Helper{
 		Paths:   Paths{ConfigDir: filepath.Join(dir, "config"), CacheDir: filepath.Join(dir, "cache")},
@@ -114,7 +75,7 @@ func newFixture(t testing.TB) *fixture {
 		Now: f.clock.Now, Timeout: 5 * time.Second, KeyringTimeout: time.Second,
 		Warnf: func(format string, args ...any) { f.warns = append(f.warns, fmt.Sprintf(format, args...)) },
 	}
-	f.s = Settings{AuthURL: f.ks.URL + "/v3", ProjectID: "p1", Username: "u@example.com", UserDomainName: "users", Region: "RegionOne", Interface: "public"}
+	f.s = Settings{AuthURL: f.ks.URL + "/v3", ProjectID: "p1", Username: testUser, UserDomainName: "users", Region: "RegionOne", Interface: "public"}
 	return f
 }
 
@@ -143,7 +104,7 @@ func TestGetCachesAndRenewsAtMinTTL(t *testing.T) {
 		t.Fatalf("first get: cached=%t id=%s keychain reads=%d", first.Cached, first.ID(), f.kr.Gets-reads)
 	}
 	second := f.get(t, 5*time.Minute, false)
-	if !second.Cached || second.ID() != "token-1" || f.ks.issued.Load() != 1 || f.kr.Gets != reads+1 {
+	if !second.Cached || second.ID() != "token-1" || len(f.ks.Issued()) != 1 || f.kr.Gets != reads+1 {
 		t.Fatal("a cached get must touch neither Keystone nor the keychain")
 	}
 	// 55 minutes on, exactly 5 minutes are left: still good (inclusive).
@@ -164,8 +125,8 @@ func TestGetMinTTLBeyondLifetimeIssuesOnce(t *testing.T) {
 	f := newFixture(t)
 	f.store(t, "p")
 	tok := f.get(t, 2*time.Hour, false)
-	if tok.Cached || f.ks.issued.Load() != 1 {
-		t.Fatalf("want one fresh token, got cached=%t issued=%d", tok.Cached, f.ks.issued.Load())
+	if tok.Cached || len(f.ks.Issued()) != 1 {
+		t.Fatalf("want one fresh token, got cached=%t issued=%d", tok.Cached, len(f.ks.Issued()))
 	}
 }
 
@@ -196,14 +157,14 @@ func TestGetErrorsKeepTheCache(t *testing.T) {
 		setup func()
 		want  error
 	}{
-		{"keystone 401", func() { f.ks.status.Store(401) }, keystone.ErrAuthFailed},
-		{"keystone 503", func() { f.ks.status.Store(503) }, keystone.ErrUnavailable},
+		{"keystone 401", func() { refuse(f.ks, http.MethodPost, 401) }, keystone.ErrAuthFailed},
+		{"keystone 503", func() { refuse(f.ks, http.MethodPost, 503) }, keystone.ErrUnavailable},
 		{"keychain locked", func() { f.kr.Err = fmt.Errorf("%w: locked", keyring.ErrUnavailable) }, keyring.ErrUnavailable},
 		{"no password", func() { clear(f.kr.Items) }, keyring.ErrNotFound},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			f.ks.status.Store(0)
+			f.ks.ClearFaults()
 			f.kr.Err = nil
 			f.kr.Items = map[string]string{secretItem(f.s): goodPassword}
 			c.setup()
@@ -219,7 +180,7 @@ func TestGetErrorsKeepTheCache(t *testing.T) {
 			}
 		})
 	}
-	f.ks.status.Store(0)
+	f.ks.ClearFaults()
 	f.kr.Err = nil
 	if tok := f.get(t, 0, false); !tok.Cached || tok.ID() != good.ID() {
 		t.Fatal("the good token was lost")
@@ -270,13 +231,13 @@ func TestEraseAndRevoke(t *testing.T) {
 	f.store(t, "p")
 	f.get(t, 0, false)
 	res, err := f.h.Erase(context.Background(), EraseOptions{Profile: "p", Revoke: true})
-	if err != nil || !res.Revoked || !res.PasswordRemoved || res.TokensRemoved != 1 || f.ks.revoked.Load() != 1 {
+	if err != nil || !res.Revoked || !res.PasswordRemoved || res.TokensRemoved != 1 || f.ks.Count(http.MethodDelete, "/v3/auth/tokens") != 1 {
 		t.Fatalf("erase --revoke: %+v, %v", res, err)
 	}
 	// A failed revoke still erases, and says so with exit 5.
 	f.store(t, "p")
 	f.get(t, 0, true)
-	f.ks.revokeStatus.Store(500)
+	refuse(f.ks, http.MethodDelete, 500)
 	res, err = f.h.Erase(context.Background(), EraseOptions{Profile: "p", Revoke: true})
 	var revokeErr *RevokeError
 	if !errors.As(err, &revokeErr) || !errors.Is(err, keystone.ErrUnavailable) || res == nil || res.Revoked || !strings.Contains(err.Error(), "erased") {
@@ -418,8 +379,8 @@ func TestEraseLeavesASharedTokenAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := f.h.Erase(context.Background(), EraseOptions{Profile: "b", Revoke: true})
-	if err != nil || !res.SharedTokenKept || res.Revoked || res.TokensRemoved != 0 || f.ks.revoked.Load() != 0 {
-		t.Fatalf("erase b: %+v, %v (revocations %d)", res, err, f.ks.revoked.Load())
+	if err != nil || !res.SharedTokenKept || res.Revoked || res.TokensRemoved != 0 || f.ks.Count(http.MethodDelete, "/v3/auth/tokens") != 0 {
+		t.Fatalf("erase b: %+v, %v (revocations %d)", res, err, f.ks.Count(http.MethodDelete, "/v3/auth/tokens"))
 	}
 	again, err := f.h.Get(context.Background(), GetOptions{Profile: "a", Settings: f.s})
 	if err != nil || !again.Cached || again.ID() != tok.ID() {
@@ -488,7 +449,8 @@ func TestGetLooseCacheFileIsReplacedWithWarning(t *testing.T) {
 func TestGetRefusesAnAlreadyExpiredToken(t *testing.T) {
 	f := newFixture(t)
 	f.store(t, "p")
-	f.ks.issuedAt = f.clock.Now().Add(-2 * time.Hour) // Keystone's clock, or the token, is off
+	skewed := f.clock.Now().Add(-2 * time.Hour) // Keystone's clock, or the token, is off
+	f.ks.SetClock(func() time.Time { return skewed })
 	_, err := f.h.Get(context.Background(), GetOptions{Profile: "p", Settings: f.s})
 	if !errors.Is(err, ErrClock) || !strings.Contains(err.Error(), "clock") {
 		t.Fatalf("err = %v", err)
@@ -532,7 +494,7 @@ func TestOneSecretPerIdentity(t *testing.T) {
 		t.Fatalf("three profiles of one identity keep %d items", len(f.kr.Items))
 	}
 	// The password changes: one store with the new one mends every profile.
-	f.ks.password = "new password"
+	f.ks.SetPassword(testUser, "new password")
 	store("stage", "p2", "new password", true)
 	for _, p := range []string{"dev", "prod"} {
 		prof, _ := f.h.Paths.LoadProfile(p)

@@ -4,33 +4,41 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"vkc-credential/internal/keystonetest"
 	"vkc-credential/keystone"
 )
 
-// mfaFixture is a fixture whose Keystone is an mfaKeystone, with one
-// profile per project of the user stored without verification, and a
+// mfaPasscode is the TOTP passcode of the MFA fixture's user.
+const mfaPasscode = "123456"
+
+// mfaFixture is a fixture whose user's rules want password and TOTP, with
+// a role on p1 to p4 and one profile per project stored without
+// verification, Keystone on the fixture's clock (its tokens expire), and a
 // passcode function that counts its calls.
 type mfaFixture struct {
 	*fixture
-	mk        *mfaKeystone
 	passcodes atomic.Int32
 }
 
 func newMFAFixture(t *testing.T) *mfaFixture {
 	f := &mfaFixture{fixture: newFixture(t)}
-	f.mk = newMFAKeystone(t, f.clock.Now)
-	f.h.Keystone = func() (*keystone.Client, error) {
-		return &keystone.Client{HTTP: f.mk.Client(), Now: f.clock.Now, BaseBackoff: time.Millisecond, MaxBackoff: time.Millisecond}, nil
+	var projects []keystonetest.Project
+	for _, p := range []string{"p1", "p2", "p3", "p4"} {
+		projects = append(projects, keystonetest.Project{ID: p, Name: "project " + p, DomainID: "d"})
 	}
-	f.s.AuthURL = f.mk.URL + "/v3/"
+	f.ks.AddUser(keystonetest.User{Name: testUser, Password: goodPassword, Passcode: mfaPasscode, Projects: projects})
+	f.ks.SetClock(f.clock.Now)
+	f.s.AuthURL = f.ks.URL + "/v3/"
 	for _, p := range []string{"p1", "p2", "p3", "p4"} {
 		s := f.s
 		s.ProjectID = p
@@ -41,9 +49,29 @@ func newMFAFixture(t *testing.T) *mfaFixture {
 	return f
 }
 
+// counts is what Keystone was asked: the sign-ins by method and the
+// listings of projects ("GET projects").
+func (f *mfaFixture) counts() map[string]int {
+	m := f.ks.SignIns()
+	if n := f.ks.Count(http.MethodGet, "/v3/auth/projects"); n != 0 {
+		m["GET projects"] = n
+	}
+	return m
+}
+
+// issued is the fake Keystone's record of the token id.
+func (f *mfaFixture) issued(id string) keystonetest.Token {
+	for _, tok := range f.ks.Issued() {
+		if tok.ID == id {
+			return tok
+		}
+	}
+	return keystonetest.Token{}
+}
+
 func (f *mfaFixture) passcode() (string, error) {
 	f.passcodes.Add(1)
-	return f.mk.passcode, nil
+	return mfaPasscode, nil
 }
 
 func (f *mfaFixture) getProject(project string, minTTL time.Duration, totp bool) (*Token, error) {
@@ -104,17 +132,17 @@ func (f *mfaFixture) coldGets(t *testing.T, totp bool) []*Token {
 func (f *mfaFixture) checkOneSignIn(t *testing.T, toks []*Token) *cacheEntry {
 	t.Helper()
 	id := f.h.readCache(identityScope(f.s))
-	if id == nil || id.ProjectID != "" || !strings.HasPrefix(id.Token, "totp-") {
-		t.Fatalf("identity token %+v", id)
+	if id == nil || id.ProjectID != "" || !slices.Equal(f.issued(id.Token).Methods, []string{"password", "totp"}) || f.issued(id.Token).Project != "" {
+		t.Fatalf("identity token %+v, issued as %+v", id, f.issued(id.Token))
 	}
 	for i, tok := range toks {
-		if !tok.ExpiresAt().Equal(id.ExpiresAt) || !strings.HasPrefix(tok.ID(), "token-") || tok.Settings.ProjectID != fmt.Sprintf("p%d", i%3+1) {
+		if !tok.ExpiresAt().Equal(id.ExpiresAt) || f.issued(tok.ID()).Methods[0] != "token" || tok.Settings.ProjectID != fmt.Sprintf("p%d", i%3+1) {
 			t.Fatalf("token %d: %s of %s expires %s, the identity token %s", i, tok.ID(), tok.Settings.ProjectID, tok.ExpiresAt(), id.ExpiresAt)
 		}
 	}
 	fi, err := os.Lstat(f.identityFile())
 	data, _ := os.ReadFile(f.identityFile())
-	if err != nil || fi.Mode().Perm() != 0o600 || strings.Contains(string(data), goodPassword) || strings.Contains(string(data), f.mk.passcode) {
+	if err != nil || fi.Mode().Perm() != 0o600 || strings.Contains(string(data), goodPassword) || strings.Contains(string(data), mfaPasscode) {
 		t.Fatalf("identity token file: %v, mode %v", err, fi.Mode())
 	}
 	return id
@@ -132,7 +160,7 @@ func TestOnePasscodeForEveryProject(t *testing.T) {
 			if n := f.passcodes.Load(); n != 1 {
 				t.Fatalf("the passcode was asked %d times", n)
 			}
-			if posts := f.mk.count(); known {
+			if posts := f.counts(); known {
 				wantPosts(t, posts, 1, 1, 3)
 			} else if posts["password"] < 1 || posts["password"] > 3 || posts["totp"] != 1 || posts["token"] != 3 {
 				// Unknown at first, each project's first caller may send the password.
@@ -142,10 +170,10 @@ func TestOnePasscodeForEveryProject(t *testing.T) {
 
 			// A fourth project: re-scoped, with no keychain and no passcode.
 			f.kr.Err = errors.New("the keychain must not be read")
-			before := f.mk.count()
+			before := f.counts()
 			tok := f.mustGet(t, "p4", 5*time.Minute)
-			if f.passcodes.Load() != 1 || !tok.ExpiresAt().Equal(id.ExpiresAt) || f.mk.count()["token"] != before["token"]+1 {
-				t.Fatalf("p4: passcodes %d, expires %s, posts %v", f.passcodes.Load(), tok.ExpiresAt(), f.mk.count())
+			if f.passcodes.Load() != 1 || !tok.ExpiresAt().Equal(id.ExpiresAt) || f.counts()["token"] != before["token"]+1 {
+				t.Fatalf("p4: passcodes %d, expires %s, posts %v", f.passcodes.Load(), tok.ExpiresAt(), f.counts())
 			}
 		})
 	}
@@ -168,14 +196,14 @@ func TestCachedGetIgnoresTheIdentityToken(t *testing.T) {
 func TestRefusedIdentityTokenFallsBackOnce(t *testing.T) {
 	f := newMFAFixture(t)
 	f.mustGet(t, "p1", 0)
-	f.mk.revokeAll()
-	before := f.mk.count()
+	f.ks.RevokeAll()
+	before := f.counts()
 	f.mustGet(t, "p2", 0)
 	f.mustGet(t, "p3", 0)
 	if n := f.passcodes.Load(); n != 2 {
 		t.Fatalf("passcodes asked: %d, want 2 (the first sign-in and one after the revocation)", n)
 	}
-	after := f.mk.count()
+	after := f.counts()
 	for m := range after {
 		after[m] -= before[m]
 	}
@@ -184,7 +212,7 @@ func TestRefusedIdentityTokenFallsBackOnce(t *testing.T) {
 
 	// A project the user has no role on: the fresh sign-in's re-scope is
 	// refused too, and that is the answer; the passcode is asked once.
-	f.mk.revokeAll()
+	f.ks.RevokeAll()
 	_, err := f.getProject("nope", 0, true)
 	if !errors.Is(err, keystone.ErrAuthFailed) || f.passcodes.Load() != 3 {
 		t.Fatalf("no role: %v, passcodes %d", err, f.passcodes.Load())
@@ -231,8 +259,8 @@ func TestStoreVerifiesWithTheIdentityToken(t *testing.T) {
 	// A wrong password is refused before the identity token is looked at.
 	s.ProjectID = "p3"
 	_, err = f.h.storeProfile(context.Background(), storeOptions{Profile: "p3", Settings: s, Secret: "wrong", Verify: true, Passcode: f.passcode})
-	if !errors.Is(err, keystone.ErrAuthFailed) || f.mk.count()["token"] != 2 {
-		t.Fatalf("wrong password: %v, posts %v", err, f.mk.count())
+	if !errors.Is(err, keystone.ErrAuthFailed) || f.counts()["token"] != 2 {
+		t.Fatalf("wrong password: %v, posts %v", err, f.counts())
 	}
 }
 
@@ -257,13 +285,13 @@ func TestNoPasscodeFunction(t *testing.T) {
 // and takes no identity lock: no file and no request beyond its own.
 func TestNoSecondFactorNoIdentityToken(t *testing.T) {
 	f := newMFAFixture(t)
-	f.mk.mfa.Store(false)
+	f.ks.SetPasscode(testUser, "")
 	for _, p := range []string{"p1", "p2"} {
 		if _, err := f.getProject(p, 0, false); err != nil {
 			t.Fatal(err)
 		}
 	}
-	wantPosts(t, f.mk.count(), 2, 0, 0)
+	wantPosts(t, f.counts(), 2, 0, 0)
 	files, _ := filepath.Glob(filepath.Join(f.h.Paths.CacheDir, "*"))
 	if len(files) != 4 { // two tokens, two lock files
 		t.Fatalf("cache files: %v", files)
@@ -275,9 +303,9 @@ func TestNoSecondFactorNoIdentityToken(t *testing.T) {
 	}
 	// An identity whose rules no longer want a second factor drops its
 	// identity token at its next sign-in.
-	f.mk.mfa.Store(true)
+	f.ks.SetPasscode(testUser, mfaPasscode)
 	f.mustGet(t, "p3", 0)
-	f.mk.mfa.Store(false)
+	f.ks.SetPasscode(testUser, "")
 	f.clock.Advance(2 * time.Hour)
 	f.mustGet(t, "p4", 0)
 	if _, err := os.Lstat(f.identityFile()); !errors.Is(err, os.ErrNotExist) {
@@ -298,12 +326,12 @@ func TestEraseTakesTheIdentityTokenWithTheLastProfile(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := os.Lstat(f.identityFile()); err != nil || f.mk.revoked(id.Token) {
+	if _, err := os.Lstat(f.identityFile()); err != nil || f.ks.Revoked(id.Token) {
 		t.Fatalf("the identity token went before the last profile: %v", err)
 	}
 	res, err := f.h.Erase(context.Background(), EraseOptions{Profile: "p4", Revoke: true})
-	if err != nil || !res.Revoked || res.TokensRemoved != 2 || !f.mk.revoked(id.Token) {
-		t.Fatalf("erase p4: %+v, %v, identity token revoked %v", res, err, f.mk.revoked(id.Token))
+	if err != nil || !res.Revoked || res.TokensRemoved != 2 || !f.ks.Revoked(id.Token) {
+		t.Fatalf("erase p4: %+v, %v, identity token revoked %v", res, err, f.ks.Revoked(id.Token))
 	}
 	if left, _ := os.ReadDir(f.h.Paths.CacheDir); len(left) != 0 {
 		t.Fatalf("files left in the cache: %v", left)
@@ -317,19 +345,19 @@ func TestProjectsKeepsTheIdentityToken(t *testing.T) {
 	f := newMFAFixture(t)
 	for range 2 {
 		projects, err := f.h.userProjects(context.Background(), f.s, goodPassword, f.passcode)
-		if err != nil || len(projects) != 2 || f.passcodes.Load() != 1 {
+		if err != nil || len(projects) != 4 || f.passcodes.Load() != 1 {
 			t.Fatalf("projects: %v, %v, passcodes %d", projects, err, f.passcodes.Load())
 		}
 	}
 	for _, p := range []string{"p1", "p2", "p3"} {
 		f.mustGet(t, p, 0)
 	}
-	wantPosts(t, f.mk.count(), 2, 1, 3)
-	if got := f.mk.count()["GET projects"]; got != 2 || f.passcodes.Load() != 1 {
+	wantPosts(t, f.counts(), 2, 1, 3)
+	if got := f.counts()["GET projects"]; got != 2 || f.passcodes.Load() != 1 {
 		t.Fatalf("listings %d, passcodes %d", got, f.passcodes.Load())
 	}
 	// Revoked: the next listing asks for a passcode again.
-	f.mk.revokeAll()
+	f.ks.RevokeAll()
 	if _, err := f.h.userProjects(context.Background(), f.s, goodPassword, f.passcode); err != nil || f.passcodes.Load() != 2 {
 		t.Fatalf("after the revocation: %v, passcodes %d", err, f.passcodes.Load())
 	}

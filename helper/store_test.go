@@ -2,166 +2,28 @@ package helper
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"vkc-credential/internal/keystonetest"
 	"vkc-credential/keyring"
 	"vkc-credential/keyring/keyringtest"
 	"vkc-credential/keystone"
 )
 
-// cloud is a fake Keystone with users, projects and roles: it issues
-// project-scoped and unscoped tokens by password, tokens of application
-// credentials, and lists a token's user's projects. It records every
-// token request.
-type cloud struct {
-	*httptest.Server
-	mu       sync.Mutex
-	users    map[string]*cloudUser // by name
-	projects []keystone.Project
-	appCreds map[string]cloudAppCred // by ID
-	tokens   map[string]string       // unscoped token → user name
-	posts    []string                // "user scope" of each token request
-}
-
-type cloudUser struct {
-	password string
-	passcode string   // when set, a TOTP passcode is wanted after the password
-	roles    []string // the IDs of the projects the user has a role on
-}
-
-type cloudAppCred struct{ secret, project string }
-
-func newCloud(t *testing.T) *cloud {
-	c := &cloud{users: map[string]*cloudUser{}, appCreds: map[string]cloudAppCred{}, tokens: map[string]string{}}
-	c.Server = httptest.NewServer(http.HandlerFunc(c.serve))
-	t.Cleanup(c.Close)
-	return c
-}
-
-func (c *cloud) addUser(name, password string, projects ...keystone.Project) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	u := &cloudUser{password: password}
+// addUser makes name a user of ks with password and a role on projects.
+func addUser(ks *keystonetest.Server, name, password string, projects ...keystone.Project) {
+	u := keystonetest.User{Name: name, Password: password}
 	for _, p := range projects {
-		u.roles = append(u.roles, p.ID)
-		if !slices.ContainsFunc(c.projects, func(q keystone.Project) bool { return q.ID == p.ID }) {
-			c.projects = append(c.projects, p)
-		}
+		u.Projects = append(u.Projects, keystonetest.Project{ID: p.ID, Name: p.Name, DomainID: p.DomainID, Disabled: !p.Enabled})
 	}
-	c.users[name] = u
-}
-
-func (c *cloud) postCount() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.posts)
-}
-
-func (c *cloud) authURL() string { return c.URL + "/v3" }
-
-func (c *cloud) serve(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	unauthorized := func() {
-		w.WriteHeader(http.StatusUnauthorized)
-		fmt.Fprint(w, `{"error":{"code":401,"message":"The request you have made requires authentication."}}`)
-	}
-	switch {
-	case r.Method == http.MethodGet && r.URL.Path == "/v3/auth/projects":
-		user, ok := c.users[c.tokens[r.Header.Get("X-Auth-Token")]]
-		if !ok {
-			unauthorized()
-			return
-		}
-		list := []map[string]any{}
-		for _, p := range c.projects {
-			if slices.Contains(user.roles, p.ID) {
-				list = append(list, map[string]any{"id": p.ID, "name": p.Name, "domain_id": p.DomainID, "enabled": p.Enabled})
-			}
-		}
-		json.NewEncoder(w).Encode(map[string]any{"projects": list})
-	case r.Method == http.MethodPost && r.URL.Path == "/v3/auth/tokens":
-		var body struct {
-			Auth struct {
-				Identity struct {
-					Password struct {
-						User struct{ Name, Password string } `json:"user"`
-					} `json:"password"`
-					ApplicationCredential struct{ ID, Secret string } `json:"application_credential"`
-					TOTP                  struct {
-						User struct{ ID, Passcode string } `json:"user"`
-					} `json:"totp"`
-					Token struct{ ID string } `json:"token"`
-				} `json:"identity"`
-				Scope json.RawMessage `json:"scope"`
-			} `json:"auth"`
-		}
-		json.NewDecoder(r.Body).Decode(&body)
-		id := body.Auth.Identity
-		var scope struct {
-			Project struct{ ID string } `json:"project"`
-		}
-		json.Unmarshal(body.Auth.Scope, &scope)
-		c.posts = append(c.posts, id.Password.User.Name+id.ApplicationCredential.ID+" "+scope.Project.ID)
-		project := scope.Project.ID
-		if id.Token.ID != "" {
-			// A re-scope of an unscoped token of the user's.
-			u := c.users[c.tokens[id.Token.ID]]
-			if u == nil || (project != "" && !slices.Contains(u.roles, project)) {
-				unauthorized()
-				return
-			}
-			id.Password.User.Name = c.tokens[id.Token.ID]
-		} else if name, ok := strings.CutPrefix(r.Header.Get("Openstack-Auth-Receipt"), "receipt-"); ok {
-			// The second step: the receipt of the password, and a passcode.
-			if u := c.users[name]; u == nil || id.TOTP.User.Passcode != u.passcode || (project != "" && !slices.Contains(u.roles, project)) {
-				unauthorized()
-				return
-			}
-			id.Password.User.Name = name
-		} else if ac, ok := c.appCreds[id.ApplicationCredential.ID]; id.ApplicationCredential.ID != "" {
-			if !ok || ac.secret != id.ApplicationCredential.Secret {
-				unauthorized()
-				return
-			}
-			project = ac.project
-		} else if u, ok := c.users[id.Password.User.Name]; !ok || u.password != id.Password.User.Password {
-			unauthorized()
-			return
-		} else if u.passcode != "" {
-			w.Header().Set("Openstack-Auth-Receipt", "receipt-"+id.Password.User.Name)
-			w.WriteHeader(http.StatusUnauthorized)
-			fmt.Fprintf(w, `{"receipt":{"methods":["password"],"user":{"id":"uid-%s"}},"required_auth_methods":[["password","totp"]]}`, id.Password.User.Name)
-			return
-		} else if project != "" && !slices.Contains(u.roles, project) {
-			unauthorized()
-			return
-		}
-		tok := fmt.Sprintf("token-%d", len(c.posts))
-		if project == "" {
-			c.tokens[tok] = id.Password.User.Name
-		}
-		now := time.Now().UTC()
-		w.Header().Set("X-Subject-Token", tok)
-		w.WriteHeader(http.StatusCreated)
-		proj := ""
-		if project != "" {
-			proj = fmt.Sprintf(`,"project":{"id":%q}`, project)
-		}
-		fmt.Fprintf(w, `{"token":{"issued_at":%q,"expires_at":%q%s}}`, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339), proj)
-	default:
-		http.NotFound(w, r)
-	}
+	ks.AddUser(u)
 }
 
 // storeWorld is one user's machine for Store: keychain backends in
@@ -170,7 +32,7 @@ func (c *cloud) serve(w http.ResponseWriter, r *http.Request) {
 type storeWorld struct {
 	h      *Helper
 	krs    map[string]*keyringtest.Memory
-	cloud  *cloud
+	cloud  *keystonetest.Server
 	autos  int // calls of AutoKeyring
 	warns  []string
 	prompt []string // the profiles Prompt was called for
@@ -189,11 +51,11 @@ var (
 
 func newStoreWorld(t *testing.T) *storeWorld {
 	t.Helper()
-	w := &storeWorld{krs: map[string]*keyringtest.Memory{}, cloud: newCloud(t)}
+	w := &storeWorld{krs: map[string]*keyringtest.Memory{}, cloud: keystonetest.New(t)}
 	for _, name := range []string{"os", "keyctl", "pass"} {
 		w.krs[name] = keyringtest.New()
 	}
-	w.cloud.addUser("alice", alicePW, dev, prod, stage)
+	addUser(w.cloud, "alice", alicePW, dev, prod, stage)
 	dir := t.TempDir()
 	w.h = &Helper{
 		Paths: Paths{ConfigDir: filepath.Join(dir, "config"), CacheDir: filepath.Join(dir, "cache")},
@@ -217,7 +79,7 @@ func newStoreWorld(t *testing.T) *storeWorld {
 // flags given in flags, verified, and a prompt that answers typed (or
 // fails the test when typed is "").
 func (w *storeWorld) request(t *testing.T, profile string, flags Settings, typed string) StoreRequest {
-	flags.Fill(Settings{AuthURL: w.cloud.authURL(), Username: "alice"})
+	flags.Fill(Settings{AuthURL: w.cloud.AuthURL(), Username: "alice"})
 	return StoreRequest{
 		Profile: profile, Sources: Sources{Flags: flags}, Verify: true,
 		Prompt: func(p string, s Settings) (string, error) {
@@ -230,6 +92,9 @@ func (w *storeWorld) request(t *testing.T, profile string, flags Settings, typed
 		},
 	}
 }
+
+// posts counts the token requests the cloud received.
+func (w *storeWorld) posts() int { return w.cloud.Count(http.MethodPost, "/v3/auth/tokens") }
 
 func (w *storeWorld) store(t *testing.T, r StoreRequest) *StoreOutcome {
 	t.Helper()
@@ -311,7 +176,7 @@ func TestStoreProjectByName(t *testing.T) {
 	if _, err := w.h.Store(context.Background(), r); !errors.As(err, &pne) || len(pne.Projects) != 3 || !strings.Contains(err.Error(), "dev, prod, stage") {
 		t.Fatalf("unknown name: %v", err)
 	}
-	w.cloud.addUser("alice", alicePW, dev, prod, stage, keystone.Project{ID: "id-prod-2", Name: "prod", DomainID: "e", Enabled: true})
+	addUser(w.cloud, "alice", alicePW, dev, prod, stage, keystone.Project{ID: "id-prod-2", Name: "prod", DomainID: "e", Enabled: true})
 	r.ProjectName = "prod"
 	if _, err := w.h.Store(context.Background(), r); !errors.As(err, &pne) || len(pne.Matches) != 2 {
 		t.Fatalf("two projects of one name: %v", err)
@@ -321,10 +186,10 @@ func TestStoreProjectByName(t *testing.T) {
 	}
 	// An application credential has its project: refused before the
 	// keychain or Keystone is asked.
-	posts, gets := w.cloud.postCount(), w.krs["os"].Gets
+	posts, gets := w.posts(), w.krs["os"].Gets
 	r = w.request(t, "ac", Settings{ApplicationCredentialID: "ac1"}, "")
 	r.Secret, r.ProjectName = "s", "prod"
-	if _, err := w.h.Store(context.Background(), r); !errors.Is(err, ErrIdentityChanged) || w.cloud.postCount() != posts || w.krs["os"].Gets != gets {
+	if _, err := w.h.Store(context.Background(), r); !errors.Is(err, ErrIdentityChanged) || w.posts() != posts || w.krs["os"].Gets != gets {
 		t.Fatalf("an application credential by project name: %v", err)
 	}
 }
@@ -334,13 +199,13 @@ func TestStoreProjectByName(t *testing.T) {
 // project, and a name two projects make, are left alone and reported.
 func TestStoreAllProjects(t *testing.T) {
 	w := newStoreWorld(t)
-	w.cloud.addUser("bob", bobPW, keystone.Project{ID: "bob-prod", Name: "prod", DomainID: "d", Enabled: true})
+	addUser(w.cloud, "bob", bobPW, keystone.Project{ID: "bob-prod", Name: "prod", DomainID: "d", Enabled: true})
 	bob := w.request(t, "prod", Settings{ProjectID: "bob-prod"}, "")
 	bob.Sources.Flags.Username, bob.Secret = "bob", bobPW
 	w.store(t, bob)
 	bobProfile := w.profile(t, "prod")
 
-	w.cloud.addUser("alice", alicePW, dev, prod, stage,
+	addUser(w.cloud, "alice", alicePW, dev, prod, stage,
 		keystone.Project{ID: "id-ab1", Name: "a b", DomainID: "d", Enabled: true},
 		keystone.Project{ID: "id-ab2", Name: "a-b", DomainID: "d", Enabled: true},
 		keystone.Project{ID: "id-off", Name: "off", DomainID: "d", Enabled: false},
@@ -348,7 +213,7 @@ func TestStoreAllProjects(t *testing.T) {
 	// stage exists for alice's other project.
 	w.store(t, w.request(t, "stage", Settings{ProjectID: dev.ID}, alicePW))
 
-	posts := w.cloud.postCount()
+	posts := w.posts()
 	r := w.request(t, "default", Settings{}, "")
 	r.AllProjects = true
 	out := w.store(t, r)
@@ -384,7 +249,7 @@ func TestStoreAllProjects(t *testing.T) {
 	if w.krs["os"].Items[secretItem(bobProfile.Settings)] != bobPW {
 		t.Fatal("bob's password is gone")
 	}
-	if got := w.cloud.postCount() - posts; got != 1 {
+	if got := w.posts() - posts; got != 1 {
 		t.Fatalf("%d token requests; one unscoped token proves the password", got)
 	}
 	// The stored secret served: nobody was asked.
@@ -406,7 +271,7 @@ func TestStoreAllProjectsPromptsOnce(t *testing.T) {
 		t.Fatalf("prompts %q, auto choices %d", w.prompt, w.autos)
 	}
 	// The user has no project: nothing to store.
-	w.cloud.addUser("carol", "c")
+	addUser(w.cloud, "carol", "c")
 	r = w.request(t, "default", Settings{Username: "carol"}, "")
 	r.AllProjects, r.Secret = true, "c"
 	if _, err := w.h.Store(context.Background(), r); !errors.Is(err, ErrNoProject) {
@@ -459,12 +324,12 @@ func TestStoreAsksTheKeychainFirst(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			c.setup()
-			posts := w.cloud.postCount()
+			posts := w.posts()
 			r := w.request(t, "dev", Settings{}, "")
 			r.Secret = "a new password"
 			_, err := w.h.Store(context.Background(), r)
-			if !errors.Is(err, keyring.ErrUnavailable) || w.cloud.postCount() != posts {
-				t.Fatalf("err %v, %d token requests", err, w.cloud.postCount()-posts)
+			if !errors.Is(err, keyring.ErrUnavailable) || w.posts() != posts {
+				t.Fatalf("err %v, %d token requests", err, w.posts()-posts)
 			}
 			w.krs["os"].Err = nil
 			if w.krs["os"].Items[item] != alicePW {
@@ -514,16 +379,16 @@ func TestStoreRejections(t *testing.T) {
 	}
 	// The password changes behind the stored one's back.
 	w.store(t, w.request(t, "dev", Settings{ProjectID: dev.ID}, alicePW))
-	w.cloud.users["alice"].password = "changed"
+	w.cloud.SetPassword("alice", "changed")
 	if rej := rejection(w.request(t, "dev", Settings{Region: "R2"}, "")); rej.Cause != RejectSecret || rej.FirstStore || rej.NewSecret {
 		t.Fatalf("changed password: %+v", rej)
 	}
 	// An application credential is not probed without a project.
-	posts := w.cloud.postCount()
+	posts := w.posts()
 	r = w.request(t, "ci", Settings{ApplicationCredentialID: "ac1"}, "")
 	r.Sources.Flags.Username, r.Secret = "", "wrong"
-	if rej := rejection(r); rej.Cause != RejectSecret || w.cloud.postCount() != posts+1 {
-		t.Fatalf("application credential: %+v (%d posts)", rej, w.cloud.postCount()-posts)
+	if rej := rejection(r); rej.Cause != RejectSecret || w.posts() != posts+1 {
+		t.Fatalf("application credential: %+v (%d posts)", rej, w.posts()-posts)
 	}
 	// A get of a changed password: the cause cannot be told.
 	p := w.profile(t, "dev")
@@ -538,7 +403,7 @@ func TestStoreRejections(t *testing.T) {
 // credential's warnings speak of its secret, not a password.
 func TestStoreWarningsNameTheSecret(t *testing.T) {
 	w := newStoreWorld(t)
-	w.cloud.appCreds["ac1"] = cloudAppCred{secret: "s1", project: dev.ID}
+	w.cloud.AddAppCred(keystonetest.AppCred{ID: "ac1", Name: "ci", Secret: "s1", User: "alice", Project: dev.ID})
 	r := w.request(t, "ci", Settings{ApplicationCredentialID: "ac1"}, "")
 	r.Sources.Flags.Username, r.Secret = "", "s1"
 	out := w.store(t, r)
@@ -567,8 +432,8 @@ func TestStoreWarningsNameTheSecret(t *testing.T) {
 // passcode is told apart without a probe.
 func TestStoreSecondFactor(t *testing.T) {
 	w := newStoreWorld(t)
-	w.cloud.addUser("tom", "tom's password", dev, prod)
-	w.cloud.users["tom"].passcode = "123456"
+	addUser(w.cloud, "tom", "tom's password", dev, prod)
+	w.cloud.SetPasscode("tom", "123456")
 	var commands []string
 	passcode := func(profile string, s Settings, command string) (string, error) {
 		commands = append(commands, profile+" "+s.Username+": "+command)

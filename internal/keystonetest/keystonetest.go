@@ -56,8 +56,10 @@ type User struct {
 	// after the password: a password alone gets an auth receipt.
 	Passcode string
 	// Projects are the projects the user has a role on; they join the
-	// cloud's projects.
-	Projects []Project
+	// cloud's projects. AnyProject gives it a role on any project ID asked
+	// for too (listings still show only Projects).
+	Projects   []Project
+	AnyProject bool
 }
 
 // AppCred is an application credential of the fake cloud.
@@ -227,6 +229,13 @@ func (s *Server) AddAppCred(a AppCred) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.appCreds = append(s.appCreds, &a)
+}
+
+// RemoveAppCred removes the application credential id, as if deleted.
+func (s *Server) RemoveAppCred(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.appCreds = slices.DeleteFunc(s.appCreds, func(a *AppCred) bool { return a.ID == id })
 }
 
 // AppCreds returns the application credentials, oldest first.

@@ -182,7 +182,7 @@ func (s *Server) rescope(b *authBody, tok *Token) *refusal {
 // caller holds mu.
 func (s *Server) hasRole(name, project string) bool {
 	u := s.users[name]
-	return u != nil && slices.ContainsFunc(u.Projects, func(p Project) bool { return p.ID == project })
+	return u != nil && (u.AnyProject || slices.ContainsFunc(u.Projects, func(p Project) bool { return p.ID == project }))
 }
 
 // issue keeps tok and answers it; the caller holds mu.
