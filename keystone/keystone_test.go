@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -27,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"vkc-credential/internal/keystonetest"
 	"vkc-credential/protocol"
 )
 
@@ -136,39 +136,29 @@ type seenRequest struct {
 	body   []byte
 }
 
-// fakeKeystone is an httptest server answering with respond; n counts the
-// requests from 1.
-type fakeKeystone struct {
-	*httptest.Server
-	mu      sync.Mutex
-	seen    []seenRequest
-	respond func(n int, w http.ResponseWriter, r *http.Request)
-}
+// fakeKeystone is the shared fake Keystone (internal/keystonetest) with
+// every answer written by the test's respond, n counting the requests from
+// 1: this package's tests are about how the client reads each answer, byte
+// for byte, so they write the answers themselves.
+type fakeKeystone struct{ *keystonetest.Server }
 
 func newFakeKeystone(t *testing.T, respond func(n int, w http.ResponseWriter, r *http.Request)) *fakeKeystone {
 	t.Helper()
-	f := &fakeKeystone{respond: respond}
-	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.Close)
+	f := &fakeKeystone{keystonetest.New(t)}
+	f.Handle(func(n int, w http.ResponseWriter, r *http.Request) bool { respond(n, w, r); return true })
 	return f
 }
 
-func (f *fakeKeystone) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	f.mu.Lock()
-	f.seen = append(f.seen, seenRequest{r.Method, r.URL.Path, r.Header.Clone(), body})
-	n := len(f.seen)
-	f.mu.Unlock()
-	f.respond(n, w, r)
-}
-
+// requests returns what the fake received.
 func (f *fakeKeystone) requests() []seenRequest {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]seenRequest(nil), f.seen...)
+	var out []seenRequest
+	for _, r := range f.Requests() {
+		out = append(out, seenRequest{r.Method, r.Path, r.Header, r.Body})
+	}
+	return out
 }
 
-func (f *fakeKeystone) hits() int { return len(f.requests()) }
+func (f *fakeKeystone) hits() int { return f.Hits() }
 
 // authURL is the fake's auth URL in VK's form (trailing slash).
 func (f *fakeKeystone) authURL() string { return f.URL + "/v3/" }
@@ -560,9 +550,9 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestConnectionRefused(t *testing.T) {
-	srv := httptest.NewServer(http.NotFoundHandler())
-	authURL := srv.URL + "/v3"
-	srv.Close()
+	srv := keystonetest.New(t)
+	authURL := srv.AuthURL()
+	srv.Close() // nothing listens there any more
 
 	h := newHarness(t)
 	h.c.maxAttempts = 3
@@ -682,23 +672,17 @@ func TestTruncatedBody(t *testing.T) {
 	})
 }
 
-// newTLSKeystone starts a TLS fake Keystone that issues tokens, with its
-// handshake errors kept out of the test output.
-func newTLSKeystone(t *testing.T) (*httptest.Server, *atomic.Int32) {
+// newTLSKeystone starts a TLS fake Keystone that issues tokens (its
+// handshake errors are kept out of the test output).
+func newTLSKeystone(t *testing.T) *keystonetest.Server {
 	t.Helper()
-	var hits atomic.Int32
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		hits.Add(1)
-		writeToken(w, 201, goodBody)
-	}))
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	return srv, &hits
+	srv := keystonetest.NewTLS(t)
+	srv.Handle(func(_ int, w http.ResponseWriter, _ *http.Request) bool { writeToken(w, 201, goodBody); return true })
+	return srv
 }
 
 func TestTLS(t *testing.T) {
-	srv, hits := newTLSKeystone(t)
+	srv := newTLSKeystone(t)
 	authURL := srv.URL + "/v3/"
 
 	t.Run("unknown CA", func(t *testing.T) {
@@ -719,8 +703,8 @@ func TestTLS(t *testing.T) {
 		if len(h.recordedSleeps()) != 0 {
 			t.Errorf("a certificate error was retried: waits %v", h.recordedSleeps())
 		}
-		if hits.Load() != 0 {
-			t.Errorf("the handler ran %d times", hits.Load())
+		if srv.Hits() != 0 {
+			t.Errorf("the handler ran %d times", srv.Hits())
 		}
 	})
 
@@ -1165,9 +1149,9 @@ func TestStatusErrorParts(t *testing.T) {
 }
 
 func TestGiveUpOnConnectionErrorIsTimeout(t *testing.T) {
-	srv := httptest.NewServer(http.NotFoundHandler())
-	authURL := srv.URL + "/v3"
-	srv.Close()
+	srv := keystonetest.New(t)
+	authURL := srv.AuthURL()
+	srv.Close() // nothing listens there any more
 	h := newHarness(t)
 	h.c.BaseBackoff, h.c.MaxBackoff = time.Hour, time.Hour
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

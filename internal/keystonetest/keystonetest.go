@@ -20,6 +20,7 @@
 package keystonetest
 
 import (
+	"bytes"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
@@ -408,6 +409,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	// The whole body is read first: only then does net/http end the
 	// request's context when the client goes away (a hang ends then).
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	r.Body = io.NopCloser(bytes.NewReader(body)) // for Handle
 	s.mu.Lock()
 	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
 		Header: r.Header.Clone(), Body: body, AuthMethods: authMethods(r, body), Arrived: time.Now()})
