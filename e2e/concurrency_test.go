@@ -3,10 +3,6 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"vkc-credential/internal/keystonetest"
 )
 
 // parallelGets runs n `get --format token` at once for each profile and
@@ -198,35 +196,22 @@ func TestGetStoreEraseRace(t *testing.T) {
 // whole token, and no temporary file is left behind.
 func TestKilledWhileHoldingTheLock(t *testing.T) {
 	needKeystone(t)
-	var issued atomic.Int32
-	var hold atomic.Bool // the next request is a doomed get's
-	arrived := make(chan struct{}, 1)
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if hold.CompareAndSwap(true, false) {
-			// Read the whole request first: only then does net/http
-			// watch the connection and end the context when it closes.
-			io.Copy(io.Discard, r.Body)
-			arrived <- struct{}{}
-			<-r.Context().Done() // until the killed client's connection closes
-			return
-		}
-		n := issued.Add(1)
-		now := time.Now().UTC()
-		w.Header().Set("X-Subject-Token", fmt.Sprintf("slow-token-%d-%s", n, strings.Repeat("x", 200)))
-		w.WriteHeader(http.StatusCreated)
-		fmt.Fprintf(w, `{"token":{"issued_at":%q,"expires_at":%q,"catalog":[%s]}}`, now.Format(time.RFC3339),
-			now.Add(time.Hour).Format(time.RFC3339), strings.TrimSuffix(strings.Repeat(`{"type":"compute","endpoints":[]},`, 200), ","))
-	}))
-	defer slow.Close()
+	// A big token and a big catalog: a torn write of the cache would show.
+	slow := newFakeKeystone(t, false)
+	slow.SetTokenPrefix("slow-" + strings.Repeat("x", 200) + "-")
+	slow.SetCatalog("[" + strings.TrimSuffix(strings.Repeat(`{"type":"compute","endpoints":[]},`, 200), ",") + "]")
 	eachBackend(t, func(t *testing.T, s *sandbox) {
-		issued.Store(0)
-		killWhileHoldingTheLock(t, s, slow.URL, &issued, &hold, arrived)
+		killWhileHoldingTheLock(t, s, slow)
 	})
 }
 
 // killWhileHoldingTheLock is TestKilledWhileHoldingTheLock in one
-// backend's sandbox, against the slow fake Keystone at url.
-func killWhileHoldingTheLock(t *testing.T, s *sandbox, url string, issued *atomic.Int32, hold *atomic.Bool, arrived chan struct{}) {
+// backend's sandbox, against the fake Keystone slow: before each kill, its
+// next request hangs until the killed client's connection closes.
+func killWhileHoldingTheLock(t *testing.T, s *sandbox, slow *keystonetest.Server) {
+	url := slow.URL
+	issuedBefore := len(slow.Issued())
+	arrived := make(chan struct{}, 1)
 	profile := s.profileName("kill")
 	s.must(ks.Password, "store", "--profile", profile, "--auth-url", url+"/v3", "--project-id", "p",
 		"--username", ks.Username, "--password-stdin", "--no-verify", "--keyring", s.keyring)
@@ -260,7 +245,7 @@ func killWhileHoldingTheLock(t *testing.T, s *sandbox, url string, issued *atomi
 	const rounds = 40
 	for i := range rounds {
 		cacheBefore := snapshotDir(t, cacheDir)
-		hold.Store(true)
+		slow.Fail(keystonetest.Fault{Hang: true, Times: 1, Arrived: arrived})
 		cmd := exec.Command(binary, "get", "--profile", profile, "--refresh", "--format", "token")
 		cmd.Env = s.env
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -303,7 +288,7 @@ func killWhileHoldingTheLock(t *testing.T, s *sandbox, url string, issued *atomi
 			t.Fatalf("round %d: %v after a SIGKILL: %s", i, args, r)
 		}
 		a := decodeToken(t, r)
-		if !strings.HasPrefix(a.Token, "slow-token-") {
+		if !strings.HasPrefix(a.Token, "slow-") || (refresh && a.Token != slow.LastToken()) {
 			t.Fatalf("round %d: odd token %q", i, a.Token)
 		}
 		if refresh && (a.Cached || a.Token == last) {
@@ -329,8 +314,9 @@ func killWhileHoldingTheLock(t *testing.T, s *sandbox, url string, issued *atomi
 	}
 	// One token to begin with and one per --refresh round; the killed
 	// gets' requests were never answered.
-	if want := int32(1 + rounds/2); issued.Load() != want {
-		t.Fatalf("%d tokens issued, want %d", issued.Load(), want)
+	issued := len(slow.Issued()) - issuedBefore
+	if want := 1 + rounds/2; issued != want {
+		t.Fatalf("%d tokens issued, want %d", issued, want)
 	}
-	t.Logf("%d SIGKILLs, each while the lock was held; %d tokens issued; 0 temporary files left (%d entries in the cache dir)", rounds, issued.Load(), len(entries))
+	t.Logf("%d SIGKILLs, each while the lock was held; %d tokens issued; 0 temporary files left (%d entries in the cache dir)", rounds, issued, len(entries))
 }

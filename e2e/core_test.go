@@ -264,13 +264,13 @@ func TestMinTTLBeyondTokenLifetimeReturnsFreshToken(t *testing.T) {
 func TestCachedGetNeedsNeitherKeychainNorNetwork(t *testing.T) {
 	needKeystone(t)
 	s := newSandbox(t)
-	f := newFaultyKeystone(t, false)
+	f := newFakeKeystone(t, false)
 	profile := s.profileName("offline")
 	s.must(ks.Password, "store", "--profile", profile, "--auth-url", f.URL+"/v3", "--project-id", "p",
 		"--username", ks.Username, "--password-stdin", "--no-verify")
 	want := decodeToken(t, s.must("", "get", "--profile", profile)).Token
-	if f.hits.Load() != 1 {
-		t.Fatalf("the first get made %d token requests, want 1", f.hits.Load())
+	if f.Hits() != 1 {
+		t.Fatalf("the first get made %d token requests, want 1", f.Hits())
 	}
 	noKeychain := map[string][]string{
 		"a bus address that leads nowhere": {"DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/bus"},
@@ -308,10 +308,10 @@ func TestCachedGetNeedsNeitherKeychainNorNetwork(t *testing.T) {
 		}
 	}
 	// Keystone listening and counting connections: none come.
-	conns, hits := f.conns.Load(), f.hits.Load()
+	conns, hits := f.Conns(), f.Hits()
 	cachedGet("Keystone listening")
-	if f.conns.Load() != conns || f.hits.Load() != hits {
-		t.Fatalf("cached gets opened %d connections to Keystone (%d requests)", f.conns.Load()-conns, f.hits.Load()-hits)
+	if f.Conns() != conns || f.Hits() != hits {
+		t.Fatalf("cached gets opened %d connections to Keystone (%d requests)", f.Conns()-conns, f.Hits()-hits)
 	}
 	// Keystone gone: nothing listens on its port.
 	f.Close()

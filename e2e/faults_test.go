@@ -5,154 +5,68 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"vkc-credential/internal/keystonetest"
 )
 
-// faultyKeystone is a fake Keystone for what the real one cannot be made
-// to do on demand. It answers tokens well until a fault mode is set.
-type faultyKeystone struct {
-	*httptest.Server
-	mode atomic.Value // string
-	// hits counts every request; faultHits only those that arrived while
-	// a fault mode was set, so a case's count starts at the fault.
-	hits, faultHits atomic.Int32
-	// conns counts the TCP connections accepted.
-	conns   atomic.Int32
-	mu      sync.Mutex
-	times   []time.Time // arrival of each fault hit
-	release chan struct{}
-}
-
-// setMode sets the fault mode: from then on requests count in faultHits
-// (a mode other than "good" is set once per server).
-func (f *faultyKeystone) setMode(mode string) {
-	f.mode.Store(mode)
-}
-
-// faultTimes returns the arrival time of each request of the fault mode.
-func (f *faultyKeystone) faultTimes() []time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]time.Time(nil), f.times...)
-}
-
-func newFaultyKeystone(t *testing.T, tls bool) *faultyKeystone {
-	f := &faultyKeystone{release: make(chan struct{})}
-	f.mode.Store("good")
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// The whole request is read first, so that the context ends
-		// when the client goes away (a hanging answer stops then).
-		io.Copy(io.Discard, r.Body)
-		n := f.hits.Add(1)
-		mode := f.mode.Load().(string)
-		k := int32(0) // this request's number since the fault was set
-		if mode != "good" {
-			k = f.faultHits.Add(1)
-			f.mu.Lock()
-			f.times = append(f.times, time.Now())
-			f.mu.Unlock()
-		}
-		now := time.Now().UTC()
-		good := func() {
-			w.Header().Set("X-Subject-Token", fmt.Sprintf("fake-token-%s-%d-%d", mode, n, now.UnixNano()))
-			w.WriteHeader(http.StatusCreated)
-			fmt.Fprintf(w, `{"token":{"issued_at":%q,"expires_at":%q,"catalog":[]}}`,
-				now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
-		}
-		switch mode {
-		case "good":
-			good()
-		case "hang":
-			select {
-			case <-f.release:
-			case <-r.Context().Done():
-			}
-		case "5xx-then-good":
-			// 500, 502, 503, then a token: the fourth and last attempt
-			// of the default four succeeds.
-			if k <= 3 {
-				w.WriteHeader([]int{500, 502, 503}[k-1])
-				return
-			}
-			good()
-		case "503":
-			w.WriteHeader(http.StatusServiceUnavailable)
-		case "429-then-good":
-			if k == 1 {
-				w.Header().Set("Retry-After", "1")
-				w.WriteHeader(http.StatusTooManyRequests)
-				return
-			}
-			good()
-		case "401":
-			w.WriteHeader(http.StatusUnauthorized)
-			fmt.Fprint(w, `{"error":{"code":401,"message":"The request you have made requires authentication.","title":"Unauthorized"}}`)
-		case "no-subject-token":
-			w.WriteHeader(http.StatusCreated)
-			fmt.Fprintf(w, `{"token":{"issued_at":%q,"expires_at":%q}}`, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
-		case "truncated":
-			w.Header().Set("X-Subject-Token", "t")
-			w.WriteHeader(http.StatusCreated)
-			fmt.Fprint(w, `{"token":{"issued_at":"2026-`)
-		case "not-json":
-			w.Header().Set("X-Subject-Token", "t")
-			w.WriteHeader(http.StatusCreated)
-			fmt.Fprint(w, `<html>gateway</html>`)
-		case "expires-missing":
-			w.Header().Set("X-Subject-Token", "t")
-			w.WriteHeader(http.StatusCreated)
-			fmt.Fprintf(w, `{"token":{"issued_at":%q}}`, now.Format(time.RFC3339))
-		case "expires-malformed":
-			w.Header().Set("X-Subject-Token", "t")
-			w.WriteHeader(http.StatusCreated)
-			fmt.Fprintf(w, `{"token":{"issued_at":%q,"expires_at":"tomorrow"}}`, now.Format(time.RFC3339))
-		case "expires-past":
-			w.Header().Set("X-Subject-Token", "t")
-			w.WriteHeader(http.StatusCreated)
-			fmt.Fprintf(w, `{"token":{"issued_at":%q,"expires_at":%q}}`, now.Add(-2*time.Hour).Format(time.RFC3339), now.Add(-time.Hour).Format(time.RFC3339))
-		default:
-			if target, ok := strings.CutPrefix(mode, "redirect:"); ok {
-				http.Redirect(w, r, target+r.URL.Path, http.StatusTemporaryRedirect)
-				return
-			}
-			t.Errorf("unknown mode %q", mode)
-		}
-	})
-	f.Server = httptest.NewUnstartedServer(h)
-	f.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateNew {
-			f.conns.Add(1)
-		}
-	}
+// newFakeKeystone is the shared fake Keystone (internal/keystonetest),
+// for what the real one cannot be made to do on demand: the e2e user signs
+// in with any password to any project, and its tokens are "fake-token-N".
+func newFakeKeystone(t *testing.T, tls bool) *keystonetest.Server {
+	f := keystonetest.New
 	if tls {
-		f.StartTLS()
-	} else {
-		f.Start()
+		f = keystonetest.NewTLS
 	}
-	t.Cleanup(func() { close(f.release); f.Close() })
-	return f
+	fake := f(t)
+	fake.AddUser(keystonetest.User{Name: ks.Username, AnyPassword: true, AnyProject: true})
+	fake.SetTokenPrefix("fake-")
+	return fake
+}
+
+// faultModes are the faults of TestKeystoneFaults, by name: what the fake
+// Keystone answers to the token requests from then on.
+func faultModes() map[string][]keystonetest.Fault {
+	now := time.Now().UTC()
+	body := func(token string) string { return `{"token":` + token + `}` }
+	issued := fmt.Sprintf(`"issued_at":%q`, now.Format(time.RFC3339))
+	subject := http.Header{"X-Subject-Token": {"t"}}
+	return map[string][]keystonetest.Fault{
+		"hang": {{Hang: true}},
+		// 500, 502, 503, then a token: the fourth and last attempt of the
+		// default four succeeds.
+		"5xx-then-good":     {{Status: 500, Times: 1}, {Status: 502, Times: 1}, {Status: 503, Times: 1}},
+		"503":               {{Status: 503}},
+		"429-then-good":     {{Status: 429, RetryAfter: "1", Times: 1}},
+		"401":               {{Status: 401, Message: "The request you have made requires authentication."}},
+		"no-subject-token":  {{Body: body(fmt.Sprintf(`{%s,"expires_at":%q}`, issued, now.Add(time.Hour).Format(time.RFC3339)))}},
+		"truncated":         {{Body: `{"token":{"issued_at":"2026-`, Header: subject}},
+		"not-json":          {{Body: `<html>gateway</html>`, Header: subject}},
+		"expires-missing":   {{Body: body("{" + issued + "}"), Header: subject}},
+		"expires-malformed": {{Body: body("{" + issued + `,"expires_at":"tomorrow"}`), Header: subject}},
+		"expires-past": {{Body: body(fmt.Sprintf(`{"issued_at":%q,"expires_at":%q}`, now.Add(-2*time.Hour).Format(time.RFC3339), now.Add(-time.Hour).Format(time.RFC3339))),
+			Header: subject}},
+	}
 }
 
 // fault is one case of TestKeystoneFaults.
 type fault struct {
-	set      func()
-	code     int    // the exit status of the refresh; 0 for success
-	errCode  string // its JSON error code
-	hint     string // a substring of its message
-	hits     func() int32
-	wantHits int32 // requests the fault mode received; -1: not counted
+	set     func()
+	code    int    // the exit status of the refresh; 0 for success
+	errCode string // its JSON error code
+	hint    string // a substring of its message
+	// fake is the fake Keystone whose requests from set on are counted
+	// (nil: not counted), wantHits how many it must receive.
+	fake     *keystonetest.Server
+	wantHits int
 	// minElapsed is a lower bound on the refresh's run time (a
 	// Retry-After it must honour), 0 for none.
 	minElapsed time.Duration
@@ -179,6 +93,9 @@ func faultCase(t *testing.T, s *sandbox, authURL string, c fault, extra ...strin
 		t.Fatal("the stored password is not in the keychain")
 	}
 
+	if c.fake != nil {
+		c.fake.Forget()
+	}
 	c.set()
 	const timeout = 4 * time.Second
 	start := time.Now()
@@ -187,8 +104,8 @@ func faultCase(t *testing.T, s *sandbox, authURL string, c fault, extra ...strin
 	if strings.Contains(r.stdout+r.stderr, ks.Password) {
 		t.Fatal("the password appears in the output")
 	}
-	if c.wantHits >= 0 {
-		if got := c.hits(); got != c.wantHits {
+	if c.fake != nil {
+		if got := c.fake.Hits(); got != c.wantHits {
 			t.Fatalf("the fault received %d requests, want %d\n%s", got, c.wantHits, r)
 		}
 	}
@@ -208,15 +125,15 @@ func faultCase(t *testing.T, s *sandbox, authURL string, c fault, extra ...strin
 			t.Fatalf("want success: %s", r)
 		}
 		fresh := decodeToken(t, r)
-		if fresh.Cached || fresh.Token == good.Token || !strings.HasPrefix(fresh.Token, "fake-token-") || strings.HasPrefix(fresh.Token, "fake-token-good-") {
+		if fresh.Cached || fresh.Token == good.Token || fresh.Token != c.fake.LastToken() {
 			t.Fatalf("the refresh did not return the token issued under the fault: %+v (old %q)", fresh, good.Token)
 		}
 		if bytes.Equal(cacheAfter, cacheBefore) {
 			t.Fatal("the successful refresh did not update the token cache")
 		}
-		hits := c.hits()
+		hits := c.fake.Hits()
 		next := decodeToken(t, s.must("", append([]string{"get", "--profile", profile}, extra...)...))
-		if !next.Cached || next.Token != fresh.Token || c.hits() != hits {
+		if !next.Cached || next.Token != fresh.Token || c.fake.Hits() != hits {
 			t.Fatalf("the next get did not serve the refreshed token from the cache: %+v", next)
 		}
 		return
@@ -270,7 +187,7 @@ func TestKeystoneFaults(t *testing.T) {
 		mode          string
 		code          int
 		errCode, hint string
-		hits          int32
+		hits          int
 		minGap        time.Duration
 	}{
 		// Answers that never come: one request, cut off by --timeout.
@@ -292,34 +209,43 @@ func TestKeystoneFaults(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.mode, func(t *testing.T) {
-			f := newFaultyKeystone(t, false)
+			f := newFakeKeystone(t, false)
+			faults, ok := faultModes()[c.mode]
+			if !ok {
+				t.Fatalf("no fault %q", c.mode)
+			}
 			faultCase(t, s, f.URL+"/v3", fault{
-				set: func() { f.setMode(c.mode) }, code: c.code, errCode: c.errCode, hint: c.hint,
-				hits: f.faultHits.Load, wantHits: c.hits, minElapsed: c.minGap,
+				set: func() {
+					for _, fault := range faults {
+						f.Fail(fault)
+					}
+				},
+				code: c.code, errCode: c.errCode, hint: c.hint, fake: f, wantHits: c.hits, minElapsed: c.minGap,
 			})
 			if c.minGap > 0 {
 				// The retry itself came no sooner than Retry-After.
-				times := f.faultTimes()
-				if len(times) < 2 {
-					t.Fatalf("%d requests, want a retry", len(times))
+				reqs := f.Requests()
+				if len(reqs) < 2 {
+					t.Fatalf("%d requests, want a retry", len(reqs))
 				}
-				if gap := times[1].Sub(times[0]); gap < c.minGap {
+				if gap := reqs[1].Arrived.Sub(reqs[0].Arrived); gap < c.minGap {
 					t.Fatalf("retried %s after the first answer, before its Retry-After of %s", gap, c.minGap)
 				}
 			}
 		})
 	}
 	t.Run("connection refused", func(t *testing.T) {
-		f := newFaultyKeystone(t, false)
+		f := newFakeKeystone(t, false)
 		// Nothing listens any more, so there is nothing to count.
-		faultCase(t, s, f.URL+"/v3", fault{set: func() { f.Close() }, code: 5, errCode: "keystone_unavailable", hint: "127.0.0.1", wantHits: -1})
+		faultCase(t, s, f.URL+"/v3", fault{set: func() { f.Close() }, code: 5, errCode: "keystone_unavailable", hint: "127.0.0.1"})
 	})
 	t.Run("redirect to another host", func(t *testing.T) {
-		f := newFaultyKeystone(t, false)
-		other := newFaultyKeystone(t, false)
-		faultCase(t, s, f.URL+"/v3", fault{set: func() { f.setMode("redirect:" + other.URL) }, code: 5, errCode: "keystone_unavailable",
-			hint: "redirect", hits: f.faultHits.Load, wantHits: 1})
-		if other.hits.Load() != 0 || other.conns.Load() != 0 {
+		f := newFakeKeystone(t, false)
+		other := newFakeKeystone(t, false)
+		redirect := keystonetest.Fault{Status: http.StatusTemporaryRedirect, Header: http.Header{"Location": {other.URL + "/v3/auth/tokens"}}}
+		faultCase(t, s, f.URL+"/v3", fault{set: func() { f.Fail(redirect) }, code: 5, errCode: "keystone_unavailable",
+			hint: "redirect", fake: f, wantHits: 1})
+		if other.Hits() != 0 || other.Conns() != 0 {
 			t.Fatal("the redirect was followed: the password went to another host")
 		}
 	})
@@ -328,7 +254,7 @@ func TestKeystoneFaults(t *testing.T) {
 func TestKeystoneTLS(t *testing.T) {
 	needKeystone(t)
 	s := newSandbox(t)
-	f := newFaultyKeystone(t, true)
+	f := newFakeKeystone(t, true)
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: f.Certificate().Raw}), 0o600)
 

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"vkc-credential/internal/keystonetest"
 )
 
 // keychainSnapshot lists every vkc-credential item in the Secret
@@ -260,8 +262,8 @@ func TestSecretHygiene(t *testing.T) {
 
 	// vkc-credential's own argv and environment while it holds the
 	// password: a store waiting on a Keystone that does not answer.
-	hang := newFaultyKeystone(t, false)
-	hang.mode.Store("hang")
+	hang := newFakeKeystone(t, false)
+	hang.Fail(keystonetest.Fault{Hang: true})
 	st := exec.Command(binary, "store", "--profile", profile+"-h", "--auth-url", hang.URL+"/v3", "--project-id", "p",
 		"--username", ks.Username, "--password-stdin", "--timeout", "5s")
 	st.Env = s.env
@@ -269,10 +271,10 @@ func TestSecretHygiene(t *testing.T) {
 	if err := st.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(5 * time.Second); hang.hits.Load() == 0 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(5 * time.Second); hang.Hits() == 0 && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if hang.hits.Load() == 0 {
+	if hang.Hits() == 0 {
 		t.Fatal("store never reached Keystone")
 	}
 	spid := strconv.Itoa(st.Process.Pid)

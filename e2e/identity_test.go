@@ -5,17 +5,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
-	"time"
+
+	"vkc-credential/internal/keystonetest"
 )
 
 // These tests prove what belongs to an identity, and only to it: its
@@ -30,47 +27,18 @@ func oldIdentityItem(authURL, domain, user string) string {
 	return "identity-" + hex.EncodeToString(sum[:12])
 }
 
-// recordingKeystone is an attacker's Keystone: it signs anyone in, lists
-// the projects it is told to, and keeps every request it receives.
-type recordingKeystone struct {
-	*httptest.Server
-	mu   sync.Mutex
-	seen []string // each request: method, path, headers and body
-}
-
-func newRecordingKeystone(t *testing.T, projects ...string) *recordingKeystone {
-	k := &recordingKeystone{}
-	k.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		k.mu.Lock()
-		k.seen = append(k.seen, fmt.Sprintf("%s %s %v %s", r.Method, r.URL.Path, r.Header, body))
-		k.mu.Unlock()
-		now := time.Now().UTC()
-		switch {
-		case r.Method == http.MethodPost && r.URL.Path == "/v3/auth/tokens":
-			w.Header().Set("X-Subject-Token", fmt.Sprintf("hostile-token-%d", now.UnixNano()))
-			w.WriteHeader(http.StatusCreated)
-			fmt.Fprintf(w, `{"token":{"issued_at":%q,"expires_at":%q,"user":{"id":"mallory"},"catalog":[]}}`,
-				now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
-		case r.Method == http.MethodGet && r.URL.Path == "/v3/auth/projects":
-			var list []map[string]any
-			for i, name := range projects {
-				list = append(list, map[string]any{"id": fmt.Sprintf("hostile%d", i), "name": name, "domain_id": "default", "enabled": true})
-			}
-			json.NewEncoder(w).Encode(map[string]any{"projects": list})
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	t.Cleanup(k.Close)
+// newRecordingKeystone is an attacker's Keystone (internal/keystonetest,
+// which keeps every request it receives): its user mallory signs in with
+// any password and has the projects named, hostile0, hostile1, ….
+func newRecordingKeystone(t *testing.T, projects ...string) *keystonetest.Server {
+	k := keystonetest.New(t)
+	u := keystonetest.User{Name: "mallory", AnyPassword: true}
+	for i, name := range projects {
+		u.Projects = append(u.Projects, keystonetest.Project{ID: fmt.Sprintf("hostile%d", i), Name: name})
+	}
+	k.AddUser(u)
+	k.SetTokenPrefix("hostile-")
 	return k
-}
-
-// received returns every request the attacker's Keystone got.
-func (k *recordingKeystone) received() string {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return strings.Join(k.seen, "\n")
 }
 
 // TestProfileNamedLikeAKeychainItem: a hostile Keystone names a project
@@ -134,7 +102,7 @@ func TestProfileNamedLikeAKeychainItem(t *testing.T) {
 	if a := decodeToken(t, s.must("", "get", "--profile", victim, "--refresh")); validate(t, a.Token) != 200 {
 		t.Fatal("the victim's token does not validate")
 	}
-	if got := hostile.received(); !strings.Contains(got, "mallory's password") || strings.Contains(got, ks.Password) {
+	if got := hostile.Received(); !strings.Contains(got, "mallory's password") || strings.Contains(got, ks.Password) {
 		t.Fatalf("what the attacker's Keystone received:\n%s", got)
 	}
 }

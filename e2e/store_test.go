@@ -4,63 +4,31 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
-	"time"
+
+	"vkc-credential/internal/keystonetest"
 )
 
 // What store does with names, projects, a locked keychain and a refused
 // password, against the real Keystone and Secret Service.
 
-// otherCloud is a recording fake Keystone, another cloud than the e2e
-// one: it takes any password of its user "mallory", lists the projects
-// it is given, and keeps every request body it receives.
-type otherCloud struct {
-	*httptest.Server
-	mu     sync.Mutex
-	bodies []string
-}
-
-func newOtherCloud(t *testing.T, projects ...string) *otherCloud {
-	c := &otherCloud{}
-	var list []map[string]any
+// newOtherCloud is a fake Keystone (internal/keystonetest, which keeps
+// every request it receives), another cloud than the e2e one: its user
+// "mallory" signs in with any password and has the projects named,
+// other-0, other-1, ….
+func newOtherCloud(t *testing.T, projects ...string) *keystonetest.Server {
+	c := keystonetest.New(t)
+	u := keystonetest.User{Name: "mallory", AnyPassword: true}
 	for i, name := range projects {
-		list = append(list, map[string]any{"id": fmt.Sprintf("other-%d", i), "name": name, "domain_id": "default", "enabled": true})
+		u.Projects = append(u.Projects, keystonetest.Project{ID: fmt.Sprintf("other-%d", i), Name: name})
 	}
-	listing, _ := json.Marshal(map[string]any{"projects": list})
-	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		c.mu.Lock()
-		c.bodies = append(c.bodies, r.Method+" "+r.URL.Path+" "+string(body))
-		c.mu.Unlock()
-		switch {
-		case r.Method == http.MethodGet && r.URL.Path == "/v3/auth/projects":
-			w.Write(listing)
-		case r.Method == http.MethodPost && r.URL.Path == "/v3/auth/tokens" && bytes.Contains(body, []byte(`"name":"mallory"`)):
-			now := time.Now().UTC()
-			w.Header().Set("X-Subject-Token", fmt.Sprintf("other-token-%d", now.UnixNano()))
-			w.WriteHeader(http.StatusCreated)
-			fmt.Fprintf(w, `{"token":{"issued_at":%q,"expires_at":%q}}`, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
-		default:
-			w.WriteHeader(http.StatusUnauthorized)
-			fmt.Fprint(w, `{"error":{"code":401,"message":"The request you have made requires authentication."}}`)
-		}
-	}))
-	t.Cleanup(c.Close)
+	c.AddUser(u)
+	c.SetTokenPrefix("other-")
 	return c
-}
-
-func (c *otherCloud) received() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return strings.Join(c.bodies, "\n")
 }
 
 type listEntry struct {
@@ -132,7 +100,7 @@ func TestAllProjectsLeavesOtherIdentitiesAlone(t *testing.T) {
 	if pw, ok := secretToolLookup(t, e2eItem()); !ok || pw != ks.Password {
 		t.Error("the real password is gone from the keychain")
 	}
-	if strings.Contains(other.received(), ks.Password) {
+	if strings.Contains(other.Received(), ks.Password) {
 		t.Error("the other cloud received the real password")
 	}
 }
