@@ -143,9 +143,16 @@ type Server struct {
 // test ends. It has no users until AddUser.
 func New(tb testing.TB) *Server {
 	tb.Helper()
+	s := Start()
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Start is New for a caller without a testing.TB (a testscript's Setup),
+// which closes the server itself.
+func Start() *Server {
 	s := newServer()
 	s.Start()
-	tb.Cleanup(s.Close)
 	return s
 }
 

@@ -1,5 +1,6 @@
-// Package keyringtest provides a keychain in memory for tests of the
-// packages that take a keyring.Store.
+// Package keyringtest provides keychains for tests of the packages that
+// take a keyring.Store: one in memory, and one in a file that several
+// processes of a test can share.
 package keyringtest
 
 import (
