@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -37,8 +38,8 @@ import (
 //     as a locked keychain does;
 //   - HOME, XDG_CONFIG_HOME and XDG_CACHE_HOME under $WORK;
 //   - the commands `exits CODE COMMAND [ARGS...]` (exec COMMAND, wanting
-//     the exit status CODE), `keystone refuse STATUS [MESSAGE]` (every sign-in gets
-//     STATUS from then on), `keystone heal`, `keystone count METHOD PATH`
+//     the exit status CODE, 128+N for a signal N as a shell counts it), `keystone refuse STATUS [MESSAGE]` (every
+//     sign-in gets STATUS from then on, instead of any earlier refusal), `keystone heal`, `keystone count METHOD PATH`
 //     (prints how many such requests came) and `keychain count NAME`
 //     (prints how many items the backend NAME holds).
 //
@@ -120,6 +121,7 @@ func scriptKeystone(ts *testscript.TestScript, neg bool, args []string) {
 		if len(args) == 3 {
 			f.Message = args[2]
 		}
+		ks.ClearFaults()
 		ks.Fail(f)
 	case args[0] == "heal" && len(args) == 1:
 		ks.ClearFaults()
@@ -156,6 +158,9 @@ func scriptExits(ts *testscript.TestScript, neg bool, args []string) {
 	var exit *exec.ExitError
 	if err := ts.Exec(args[1], args[2:]...); errors.As(err, &exit) {
 		got = exit.ExitCode()
+		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			got = 128 + int(ws.Signal()) // as a shell counts it
+		}
 	} else if err != nil {
 		ts.Fatalf("%s: %v", args[1], err)
 	}
