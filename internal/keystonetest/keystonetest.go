@@ -191,6 +191,13 @@ func (s *Server) Close() {
 	s.Server.Close()
 }
 
+// locked runs f holding mu.
+func (s *Server) locked(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f()
+}
+
 // AuthURL is the fake's auth URL, URL + "/v3".
 func (s *Server) AuthURL() string { return s.URL + "/v3" }
 
@@ -259,42 +266,22 @@ func (s *Server) AppCreds() []AppCred {
 
 // SetRoles sets the roles every user has on its projects (by default
 // member, r-1, and reader, r-2).
-func (s *Server) SetRoles(roles ...Role) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.roles = roles
-}
+func (s *Server) SetRoles(roles ...Role) { s.locked(func() { s.roles = roles }) }
 
 // SetCatalog sets the JSON array the token bodies carry as their catalog
 // (by default identity, pointing at the fake, and compute).
-func (s *Server) SetCatalog(catalog string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.catalog = catalog
-}
+func (s *Server) SetCatalog(catalog string) { s.locked(func() { s.catalog = catalog }) }
 
 // SetClock sets Keystone's clock: tokens are issued at now() and expire
 // lifetime later; a token is good while now() is before its expiry.
-func (s *Server) SetClock(now func() time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.now = now
-}
+func (s *Server) SetClock(now func() time.Time) { s.locked(func() { s.now = now }) }
 
 // SetLifetime sets how long a new token lives (an hour by default).
-func (s *Server) SetLifetime(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.lifetime = d
-}
+func (s *Server) SetLifetime(d time.Duration) { s.locked(func() { s.lifetime = d }) }
 
 // SetTokenPrefix sets what token IDs start with ("gAAAA" by default, as
 // Fernet tokens do); the N-th token issued is PREFIX + "token-" + N.
-func (s *Server) SetTokenPrefix(prefix string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.prefix = prefix
-}
+func (s *Server) SetTokenPrefix(prefix string) { s.locked(func() { s.prefix = prefix }) }
 
 // Handle makes answer the first to see each request (n counts the requests
 // from 1): it answers and returns true, or returns false to leave the

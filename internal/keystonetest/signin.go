@@ -9,36 +9,25 @@ import (
 	"time"
 )
 
-// authBody is what the fake reads of POST /v3/auth/tokens.
+// authBody is what the fake reads of POST /v3/auth/tokens (JSON's names
+// match the fields' whatever their case).
 type authBody struct {
 	Auth struct {
 		Identity struct {
-			Methods  []string `json:"methods"`
-			Password struct {
-				User struct {
-					Name   string `json:"name"`
-					Domain struct {
-						Name string `json:"name"`
-					} `json:"domain"`
-					Password string `json:"password"`
-				} `json:"user"`
-			} `json:"password"`
-			ApplicationCredential struct {
-				ID     string `json:"id"`
-				Secret string `json:"secret"`
-			} `json:"application_credential"`
-			TOTP struct {
-				User struct {
-					ID       string `json:"id"`
-					Passcode string `json:"passcode"`
-				} `json:"user"`
-			} `json:"totp"`
-			Token struct {
-				ID string `json:"id"`
-			} `json:"token"`
-		} `json:"identity"`
-		Scope json.RawMessage `json:"scope"`
-	} `json:"auth"`
+			Methods               []string
+			Password              struct{ User passwordUser }
+			ApplicationCredential struct{ ID, Secret string } `json:"application_credential"`
+			TOTP                  struct{ User struct{ ID, Passcode string } }
+			Token                 struct{ ID string }
+		}
+		Scope json.RawMessage
+	}
+}
+
+// passwordUser is auth.identity.password.user.
+type passwordUser struct {
+	Name, Password string
+	Domain         struct{ Name string }
 }
 
 // project is the project ID of a scope: "" for none or "unscoped".
@@ -86,7 +75,8 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, raw []byte) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tok := &Token{Project: b.project(), Issued: s.now().UTC()}
+	// Keystone's times are whole seconds.
+	tok := &Token{Project: b.project(), Issued: s.now().UTC().Truncate(time.Second)}
 	tok.Expires = tok.Issued.Add(s.lifetime)
 	var refused *refusal
 	switch strings.Join(b.Auth.Identity.Methods, "+") {
@@ -243,21 +233,29 @@ func domainOf(p Project) string {
 	return p.DomainID
 }
 
-// validate answers GET /v3/auth/tokens: the body of a good token.
-func (s *Server) validate(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// subject is the token of X-Subject-Token when the request's
+// X-Auth-Token and it are good; otherwise it refuses the request and
+// returns nil. The caller holds mu.
+func (s *Server) subject(w http.ResponseWriter, r *http.Request) *Token {
 	if s.good(r.Header.Get("X-Auth-Token")) == nil {
 		Refuse(w, unauthorized.status, unauthorized.message)
-		return
+		return nil
 	}
 	tok := s.good(r.Header.Get("X-Subject-Token"))
 	if tok == nil {
 		Refuse(w, notFound.status, notFound.message)
-		return
 	}
-	w.Header().Set("X-Subject-Token", tok.ID)
-	w.Write(s.body(tok))
+	return tok
+}
+
+// validate answers GET /v3/auth/tokens: the body of a good token.
+func (s *Server) validate(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if tok := s.subject(w, r); tok != nil {
+		w.Header().Set("X-Subject-Token", tok.ID)
+		w.Write(s.body(tok))
+	}
 }
 
 // revoke answers DELETE /v3/auth/tokens: 204, or 404 for a token that
@@ -265,17 +263,10 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) {
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.good(r.Header.Get("X-Auth-Token")) == nil {
-		Refuse(w, unauthorized.status, unauthorized.message)
-		return
+	if tok := s.subject(w, r); tok != nil {
+		tok.Revoked = true
+		w.WriteHeader(http.StatusNoContent)
 	}
-	tok := s.good(r.Header.Get("X-Subject-Token"))
-	if tok == nil {
-		Refuse(w, notFound.status, notFound.message)
-		return
-	}
-	tok.Revoked = true
-	w.WriteHeader(http.StatusNoContent)
 }
 
 // listProjects answers GET /v3/auth/projects: the projects of the token's
