@@ -63,29 +63,11 @@ func shellWord(s string) (string, bool) {
 			b.WriteString(s[i+1 : i+1+j])
 			i += j + 2
 		case c == '"':
-			i++
-			closed := false
-			for i < len(s) && !closed {
-				switch d := s[i]; d {
-				case '"':
-					closed = true
-				case '$', '`':
-					return "", false
-				case '\\':
-					if i+1 < len(s) && strings.IndexByte("$`\"\\", s[i+1]) >= 0 {
-						i++
-						b.WriteByte(s[i])
-					} else {
-						b.WriteByte(d)
-					}
-				default:
-					b.WriteByte(d)
-				}
-				i++
-			}
-			if !closed {
+			next, ok := doubleQuoted(s, i+1, &b)
+			if !ok {
 				return "", false
 			}
+			i = next
 		case c == '$' || c == '`' || c == '\\' || c == '(' || c == ')' || c == '<' || c == '>':
 			return "", false
 		default:
@@ -94,6 +76,30 @@ func shellWord(s string) (string, bool) {
 		}
 	}
 	return b.String(), true
+}
+
+// doubleQuoted decodes the double-quoted string that starts at s[i], just
+// after its opening quote, into b; it returns the index after the closing
+// quote, or false for a string that expands something or is not closed.
+func doubleQuoted(s string, i int, b *strings.Builder) (int, bool) {
+	for ; i < len(s); i++ {
+		switch d := s[i]; d {
+		case '"':
+			return i + 1, true
+		case '$', '`':
+			return 0, false
+		case '\\':
+			if i+1 < len(s) && strings.IndexByte("$`\"\\", s[i+1]) >= 0 {
+				i++
+				b.WriteByte(s[i])
+			} else {
+				b.WriteByte(d)
+			}
+		default:
+			b.WriteByte(d)
+		}
+	}
+	return 0, false
 }
 
 func endOfCommand(s string) bool {

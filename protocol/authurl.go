@@ -32,39 +32,9 @@ var ErrInvalidAuthURL = errors.New("invalid auth URL")
 // Every error wraps ErrInvalidAuthURL and says how to fix the URL; none
 // repeats the URL's user info, query or fragment.
 func NormalizeAuthURL(raw string) (string, error) {
-	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return "", invalidAuthURL("the auth URL is empty; give keystone's v3 endpoint, e.g. %s", VKCloudAuthURL)
-	}
-	u, err := url.Parse(raw)
-	if err != nil && strings.Contains(raw, "@") {
-		// The reason url.Parse gives may quote a piece of a password.
-		return "", invalidAuthURL("the auth URL cannot be parsed; it must not hold a user name or password, write it like %s", VKCloudAuthURL)
-	}
+	u, err := parseAuthURL(strings.TrimSpace(raw))
 	if err != nil {
-		// url.Error repeats the whole URL: keep only the reason, which
-		// quotes what it cites with %q.
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err
-		}
-		return "", invalidAuthURL("the auth URL cannot be parsed (%v); write it like %s", err, VKCloudAuthURL)
-	}
-	if u.User != nil {
-		return "", invalidAuthURL("the auth URL must not hold a user name or password; remove the part before \"@\" and give the user name separately")
-	}
-	switch u.Scheme {
-	case "https", "http":
-	case "":
-		return "", invalidAuthURL("the auth URL has no scheme; write it with https://, e.g. %s", VKCloudAuthURL)
-	default:
-		return "", invalidAuthURL("the auth URL must start with https://, not %q, e.g. %s", u.Scheme+":", VKCloudAuthURL)
-	}
-	if u.RawQuery != "" || u.ForceQuery || strings.Contains(raw, "?") {
-		return "", invalidAuthURL("the auth URL must not have a query (\"?...\"); remove it")
-	}
-	if u.Fragment != "" || strings.Contains(raw, "#") {
-		return "", invalidAuthURL("the auth URL must not have a fragment (\"#...\"); remove it")
+		return "", err
 	}
 	host := normalizeHost(u.Hostname())
 	if u.Opaque != "" || host == "" {
@@ -76,19 +46,10 @@ func NormalizeAuthURL(raw string) (string, error) {
 	if u.Scheme == "http" && !IsLoopbackHost(host) {
 		return "", invalidAuthURL("the auth URL uses plain http:// to %q, a host that is not loopback, which would send the password unencrypted; use https:// (http:// is allowed only for localhost, 127.0.0.0/8 and [::1])", host)
 	}
-
-	path := u.EscapedPath()
-	trimmed := strings.TrimSuffix(path, "/")
-	last := trimmed[strings.LastIndex(trimmed, "/")+1:]
-	switch {
-	case last == "v3":
-		// Kept as is, trailing slash included.
-	case isVersionSegment(last):
-		return "", invalidAuthURL("the auth URL names identity API %q, but only v3 is spoken; end the URL in /v3 instead", last)
-	default:
-		path = trimmed + "/v3"
+	path, err := v3Path(u.EscapedPath())
+	if err != nil {
+		return "", err
 	}
-
 	hostPort := host
 	if strings.Contains(host, ":") {
 		hostPort = "[" + host + "]"
@@ -97,6 +58,60 @@ func NormalizeAuthURL(raw string) (string, error) {
 		hostPort += ":" + port
 	}
 	return u.Scheme + "://" + hostPort + path, nil
+}
+
+// parseAuthURL parses raw (trimmed) as NormalizeAuthURL wants it: an
+// http or https URL without user info, query or fragment.
+func parseAuthURL(raw string) (*url.URL, error) {
+	if raw == "" {
+		return nil, invalidAuthURL("the auth URL is empty; give keystone's v3 endpoint, e.g. %s", VKCloudAuthURL)
+	}
+	u, err := url.Parse(raw)
+	if err != nil && strings.Contains(raw, "@") {
+		// The reason url.Parse gives may quote a piece of a password.
+		return nil, invalidAuthURL("the auth URL cannot be parsed; it must not hold a user name or password, write it like %s", VKCloudAuthURL)
+	}
+	if err != nil {
+		// url.Error repeats the whole URL: keep only the reason, which
+		// quotes what it cites with %q.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return nil, invalidAuthURL("the auth URL cannot be parsed (%v); write it like %s", err, VKCloudAuthURL)
+	}
+	if u.User != nil {
+		return nil, invalidAuthURL("the auth URL must not hold a user name or password; remove the part before \"@\" and give the user name separately")
+	}
+	switch u.Scheme {
+	case "https", "http":
+	case "":
+		return nil, invalidAuthURL("the auth URL has no scheme; write it with https://, e.g. %s", VKCloudAuthURL)
+	default:
+		return nil, invalidAuthURL("the auth URL must start with https://, not %q, e.g. %s", u.Scheme+":", VKCloudAuthURL)
+	}
+	if u.RawQuery != "" || u.ForceQuery || strings.Contains(raw, "?") {
+		return nil, invalidAuthURL("the auth URL must not have a query (\"?...\"); remove it")
+	}
+	if u.Fragment != "" || strings.Contains(raw, "#") {
+		return nil, invalidAuthURL("the auth URL must not have a fragment (\"#...\"); remove it")
+	}
+	return u, nil
+}
+
+// v3Path is the path of an auth URL: one ending in /v3 or /v3/ as is,
+// one without a version with /v3 appended; another version is an error.
+func v3Path(path string) (string, error) {
+	trimmed := strings.TrimSuffix(path, "/")
+	last := trimmed[strings.LastIndex(trimmed, "/")+1:]
+	switch {
+	case last == "v3":
+		return path, nil // trailing slash included
+	case isVersionSegment(last):
+		return "", invalidAuthURL("the auth URL names identity API %q, but only v3 is spoken; end the URL in /v3 instead", last)
+	default:
+		return trimmed + "/v3", nil
+	}
 }
 
 // invalidAuthURL returns an error wrapping ErrInvalidAuthURL.

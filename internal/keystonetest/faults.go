@@ -86,40 +86,50 @@ func (s *Server) answerFault(f *Fault, w http.ResponseWriter, r *http.Request) {
 		default:
 		}
 	}
-	if f.Hang {
-		select {
-		case <-r.Context().Done():
-		case <-s.done:
-		}
-		return
+	if s.wait(f, r) {
+		f.write(w)
 	}
-	if f.Delay > 0 {
-		select {
-		case <-time.After(f.Delay):
-		case <-r.Context().Done():
-			return
-		case <-s.done:
-			return
-		}
+}
+
+// wait waits out f's Hang or Delay; false means no answer is to be
+// written (a hang, a client gone, the server closed).
+func (s *Server) wait(f *Fault, r *http.Request) bool {
+	var timer <-chan time.Time
+	switch {
+	case f.Hang:
+	case f.Delay > 0:
+		timer = time.After(f.Delay)
+	default:
+		return true
 	}
+	select {
+	case <-timer:
+		return true
+	case <-r.Context().Done():
+	case <-s.done:
+	}
+	return false
+}
+
+// write writes f's answer.
+func (f *Fault) write(w http.ResponseWriter) {
 	for k, v := range f.Header {
 		w.Header()[k] = v
 	}
 	if f.RetryAfter != "" {
 		w.Header().Set("Retry-After", f.RetryAfter)
 	}
+	status, message := f.Status, f.Message
 	switch {
 	case f.Body != "":
-		status := f.Status
 		if status == 0 {
 			status = http.StatusCreated
 		}
 		w.WriteHeader(status)
 		io.WriteString(w, f.Body)
-	case f.Status >= 300 && f.Status < 400:
-		w.WriteHeader(f.Status)
+	case status >= 300 && status < 400:
+		w.WriteHeader(status)
 	default:
-		status, message := f.Status, f.Message
 		if status == 0 {
 			status = http.StatusInternalServerError
 		}
