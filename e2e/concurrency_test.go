@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -107,69 +108,126 @@ func TestParallelGetsAcrossFourCacheKeys(t *testing.T) {
 }
 
 // TestGetStoreEraseRace runs get, store and erase on one profile at once
-// for a while: nothing crashes, every get is a valid token or a clean
-// "not found", and the files left are whole.
+// for a while; then, with the gets still running, one more store or erase
+// (chosen at random) once the other kind has stopped, so that the end
+// state is known. The race must have happened: gets saw both a token and
+// a clean "not found". Nothing is damaged: every token a get printed
+// validates in Keystone, and every file left parses. Nothing is lost: the
+// end state is the last operation's whole (after a store: the profile,
+// its password in the keychain and a get that works; after an erase: none
+// of them).
 func TestGetStoreEraseRace(t *testing.T) {
 	needKeystone(t)
 	s := newSandbox(t)
 	profile := s.profileName("race")
 	s.store(profile)
+	lastIsStore := rand.IntN(2) == 0
 	deadline := time.Now().Add(6 * time.Second)
 	var gets, getsOK, getsNotFound, stores, erases atomic.Int32
-	var wg sync.WaitGroup
+	var mu sync.Mutex
+	tokens := map[string]bool{}
 	fail := make(chan string, 100)
-	worker := func(do func() string) {
-		defer wg.Done()
-		for time.Now().Before(deadline) {
-			if msg := do(); msg != "" {
-				fail <- msg
-				return
+	getsDone := make(chan struct{}) // closed after the last operation
+	get := func() string {
+		gets.Add(1)
+		r := s.run(nil, "", "get", "--profile", profile, "--format", "token")
+		switch r.code {
+		case 0:
+			getsOK.Add(1)
+			tok := strings.TrimSpace(r.stdout)
+			if len(tok) < 20 || r.stdout != tok+"\n" {
+				return "get printed no whole token: " + r.String()
 			}
-		}
-	}
-	for range 4 {
-		wg.Add(1)
-		go worker(func() string {
-			gets.Add(1)
-			r := s.run(nil, "", "get", "--profile", profile, "--format", "token")
-			switch r.code {
-			case 0:
-				getsOK.Add(1)
-				if len(strings.TrimSpace(r.stdout)) < 20 {
-					return "get printed no token: " + r.String()
-				}
-			case 3:
-				getsNotFound.Add(1)
-			default:
+			mu.Lock()
+			tokens[tok] = true
+			mu.Unlock()
+		case 3:
+			getsNotFound.Add(1)
+			if r.stdout != "" && !strings.Contains(r.stdout, "not_found") {
 				return "get: " + r.String()
 			}
-			return ""
-		})
+		default:
+			return "get: " + r.String()
+		}
+		return ""
 	}
-	wg.Add(2)
-	go worker(func() string {
+	store := func() string {
 		stores.Add(1)
 		r := s.run(nil, ks.Password, "store", "--profile", profile, "--auth-url", ks.AuthURL, "--project-id", ks.ProjectID,
-			"--username", ks.Username, "--password-stdin", "--no-verify")
+			"--username", ks.Username, "--user-domain-name", ks.Domain, "--password-stdin", "--no-verify")
 		if r.code != 0 {
 			return "store: " + r.String()
 		}
 		return ""
-	})
-	go worker(func() string {
+	}
+	erase := func() string {
 		erases.Add(1)
 		if r := s.run(nil, "", "erase", "--profile", profile); r.code != 0 && r.code != 3 {
 			return "erase: " + r.String()
 		}
 		time.Sleep(50 * time.Millisecond)
 		return ""
-	})
+	}
+	var gwg, wg sync.WaitGroup
+	for range 4 {
+		gwg.Add(1)
+		go func() {
+			defer gwg.Done()
+			for {
+				select {
+				case <-getsDone:
+					return
+				default:
+				}
+				if msg := get(); msg != "" {
+					fail <- msg
+					return
+				}
+			}
+		}()
+	}
+	// Each of store and erase until the deadline; the one that goes last
+	// then waits for the other to stop and runs once more.
+	otherDone := make(chan struct{})
+	worker := func(do func() string, last bool) {
+		defer wg.Done()
+		for time.Now().Before(deadline) {
+			if msg := do(); msg != "" {
+				fail <- msg
+				break
+			}
+		}
+		if !last {
+			close(otherDone)
+			return
+		}
+		<-otherDone
+		if msg := do(); msg != "" {
+			fail <- msg
+		}
+	}
+	wg.Add(2)
+	go worker(store, lastIsStore)
+	go worker(erase, !lastIsStore)
 	wg.Wait()
+	close(getsDone)
+	gwg.Wait()
 	close(fail)
 	for msg := range fail {
 		t.Error(msg)
 	}
-	// Whatever is left parses.
+	t.Logf("%d gets (%d tokens, %d not found; %d distinct tokens), %d stores, %d erases; the last was a store: %t",
+		gets.Load(), getsOK.Load(), getsNotFound.Load(), len(tokens), stores.Load(), erases.Load(), lastIsStore)
+	if getsOK.Load() == 0 || getsNotFound.Load() == 0 {
+		t.Fatalf("the race did not happen: %d gets printed a token, %d found no profile; want both", getsOK.Load(), getsNotFound.Load())
+	}
+
+	// Nothing damaged: every token printed is Keystone's, every file whole.
+	for tok := range tokens {
+		if code := validate(t, tok); code != 200 {
+			t.Errorf("a token a get printed does not validate (%d): %.12s…", code, tok)
+		}
+	}
 	for _, dir := range []string{filepath.Join(s.home, ".config"), filepath.Join(s.home, ".cache")} {
 		filepath.Walk(dir, func(path string, fi os.FileInfo, err error) error {
 			if err == nil && strings.HasSuffix(path, ".json") {
@@ -182,9 +240,17 @@ func TestGetStoreEraseRace(t *testing.T) {
 			return nil
 		})
 	}
-	t.Logf("%d gets (%d tokens, %d not found), %d stores, %d erases", gets.Load(), getsOK.Load(), getsNotFound.Load(), stores.Load(), erases.Load())
-	if getsOK.Load() == 0 {
-		t.Fatal("no get succeeded: the race never had a stored profile")
+
+	// Nothing lost: the state is the last operation's, whole.
+	listed := strings.Contains(s.must("", "list").stdout, `"profile":"`+profile+`"`)
+	pw, stored := secretToolLookup(t, e2eItem())
+	r := s.run(nil, "", "get", "--profile", profile, "--format", "token")
+	if lastIsStore {
+		if !listed || !stored || pw != ks.Password || r.code != 0 || validate(t, strings.TrimSpace(r.stdout)) != 200 {
+			t.Fatalf("a store came last, but the profile is listed %t, its password stored %t, get: %s", listed, stored, r)
+		}
+	} else if listed || stored || r.code != 3 {
+		t.Fatalf("an erase came last, but the profile is listed %t, its password stored %t, get: %s", listed, stored, r)
 	}
 }
 
