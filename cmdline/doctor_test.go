@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -115,5 +117,70 @@ func TestPluginProbeIgnoresTheCurrentDirectory(t *testing.T) {
 	}
 	if !strings.Contains(r.detail, python) || strings.Contains(r.detail, checkout) {
 		t.Fatalf("check: %+v", r)
+	}
+}
+
+// TestDoctorProfileChecks: each stored profile's checks, against the fake
+// Keystone and keychains in memory: its settings, its password in its
+// backend, its cached token, and its Keystone reachable by a GET that
+// sends no credentials. Doctor asks Keystone for no token and prints no
+// secret.
+func TestDoctorProfileChecks(t *testing.T) {
+	w := newWorld(t)
+	t.Setenv("PATH", t.TempDir()) // no openstack, kubectl, pass or vkc-credential
+	w.store(t, "good")            // verified: its token is cached
+	w.storeAt(t, "down", "http://127.0.0.1:1/v3")
+	before := maps.Clone(w.kr.Items)
+	w.storeAt(t, "nopw", "http://127.0.0.1:2/v3")
+	for item := range w.kr.Items {
+		if _, ok := before[item]; !ok {
+			delete(w.kr.Items, item) // nopw's password, gone from the keychain
+		}
+	}
+	req, _ := json.Marshal(map[string]string{"auth_url": "http://127.0.0.1:3/v3", "project_id": "p1", "username": "u@example.com", "password": testPassword})
+	if r := w.run(string(req), "store", "--profile", "locked", "--keyring", "keyctl", "--no-verify"); r.code != 0 {
+		t.Fatalf("store locked: %+v", r)
+	}
+	w.krs["keyctl"].Err = fmt.Errorf("%w: the keyring is locked", keyring.ErrUnavailable)
+	broken := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "vkc-credential", "profiles", "broken.json")
+	if err := os.WriteFile(broken, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	posts := w.posts()
+	hits := w.ks.Count(http.MethodGet, "")
+
+	r := w.run("", "doctor", "--format", "json")
+	var rep protocol.DoctorResponse
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 8 {
+		t.Fatalf("doctor: %v; %+v", err, r)
+	}
+	got := map[string]protocol.Check{}
+	for _, c := range rep.Checks {
+		got[c.Name] = c
+	}
+	for _, want := range []struct{ name, status, detail, hint string }{
+		{"profile good: settings", "ok", w.ks.URL + "/v3 as u@example.com (domain users), project p1, region RegionOne", ""},
+		{"profile good: password in os", "ok", "stored", ""},
+		{"profile good: cached token", "ok", "valid until ", ""},
+		{"profile good: keystone reachable", "ok", "GET " + w.ks.URL + "/v3 answered (no credentials sent)", ""},
+		{"profile down: cached token", "skip", "none cached; the next get issues one", ""},
+		{"profile down: keystone reachable", "fail", "127.0.0.1:1", "check the network, a proxy (HTTPS_PROXY) and the auth URL"},
+		{"profile nopw: password in os", "fail", "no password is stored in os", "run `vkc-credential store --profile nopw`"},
+		{"profile locked: password in keyctl", "fail", "the keyring is locked", keyring.HowToSetUp("keyctl").Do},
+		{"profile broken: settings", "fail", "broken", "run `vkc-credential store --profile broken`"},
+	} {
+		c, ok := got[want.name]
+		if !ok || c.Status != want.status || !strings.Contains(c.Detail, want.detail) || !strings.Contains(c.Hint, want.hint) {
+			t.Errorf("%s: %+v, want %s with %q, hint %q", want.name, c, want.status, want.detail, want.hint)
+		}
+	}
+	if w.posts() != posts || w.ks.Count(http.MethodGet, "") != hits+1 {
+		t.Errorf("doctor sent %d token requests and %d GETs to the fake Keystone, want none and one", w.posts()-posts, w.ks.Count(http.MethodGet, "")-hits)
+	}
+	if reqs := w.ks.Requests(); reqs[len(reqs)-1].Header.Get("X-Auth-Token") != "" {
+		t.Error("the reachability GET carried a token")
+	}
+	if strings.Contains(r.stdout+r.stderr, testPassword) || strings.Contains(r.stdout, "gAAAA") {
+		t.Errorf("doctor printed a secret: %s", r.stdout)
 	}
 }

@@ -31,7 +31,8 @@ import (
 // What a script has:
 //   - $KEYSTONE, the fake Keystone's auth URL: user alice (domain users),
 //     password "alice's password", a role on projects p1 ("prod") and p2
-//     ("dev"); its tokens are gAAAAtoken-1, gAAAAtoken-2, … in the order
+//     ("dev"), and an application credential ac1 (secret "ci's secret")
+//     on p2; its tokens are gAAAAtoken-1, gAAAAtoken-2, … in the order
 //     issued;
 //   - every backend's keychain in $WORK/keychain-NAME.json; `auto` picks
 //     "os"; with VKC_TEST_KEYCHAIN_LOCKED=1 set, every keychain call fails
@@ -39,7 +40,8 @@ import (
 //   - HOME, XDG_CONFIG_HOME and XDG_CACHE_HOME under $WORK;
 //   - the commands `exits CODE COMMAND [ARGS...]` (exec COMMAND, wanting
 //     the exit status CODE, 128+N for a signal N as a shell counts it), `keystone refuse STATUS [MESSAGE]` (every
-//     sign-in gets STATUS from then on, instead of any earlier refusal), `keystone heal`, `keystone count METHOD PATH`
+//     sign-in gets STATUS from then on, instead of any earlier refusal),
+//     `keystone heal`, `keystone revoke` (every token issued so far), `keystone count METHOD PATH`
 //     (prints how many such requests came) and `keychain count NAME`
 //     (prints how many items the backend NAME holds).
 //
@@ -91,6 +93,7 @@ func TestScripts(t *testing.T) {
 			env.Defer(ks.Close)
 			ks.AddUser(keystonetest.User{Name: "alice", Password: scriptPassword,
 				Projects: []keystonetest.Project{{ID: "p1", Name: "prod", DomainID: "d"}, {ID: "p2", Name: "dev", DomainID: "d"}}})
+			ks.AddAppCred(keystonetest.AppCred{ID: "ac1", Name: "ci", Secret: "ci's secret", User: "alice", Project: "p2"})
 			env.Values[keystoneKey{}] = ks
 			env.Setenv("KEYSTONE", ks.AuthURL())
 			home := filepath.Join(env.WorkDir, "home")
@@ -111,7 +114,7 @@ func TestScripts(t *testing.T) {
 func scriptKeystone(ts *testscript.TestScript, neg bool, args []string) {
 	ks := ts.Value(keystoneKey{}).(*keystonetest.Server)
 	if neg || len(args) == 0 {
-		ts.Fatalf("usage: keystone refuse STATUS [MESSAGE] | heal | count METHOD PATH")
+		ts.Fatalf("usage: keystone refuse STATUS [MESSAGE] | heal | revoke | count METHOD PATH")
 	}
 	switch {
 	case args[0] == "refuse" && (len(args) == 2 || len(args) == 3):
@@ -125,10 +128,12 @@ func scriptKeystone(ts *testscript.TestScript, neg bool, args []string) {
 		ks.Fail(f)
 	case args[0] == "heal" && len(args) == 1:
 		ks.ClearFaults()
+	case args[0] == "revoke" && len(args) == 1:
+		ks.RevokeAll()
 	case args[0] == "count" && len(args) == 3:
 		fmt.Fprintln(ts.Stdout(), ks.Count(args[1], args[2]))
 	default:
-		ts.Fatalf("usage: keystone refuse STATUS [MESSAGE] | heal | count METHOD PATH")
+		ts.Fatalf("usage: keystone refuse STATUS [MESSAGE] | heal | revoke | count METHOD PATH")
 	}
 }
 
