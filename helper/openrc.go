@@ -53,7 +53,7 @@ func shellWord(s string) (string, bool) {
 	for i < len(s) {
 		c := s[i]
 		switch {
-		case c == ' ' || c == '\t' || c == ';' || c == '&' || c == '|':
+		case strings.IndexByte(" \t;&|", c) >= 0:
 			return b.String(), endOfCommand(s[i:])
 		case c == '\'':
 			j := strings.IndexByte(s[i+1:], '\'')
@@ -68,7 +68,7 @@ func shellWord(s string) (string, bool) {
 				return "", false
 			}
 			i = next
-		case c == '$' || c == '`' || c == '\\' || c == '(' || c == ')' || c == '<' || c == '>':
+		case strings.IndexByte("$`\\()<>", c) >= 0:
 			return "", false
 		default:
 			b.WriteByte(c)
