@@ -56,7 +56,7 @@ if ! $quick; then
   trap 'rm -f "$profile"' EXIT
   # VKC_E2E_* unset: the tests that want a real Keystone skip.
   env -u VKC_E2E_AUTH_URL -u VKC_E2E_REQUIRED "$GO" test -count=1 -coverprofile="$profile" \
-    $("$GO" list ./... | grep -v '/e2e$') 2>&1 | awk '/coverage:/ { printf "  %-45s %s\n", $2, $(NF-2) }'
+    $("$GO" list ./... | grep -v '/e2e$') 2>&1 | awk '/coverage:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^vkc-credential/) p = $i; if ($i == "coverage:") c = $(i+1) } printf "  %-45s %s\n", p, c }'
   echo "  overall: $("$GO" tool cover -func="$profile" | awk '/^total:/ { print $NF }')"
 fi
 
