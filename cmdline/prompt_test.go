@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"vkc-credential/helper"
+	"vkc-credential/internal/keystonetest"
 	"vkc-credential/internal/shellcmd"
 )
 
@@ -154,6 +155,7 @@ func TestStoreAsksThroughAskpass(t *testing.T) {
 	t.Setenv("OS_PASSWORD", "hunter2") // never read, never handed on
 	// Each profile its own user: a stored identity's password is not asked again.
 	storeNew := func(profile string) result {
+		w.ks.AddUser(keystonetest.User{Name: profile + "@example.com", Password: testPassword, AnyProject: true})
 		return w.run("", "store", "--profile", profile, "--auth-url", w.ks.URL, "--project-id", "p1", "--username", profile+"@example.com")
 	}
 	program, record := askpassScript(t, `printf '%s\n' '`+strings.ReplaceAll(testPassword, `'`, `'"'"'`)+`'`)

@@ -1217,6 +1217,7 @@ func TestLoopbackNeverProxied(t *testing.T) {
 	f := newFakeKeystone(t, func(_ int, w http.ResponseWriter, _ *http.Request) { writeToken(w, 201, goodBody) })
 	var proxyHits atomic.Int32
 	var proxied sync.Map
+	// An HTTP proxy, not a Keystone: it only records what reaches it.
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		proxyHits.Add(1)
 		proxied.Store(r.URL.String(), true)
