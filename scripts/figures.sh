@@ -25,7 +25,9 @@ esac
 benchtime=${BENCHTIME:-3000x}
 raw=$(go test -run '^$' -bench 'BenchmarkCachedGetRun|BenchmarkReadCache' -benchmem -benchtime "$benchtime" -count 1 ./cmdline/ ./helper/)
 
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+# The commit of the last change to the Go code (a commit that only writes
+# the figures into the doc changes nothing they measure).
+commit=$(git log -1 --format=%h -- '*.go' go.mod go.sum 2>/dev/null || echo unknown)
 if [ -n "$(git status --porcelain --untracked-files=no -- '*.go' go.mod go.sum 2>/dev/null)" ]; then commit="$commit + uncommitted Go changes"; fi
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
 
