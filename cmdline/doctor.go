@@ -98,7 +98,9 @@ func (inv *invocation) doctorChecks(c *cli.Context, h *helper.Helper, only strin
 	for _, name := range names {
 		if p, err := h.Paths.LoadProfile(name); err == nil {
 			profiles[name] = &p
-			used[p.Keyring] = true
+			if p.Keyring != "" {
+				used[p.Keyring] = true
+			}
 		}
 	}
 
@@ -112,7 +114,7 @@ func (inv *invocation) doctorChecks(c *cli.Context, h *helper.Helper, only strin
 		check{"cache directory", func() checkResult { return checkDir(h.Paths.CacheDir) }},
 	)
 	for _, name := range names {
-		checks = append(checks, inv.profileChecks(c, h, name, profiles[name])...)
+		checks = append(checks, inv.profileChecks(c, h, name, profiles[name], only != "")...)
 	}
 	return append(checks,
 		check{"openstack CLI plugin", checkOpenStackPlugin},
@@ -213,8 +215,9 @@ func checkDir(dir string) checkResult {
 }
 
 // profileChecks are the checks of one stored profile: its settings, its
-// password, its cached token and whether its Keystone answers.
-func (inv *invocation) profileChecks(c *cli.Context, h *helper.Helper, name string, p *helper.Profile) []check {
+// password (or its secret command, run only when the doctor is of this
+// profile alone), its cached token and whether its Keystone answers.
+func (inv *invocation) profileChecks(c *cli.Context, h *helper.Helper, name string, p *helper.Profile, alone bool) []check {
 	prefix := "profile " + name + ": "
 	if p == nil {
 		return []check{{prefix + "settings", func() checkResult {
@@ -222,6 +225,10 @@ func (inv *invocation) profileChecks(c *cli.Context, h *helper.Helper, name stri
 			_, msg := inv.describe(err)
 			return fail(msg, "run `vkc-credential store --profile "+name+"` (with --openrc FILE or the settings' flags)")
 		}}}
+	}
+	secret := inv.secretCheck(h, name, p)
+	if p.SecretCommand != "" {
+		secret = secretCommandCheck(c.Context, h, name, p, alone)
 	}
 	return []check{
 		{prefix + "settings", func() checkResult {
@@ -231,17 +238,7 @@ func (inv *invocation) profileChecks(c *cli.Context, h *helper.Helper, name stri
 			}
 			return ok("%s as %s (domain %s), project %s, region %s", p.AuthURL, p.Username, p.UserDomainName, p.ProjectID, p.Region)
 		}},
-		{prefix + "password in " + p.Keyring, func() checkResult {
-			_, _, err := h.FindSecret(p.Settings, name, p.Keyring)
-			switch {
-			case err == nil:
-				return ok("stored")
-			case errors.Is(err, keyring.ErrNotFound):
-				return fail("no password is stored in "+p.Keyring, "run `vkc-credential store --profile "+name+"`")
-			}
-			_, msg := inv.describe(err)
-			return fail(msg, setupHint(p.Keyring))
-		}},
+		secret,
 		{prefix + "cached token", func() checkResult {
 			if exp := h.TokenState(p.Settings); exp != nil {
 				return ok("valid until %s (%s left)", exp.UTC().Format(time.RFC3339), time.Until(*exp).Round(time.Second))
@@ -256,6 +253,21 @@ func (inv *invocation) profileChecks(c *cli.Context, h *helper.Helper, name stri
 			return ok("GET %s answered (no credentials sent)", p.AuthURL)
 		}},
 	}
+}
+
+// secretCheck is the check that a profile's password is in its backend.
+func (inv *invocation) secretCheck(h *helper.Helper, name string, p *helper.Profile) check {
+	return check{"profile " + name + ": password in " + p.Keyring, func() checkResult {
+		_, _, err := h.FindSecret(p.Settings, name, p.Keyring)
+		switch {
+		case err == nil:
+			return ok("stored")
+		case errors.Is(err, keyring.ErrNotFound):
+			return fail("no password is stored in "+p.Keyring, "run `vkc-credential store --profile "+name+"`")
+		}
+		_, msg := inv.describe(err)
+		return fail(msg, setupHint(p.Keyring))
+	}}
 }
 
 // checkOpenStackPlugin asks the openstack CLI's own Python whether it

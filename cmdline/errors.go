@@ -60,6 +60,7 @@ func (inv *invocation) describe(err error) (protocol.Code, string) {
 	var rejected *helper.RejectedError
 	var projectName *helper.ProjectNameError
 	var noAnswer *noAnswerError
+	var secretCmd *helper.SecretCommandError
 	switch {
 	case errors.As(err, new(*usageError)):
 		return protocol.CodeUsage, msg
@@ -87,6 +88,8 @@ func (inv *invocation) describe(err error) (protocol.Code, string) {
 		return protocol.CodeNotFound, fmt.Sprintf("%s; create it with `vkc-credential store --profile %s --openrc FILE`", msg, p)
 	case errors.Is(err, keyring.ErrNotFound):
 		return protocol.CodeNotFound, fmt.Sprintf("no password is stored for profile %q; run `vkc-credential store --profile %s`", p, p)
+	case errors.As(err, &secretCmd):
+		return protocol.CodeKeyringUnavailable, secretCommandDetail(msg, secretCmd) + "; " + secretCommandHint(secretCmd)
 	case errors.Is(err, keyring.ErrTimeout):
 		return protocol.CodeKeyringUnavailable, msg + " (or raise --keyring-timeout or VKC_KEYRING_TIMEOUT)"
 	case errors.Is(err, keyring.ErrUnavailable):
@@ -134,6 +137,8 @@ func (inv *invocation) describe(err error) (protocol.Code, string) {
 func rejectedHint(e *helper.RejectedError) string {
 	s := e.Settings
 	switch {
+	case e.FromCommand && (e.Cause == helper.RejectSecret || e.Cause == helper.RejectUnknown):
+		return commandRejectedHint(e)
 	case s.ApplicationCredentialID != "":
 		return appCredRejectedHint(e)
 	case e.Cause == helper.RejectProject:

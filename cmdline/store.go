@@ -84,13 +84,17 @@ func (inv *invocation) storeRequest(c *cli.Context) (helper.StoreRequest, source
 		ProjectName: c.String("project-name"), FileProjectName: file.projectName,
 		AllProjects: c.Bool("all-projects"),
 		Keyring:     c.String("keyring"), Verify: !c.Bool("no-verify"), TOTPCommand: c.String("totp-command"),
-		Prompt: inv.promptSecret,
+		SecretCommand: c.String("secret-command"),
+		Prompt:        inv.promptSecret,
 		Passcode: func(profile string, s helper.Settings, command string) (string, error) {
 			return inv.passcode(profile, s, command)()
 		},
 	}
 	if req != nil {
 		r.Sources.Request = req.Settings
+	}
+	if r.SecretCommand != "" || c.IsSet("secret-command") {
+		return r, file, checkSecretCommand(r, pwStdin, req, file)
 	}
 	r.Secret, err = inv.suppliedSecret(pwStdin, req, file)
 	return r, file, err
@@ -160,11 +164,12 @@ func (inv *invocation) answerStore(r helper.StoreRequest, file sourceFile, out *
 // storeResponse is the answer for a profile stored; a secret kept
 // elsewhere than the OS keychain is said on stderr, with what it survives.
 func (inv *invocation) storeResponse(res helper.StoreResult) protocol.StoreResponse {
-	if res.Keyring != helper.DefaultKeyring {
+	if res.SecretCommand == "" && res.Keyring != helper.DefaultKeyring {
 		inv.warnf("the %s of profile %s is kept in %s: %s", helper.SecretNoun(res.Settings), res.Profile, res.Keyring, keyring.Describe(res.Keyring))
 	}
 	return protocol.StoreResponse{Version: protocol.Version, Profile: res.Profile, Stored: true,
-		Verified: res.Verified, Settings: res.Settings, Keyring: res.Keyring, ExpiresAt: res.ExpiresAt, SecretSentTo: secretSentTo(res)}
+		Verified: res.Verified, Settings: res.Settings, Keyring: res.Keyring, SecretCommand: res.SecretCommand,
+		ExpiresAt: res.ExpiresAt, SecretSentTo: secretSentTo(res)}
 }
 
 // warnSkipped says why --all-projects made no profile of a project, and

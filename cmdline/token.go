@@ -96,7 +96,8 @@ func (inv *invocation) tokenFor(c *cli.Context, req *protocol.Request) (*helper.
 	}
 	return h.Get(c.Context, helper.GetOptions{
 		Profile: inv.profile, Settings: s, Keyring: stored.Keyring, MinTTL: minTTL,
-		Passcode: inv.passcode(inv.profile, s, stored.TOTPCommand), TOTP: stored.TOTPCommand != "",
+		SecretCommand: stored.SecretCommand,
+		Passcode:      inv.passcode(inv.profile, s, stored.TOTPCommand), TOTP: stored.TOTPCommand != "",
 		Refresh: c.Bool("refresh") || (req != nil && req.Refresh),
 	})
 }

@@ -125,7 +125,10 @@ type RejectedError struct {
 	// saved. NewSecret: the secret was supplied or typed for this store,
 	// not the identity's stored one. Both are false for a get.
 	FirstStore, NewSecret bool
-	Err                   error
+	// FromCommand: the secret is what the profile's secret command
+	// printed.
+	FromCommand bool
+	Err         error
 }
 
 func (e *RejectedError) Error() string { return e.Err.Error() }

@@ -88,8 +88,12 @@ type GetOptions struct {
 	Profile  string
 	Settings Settings // as Resolve returns them
 	Keyring  string   // the backend the profile's secret is kept in
-	MinTTL   time.Duration
-	Refresh  bool
+	// SecretCommand, when set, prints the profile's secret instead (see
+	// Profile.SecretCommand); it runs only when a token must be issued
+	// with the secret, while the lock is held.
+	SecretCommand string
+	MinTTL        time.Duration
+	Refresh       bool
 	// Passcode gives a TOTP passcode when Keystone asks for a second
 	// factor; nil means none can be had (the error is then
 	// keystone.ErrMFARequired's). It runs while the lock is held, so
@@ -107,7 +111,7 @@ type GetOptions struct {
 // from the cache when it holds one (no keychain, no network), otherwise a
 // new one from Keystone, cached for the next caller: re-scoped from the
 // identity's TOTP sign-in while that lasts (see identityScope), else signed
-// in with the stored secret. Concurrent callers of the same identity and
+// in with the profile's secret (from its backend, or its secret command). Concurrent callers of the same identity and
 // project share one issuance through a lock on the cache file, and those
 // of an identity's projects one TOTP sign-in. When even a fresh token
 // cannot meet MinTTL it is returned, with a warning that names its
@@ -208,7 +212,10 @@ func (h *Helper) List() ([]protocol.ProfileInfo, error) {
 			h.warnf("%v", err)
 			continue
 		}
-		info := protocol.ProfileInfo{Profile: name, Settings: p.Settings, Identity: Identity(p.Settings), Keyring: p.Keyring, KeyringItem: secretItem(p.Settings)}
+		info := protocol.ProfileInfo{Profile: name, Settings: p.Settings, Identity: Identity(p.Settings), Keyring: p.Keyring, SecretCommand: p.SecretCommand}
+		if p.Keyring != "" {
+			info.KeyringItem = secretItem(p.Settings)
+		}
 		if e := h.readCache(p.Settings); e.validFor(now, 0) {
 			exp := e.ExpiresAt
 			info.ExpiresAt = &exp

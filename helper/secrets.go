@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"vkc-credential/keyring"
@@ -167,20 +168,17 @@ func (h *Helper) findIn(backend string, items []string) (string, error) {
 }
 
 // BackendsOf lists the backends that profiles of the identity of s use,
-// first the one named first (when not empty), without repeats.
+// first the one named first (when not empty), without repeats. A profile
+// with a secret command uses none.
 func (h *Helper) BackendsOf(s Settings, first string) []string {
 	var out []string
 	add := func(b string) {
-		for _, o := range out {
-			if o == b {
-				return
-			}
+		if b == "" || slices.Contains(out, b) {
+			return
 		}
 		out = append(out, b)
 	}
-	if first != "" {
-		add(first)
-	}
+	add(first)
 	others, _ := h.profilesOf(s, "")
 	for _, p := range others {
 		add(p.Keyring)
@@ -268,8 +266,12 @@ func (h *Helper) othersIn(backend string, s Settings, skip string) (same bool, f
 // 1.0 item when v10 says it may have one. It reports whether it deleted
 // anything. When a delete fails, the error is a *SecretLeft naming the
 // items not deleted yet; it stops there, so that a keychain that does not
-// answer costs one timeout, not one per item.
+// answer costs one timeout, not one per item. A profile with a secret
+// command (backend "") kept nothing.
 func (h *Helper) dropSecret(backend string, s *Settings, profile string, v10 bool) (removed, kept bool, err error) {
+	if backend == "" {
+		return false, false, nil
+	}
 	var items []string
 	if s != nil {
 		var foreign map[string]bool

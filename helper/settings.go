@@ -135,11 +135,17 @@ func SettingsFromVars(lookup func(string) (string, bool)) Settings {
 // choice: the OS keychain.
 const DefaultKeyring = "os"
 
-// Profile is a stored profile: its settings and the keychain backend
-// its secret is kept in.
+// Profile is a stored profile: its settings and where its secret comes
+// from: the keychain backend it is kept in, or the command that prints it.
 type Profile struct {
 	Settings
+	// Keyring is the backend the secret is kept in; "" when SecretCommand
+	// gives it (such a profile keeps nothing in a keychain).
 	Keyring string
+	// SecretCommand, when set, is run with `sh -c` for the secret each
+	// time a token must be issued (see runSecretCommand); it wins over a
+	// "keyring" in the file.
+	SecretCommand string
 	// TOTPCommand, when set, is run with `sh -c` for a TOTP passcode when
 	// Keystone asks for one; its first output line is the passcode.
 	TOTPCommand string
@@ -153,8 +159,9 @@ type profileFile struct {
 	Version int    `json:"version"`
 	Name    string `json:"profile"`
 	Settings
-	Keyring     string `json:"keyring,omitempty"`
-	TOTPCommand string `json:"totp_command,omitempty"`
+	Keyring       string `json:"keyring,omitempty"`
+	SecretCommand string `json:"secret_command,omitempty"`
+	TOTPCommand   string `json:"totp_command,omitempty"`
 }
 
 func (p Paths) profilePath(name string) string {
@@ -163,7 +170,8 @@ func (p Paths) profilePath(name string) string {
 
 // LoadProfile reads the stored profile name. A profile that is not
 // stored is ErrProfileNotFound; one stored before there was a choice of
-// backend is kept in DefaultKeyring.
+// backend (with neither a backend nor a secret command) is kept in
+// DefaultKeyring.
 func (p Paths) LoadProfile(name string) (Profile, error) {
 	path := p.profilePath(name)
 	data, err := readPrivateFile(path)
@@ -184,11 +192,14 @@ func (p Paths) LoadProfile(name string) (Profile, error) {
 	if pf.Version != protocol.Version {
 		return Profile{}, tag(ErrDamaged, "profile file %s is of version %d; this vkc-credential reads version %d", path, pf.Version, protocol.Version)
 	}
-	v10 := pf.Keyring == ""
-	if v10 {
+	v10 := pf.Keyring == "" && pf.SecretCommand == ""
+	switch {
+	case v10:
 		pf.Keyring = DefaultKeyring
+	case pf.SecretCommand != "":
+		pf.Keyring = ""
 	}
-	return Profile{Settings: pf.Settings, Keyring: pf.Keyring, TOTPCommand: pf.TOTPCommand, v10: v10}, nil
+	return Profile{Settings: pf.Settings, Keyring: pf.Keyring, SecretCommand: pf.SecretCommand, TOTPCommand: pf.TOTPCommand, v10: v10}, nil
 }
 
 // decodeProfileFile decodes a profile file without reflection on
@@ -205,7 +216,8 @@ func decodeProfileFile(data []byte) (profileFile, error) {
 	type f = field[string]
 	err = o.strings(f{"profile", &pf.Name}, f{"auth_url", &pf.AuthURL}, f{"project_id", &pf.ProjectID}, f{"username", &pf.Username},
 		f{"user_domain_name", &pf.UserDomainName}, f{"region", &pf.Region}, f{"interface", &pf.Interface},
-		f{"application_credential_id", &pf.ApplicationCredentialID}, f{"keyring", &pf.Keyring}, f{"totp_command", &pf.TOTPCommand})
+		f{"application_credential_id", &pf.ApplicationCredentialID}, f{"keyring", &pf.Keyring}, f{"secret_command", &pf.SecretCommand},
+		f{"totp_command", &pf.TOTPCommand})
 	return pf, err
 }
 
@@ -221,7 +233,8 @@ func (p Paths) saveProfile(name string, prof Profile) (note string, err error) {
 	} else if n != "" {
 		note = n
 	}
-	data, err := json.MarshalIndent(profileFile{Version: protocol.Version, Name: name, Settings: prof.Settings, Keyring: prof.Keyring, TOTPCommand: prof.TOTPCommand}, "", "  ")
+	data, err := json.MarshalIndent(profileFile{Version: protocol.Version, Name: name, Settings: prof.Settings, Keyring: prof.Keyring,
+		SecretCommand: prof.SecretCommand, TOTPCommand: prof.TOTPCommand}, "", "  ")
 	if err != nil {
 		return note, err
 	}

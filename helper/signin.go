@@ -189,8 +189,8 @@ func (f *secondFactor) forget() {
 
 // obtain issues a new token for o, whose project's lock the caller holds:
 // for a password identity, by re-scoping its identity token when that can
-// serve (no keychain, no passcode); otherwise by signing in with the
-// stored secret. An identity known to want a second factor (it has an
+// serve (no keychain, no passcode, no secret command); otherwise by
+// signing in with the profile's secret (secretOf). An identity known to want a second factor (it has an
 // identity token, or o.TOTP says so) signs in under the identity's lock,
 // so that callers of its other projects wait for the identity token rather
 // than send the password too.
@@ -217,13 +217,15 @@ func (h *Helper) obtain(ctx context.Context, o GetOptions, start time.Time) (*ca
 			return h.cacheToken(o.Profile, o.Settings, tok)
 		}
 	}
-	// The request cannot change the identity (Resolve), so the profile's
-	// 1.0 item is this identity's too.
-	secret, _, err := h.FindSecret(o.Settings, o.Profile, o.Keyring)
+	secret, err := h.secretOf(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	return h.signIn(ctx, kc, o.Profile, o.Settings, secret, o.Passcode, f)
+	e, err := h.signIn(ctx, kc, o.Profile, o.Settings, secret, o.Passcode, f)
+	if rej := (*RejectedError)(nil); errors.As(err, &rej) {
+		rej.FromCommand = o.SecretCommand != ""
+	}
+	return e, err
 }
 
 // issue gets a new token with secret — a password, or an application

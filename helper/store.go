@@ -42,6 +42,16 @@ type StoreRequest struct {
 	// Keyring names the backend to keep the secret in: one of
 	// keyring.Names, or AutoKeyring ("" too).
 	Keyring string
+	// SecretCommand is recorded in the profile (see Profile.SecretCommand),
+	// which then keeps no secret in a keychain: the command is run for the
+	// secret to verify (unless Verify is false) or to look projects up
+	// with, and a copy the profile kept in a keychain is dropped unless
+	// another profile of the identity uses it. It goes with neither a
+	// Secret nor a Keyring other than AutoKeyring. "" keeps the stored
+	// profile's command, when it is of the same identity and the request
+	// neither supplies a secret nor names a backend (either of which moves
+	// the secret into a keychain).
+	SecretCommand string
 	// Verify says to prove the secret with Keystone (a token, cached)
 	// before it is stored.
 	Verify bool
@@ -60,11 +70,12 @@ type StoreRequest struct {
 
 // StoreResult is one profile Store stored.
 type StoreResult struct {
-	Profile   string
-	Settings  Settings // as stored: an application credential's project learned from its token
-	Keyring   string   // the backend the secret is kept in
-	Verified  bool
-	ExpiresAt *time.Time // the verifying token's expiry
+	Profile       string
+	Settings      Settings // as stored: an application credential's project learned from its token
+	Keyring       string   // the backend the secret is kept in; "" with a SecretCommand
+	SecretCommand string   // the command that prints the secret, if the profile has one
+	Verified      bool
+	ExpiresAt     *time.Time // the verifying token's expiry
 	// SecretSent: the secret was sent to the profile's Keystone, to
 	// verify it or to list the user's projects with it.
 	SecretSent bool
@@ -126,6 +137,8 @@ type secret struct {
 	// typed now; it is then only copied where it is missing, never
 	// replaces another copy.
 	found bool
+	// command: the profile's secret command printed it.
+	command bool
 }
 
 // one stores the request's profile.
@@ -142,15 +155,8 @@ func (run *storeRun) one(ctx context.Context, src Sources, stored *Profile) (*St
 	if name != "" && s.ApplicationCredentialID != "" {
 		return nil, errBoundProject
 	}
-	backend, previous, err := run.keyringFor(stored)
-	if err != nil {
-		return nil, err
-	}
-	legacy := "" // a 1.0 item under the profile's name holds this identity's secret
-	if stored != nil && SameIdentity(s, stored.Settings) {
-		legacy = run.r.Profile
-	}
-	sec, err := run.secretFor(run.r.Profile, s, legacy, backend, previous)
+	command := run.secretCommandFor(s, stored)
+	backend, sec, err := run.source(ctx, run.r.Profile, s, stored, command, name != "")
 	if err != nil {
 		return nil, err
 	}
@@ -162,13 +168,60 @@ func (run *storeRun) one(ctx context.Context, src Sources, stored *Profile) (*St
 	}
 	res, err := run.h.storeProfile(ctx, storeOptions{
 		Profile: run.r.Profile, Settings: s, Secret: sec.value, Replace: !sec.found, Verify: run.r.Verify,
-		Keyring: backend, Stored: stored, TOTPCommand: totp, Passcode: run.passcode(run.r.Profile, s, totp),
+		Keyring: backend, SecretCommand: command, Stored: stored, TOTPCommand: totp, Passcode: run.passcode(run.r.Profile, s, totp),
 	})
 	if err != nil {
 		return nil, run.explain(ctx, err, sec, stored == nil)
 	}
 	res.SecretSent = res.Verified || name != ""
+	if stored != nil && stored.SecretCommand != "" && command == "" {
+		run.h.warnf("profile %s no longer runs its secret command: its %s is kept in %s", run.r.Profile, SecretNoun(s), backend)
+	}
 	return &StoreOutcome{Stored: []StoreResult{*res}}, nil
+}
+
+// secretCommandFor returns the secret command the profile takes its secret
+// from after this store, for settings s: the request's; else the stored
+// profile's, when it is of the same identity and the request neither
+// supplies a secret nor names a backend; else none.
+func (run *storeRun) secretCommandFor(s Settings, stored *Profile) string {
+	switch {
+	case run.r.SecretCommand != "":
+		return run.r.SecretCommand
+	case stored == nil || stored.SecretCommand == "" || !SameIdentity(s, stored.Settings):
+		return ""
+	case run.r.Secret != "" || (run.r.Keyring != "" && run.r.Keyring != AutoKeyring):
+		return ""
+	}
+	return stored.SecretCommand
+}
+
+// source gets the secret of a store of s for profile ("" for all
+// projects; stored is the profile as stored, or nil): with command, what
+// it prints, when the secret is needed (to verify it, or, with lookUp, to
+// look a project up); otherwise the secret to keep (secretFor) and the
+// backend to keep it in.
+func (run *storeRun) source(ctx context.Context, profile string, s Settings, stored *Profile, command string, lookUp bool) (backend string, sec secret, err error) {
+	if command != "" {
+		if run.r.Secret != "" || (run.r.Keyring != "" && run.r.Keyring != AutoKeyring) {
+			return "", secret{}, errors.New("a secret command goes with neither a supplied secret nor a keychain backend")
+		}
+		if !run.r.Verify && !lookUp {
+			return "", secret{command: true}, nil
+		}
+		v, err := run.h.runSecretCommand(ctx, profile, command)
+		return "", secret{value: v, command: true}, err
+	}
+	backend, previous, err := run.keyringFor(stored)
+	if err != nil {
+		return "", secret{}, err
+	}
+	legacy := "" // a 1.0 item under the profile's name holds this identity's secret
+	if stored != nil && SameIdentity(s, stored.Settings) {
+		legacy = profile
+	}
+	sec, err = run.secretFor(profile, s, legacy, backend, previous)
+	return backend, sec, err
 }
 
 // errBoundProject refuses a project by name (or all projects) for an
@@ -218,7 +271,8 @@ func (run *storeRun) passcode(profile string, s Settings, command string) func()
 // keyringFor chooses the backend of a profile (stored is the profile as
 // stored, nil for a new one): the one the request names; for auto, the
 // stored profile's, or the first that works here. previous is the backend
-// the secret is kept in now ("" for a new profile). A backend the secret
+// the secret is kept in now ("" for a new profile, and for one whose
+// secret command printed it). A backend the secret
 // moves to is proven with a round trip of a throwaway secret before anyone
 // is asked for a secret: a locked keychain may answer a read but refuse a
 // write.
@@ -229,7 +283,7 @@ func (run *storeRun) keyringFor(stored *Profile) (backend, previous string, err 
 	switch name := run.r.Keyring; {
 	case name != "" && name != AutoKeyring:
 		backend = name
-	case stored != nil:
+	case previous != "":
 		return previous, previous, nil
 	case run.auto != "":
 		backend = run.auto
@@ -317,7 +371,7 @@ func (run *storeRun) explain(ctx context.Context, err error, sec secret, first b
 	if !errors.As(err, &rej) {
 		return err
 	}
-	rej.FirstStore, rej.NewSecret = first, !sec.found
+	rej.FirstStore, rej.NewSecret, rej.FromCommand = first, !sec.found, sec.command
 	if !run.r.AllProjects {
 		rej.Profile = run.r.Profile
 	}
@@ -355,7 +409,11 @@ type storeOptions struct {
 	// then deleted from the old backend unless another profile of the
 	// identity uses it there.
 	Keyring string
-	Stored  *Profile
+	// SecretCommand, when set, is recorded instead of a backend: Secret
+	// (what it printed; "" when it did not run) is kept nowhere, and a copy in
+	// Stored's backend is deleted as when the secret moves.
+	SecretCommand string
+	Stored        *Profile
 	// TOTPCommand is recorded in the profile (see Profile.TOTPCommand);
 	// Passcode is as for GetOptions, for the verification.
 	TOTPCommand string
@@ -363,16 +421,22 @@ type storeOptions struct {
 }
 
 // storeProfile saves one profile's settings and keeps its secret as its
-// identity's. Unless told not to, it first proves the secret by issuing a
+// identity's (or records its secret command, and keeps the secret
+// nowhere). Unless told not to, it first proves the secret by issuing a
 // token (and caches it); a secret Keystone rejects is not stored.
 func (h *Helper) storeProfile(ctx context.Context, o storeOptions) (*StoreResult, error) {
-	if o.Secret == "" {
+	switch {
+	case o.SecretCommand != "":
+		o.Keyring = ""
+	case o.Secret == "":
 		return nil, ErrEmptyPassword
-	}
-	if o.Keyring == "" {
+	case o.Keyring == "":
 		o.Keyring = DefaultKeyring
 	}
-	res := &StoreResult{Profile: o.Profile, Keyring: o.Keyring}
+	if o.Verify && o.Secret == "" {
+		return nil, ErrEmptyPassword
+	}
+	res := &StoreResult{Profile: o.Profile, Keyring: o.Keyring, SecretCommand: o.SecretCommand}
 	if o.Verify {
 		unlock, err := h.lock(ctx, o.Settings)
 		if err != nil {
@@ -391,22 +455,17 @@ func (h *Helper) storeProfile(ctx context.Context, o storeOptions) (*StoreResult
 	res.Settings = o.Settings
 	noun := SecretNoun(o.Settings)
 	moving := o.Stored != nil && o.Stored.Keyring != o.Keyring
-	if err := h.keepSecret(o.Keyring, o.Settings, o.Secret, moving); err != nil {
-		return nil, err
-	}
-	if o.Replace {
-		for _, b := range h.BackendsOf(o.Settings, "") {
-			if b == o.Keyring {
-				continue
-			}
-			if err := h.keepSecret(b, o.Settings, o.Secret, false); err != nil {
-				h.warnf("other profiles of %s keep the %s in %s, which could not be updated (%v); run store for them again", Identity(o.Settings), noun, b, err)
-			}
+	if o.SecretCommand == "" {
+		if err := h.keepIdentitySecret(o, moving); err != nil {
+			return nil, err
 		}
 	}
-	note, err := h.Paths.saveProfile(o.Profile, Profile{Settings: o.Settings, Keyring: o.Keyring, TOTPCommand: o.TOTPCommand})
+	note, err := h.Paths.saveProfile(o.Profile, Profile{Settings: o.Settings, Keyring: o.Keyring, SecretCommand: o.SecretCommand, TOTPCommand: o.TOTPCommand})
 	h.note(note)
-	if err != nil {
+	switch {
+	case err != nil && o.SecretCommand != "":
+		return nil, fmt.Errorf("the profile could not be saved: %w", err)
+	case err != nil:
 		return nil, fmt.Errorf("the %s is in the keychain, but the profile could not be saved: %w", noun, err)
 	}
 	if err := h.dropOld(o, moving); err != nil {
@@ -415,9 +474,34 @@ func (h *Helper) storeProfile(ctx context.Context, o storeOptions) (*StoreResult
 	return res, nil
 }
 
+// keepIdentitySecret keeps o.Secret as the identity's in o.Keyring
+// (moving says it moves there from another backend, and is read back);
+// a new one (o.Replace) also replaces the copies that the identity's other
+// profiles keep in other backends.
+func (h *Helper) keepIdentitySecret(o storeOptions, moving bool) error {
+	if err := h.keepSecret(o.Keyring, o.Settings, o.Secret, moving); err != nil {
+		return err
+	}
+	if !o.Replace {
+		return nil
+	}
+	for _, b := range h.BackendsOf(o.Settings, "") {
+		if b == o.Keyring {
+			continue
+		}
+		if err := h.keepSecret(b, o.Settings, o.Secret, false); err != nil {
+			h.warnf("other profiles of %s keep the %s in %s, which could not be updated (%v); run store for them again",
+				Identity(o.Settings), SecretNoun(o.Settings), b, err)
+		}
+	}
+	return nil
+}
+
 // dropOld deletes what the profile kept before and no longer needs: its
-// 1.0 item, and the old identity's secret (or the old backend's copy)
-// unless another profile still uses it.
+// 1.0 item, and the old identity's secret (or the old backend's copy,
+// which a profile that takes a secret command no longer needs) unless
+// another profile still uses it. A profile that had a secret command kept
+// nothing (see dropSecret).
 func (h *Helper) dropOld(o storeOptions, moving bool) error {
 	var err error
 	switch {

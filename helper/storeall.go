@@ -56,12 +56,9 @@ func (run *storeRun) all(ctx context.Context, src Sources, stored *Profile) (*St
 	if s.ApplicationCredentialID != "" {
 		return nil, errBoundProject
 	}
-	// The backend of the new profiles; the secret's, when it is new.
-	backend, _, err := run.keyringFor(nil)
-	if err != nil {
-		return nil, err
-	}
-	sec, err := run.secretFor("", s, "", backend, "")
+	// The backend of the new profiles (the secret's, when it is new), or
+	// their secret command.
+	backend, sec, err := run.source(ctx, "", s, nil, run.r.SecretCommand, true)
 	if err != nil {
 		return nil, err
 	}
@@ -87,20 +84,23 @@ func (run *storeRun) all(ctx context.Context, src Sources, stored *Profile) (*St
 }
 
 // storePlanned stores the planned profile p with sec, in backend when it
-// is new; under auto, a stored profile keeps its own backend.
+// is new; under auto, a stored profile keeps its own backend. With the
+// request's secret command, every profile takes it; a stored profile
+// keeps its own as a store of it alone would (secretCommandFor).
 func (run *storeRun) storePlanned(ctx context.Context, p plannedProfile, sec secret, backend, totp string) (*StoreResult, error) {
+	command := run.secretCommandFor(p.settings, p.stored)
 	b := backend
-	if p.stored != nil && (run.r.Keyring == "" || run.r.Keyring == AutoKeyring) {
+	if p.stored != nil && p.stored.Keyring != "" && (run.r.Keyring == "" || run.r.Keyring == AutoKeyring) {
 		b = p.stored.Keyring
 	}
-	if p.stored != nil && b != p.stored.Keyring {
+	if command == "" && p.stored != nil && b != p.stored.Keyring {
 		if err := run.prove(b); err != nil {
 			return nil, err
 		}
 	}
 	return run.h.storeProfile(ctx, storeOptions{
 		Profile: p.name, Settings: p.settings, Secret: sec.value, Replace: !sec.found,
-		Keyring: b, Stored: p.stored, TOTPCommand: totp,
+		Keyring: b, SecretCommand: command, Stored: p.stored, TOTPCommand: totp,
 	})
 }
 

@@ -32,9 +32,14 @@ type StoreResponse struct {
 	Stored   bool   `json:"stored"`
 	Verified bool   `json:"verified"`
 	Settings
-	// Keyring names the backend that keeps the secret: os, keyctl or pass.
-	Keyring   string     `json:"keyring"`
-	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	// Keyring names the backend that keeps the secret: os, keyctl or pass;
+	// absent when SecretCommand gives it.
+	Keyring string `json:"keyring,omitempty"`
+	// SecretCommand is the command that prints the secret each time a
+	// token must be issued, when the profile has one (it keeps no secret
+	// in a keychain).
+	SecretCommand string     `json:"secret_command,omitempty"`
+	ExpiresAt     *time.Time `json:"expires_at,omitempty"`
 	// CloudsYAML, for store --cloud, is the clouds.yaml stanza (auth_type
 	// vkc) that replaces the cloud's plaintext one.
 	CloudsYAML string `json:"clouds_yaml,omitempty"`
@@ -94,12 +99,17 @@ type ProfileInfo struct {
 	// Identity names whose secret the profile uses: one per user, domain
 	// and Keystone, shared by that user's profiles.
 	Identity string `json:"identity"`
-	Keyring  string `json:"keyring"`
+	// Keyring is the backend that keeps the secret; absent when
+	// SecretCommand gives it.
+	Keyring string `json:"keyring,omitempty"`
 	// KeyringItem is the identity's item in that backend (the account of
 	// an OS keychain item, a pass entry's name, a kernel key's
 	// description after "vkc-credential:").
-	KeyringItem string     `json:"keyring_item"`
-	ExpiresAt   *time.Time `json:"expires_at"`
+	KeyringItem string `json:"keyring_item,omitempty"`
+	// SecretCommand is the command that prints the secret, when the
+	// profile has one.
+	SecretCommand string     `json:"secret_command,omitempty"`
+	ExpiresAt     *time.Time `json:"expires_at"`
 }
 
 // VersionResponse is the answer of `version`.
