@@ -29,6 +29,7 @@ PACKAGES=(
   gnome-keyring libsecret-tools dbus dbus-daemon libglib2.0-bin
   python3-secretstorage python3-jeepney
   hyperfine python3-pip python3-setuptools fish
+  age
   pass gnupg keyutils oathtool
   xvfb xdotool zenity kdialog ksshaskpass ssh-askpass
   curl ca-certificates procps util-linux coreutils
