@@ -226,9 +226,11 @@ func (inv *invocation) profileChecks(c *cli.Context, h *helper.Helper, name stri
 			return fail(msg, "run `vkc-credential store --profile "+name+"` (with --openrc FILE or the settings' flags)")
 		}}}
 	}
-	secret := inv.secretCheck(h, name, p)
+	var secret check
 	if p.SecretCommand != "" {
 		secret = secretCommandCheck(c.Context, h, name, p, alone)
+	} else {
+		secret = inv.secretCheck(h, name, p)
 	}
 	return []check{
 		{prefix + "settings", func() checkResult {

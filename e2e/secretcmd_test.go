@@ -285,3 +285,45 @@ func TestSecretCommandStandIns(t *testing.T) {
 		})
 	}
 }
+
+// TestSecretCommandSops (opt-in: VKC_E2E_SOPS names a sops binary, as
+// scripts/install-sops.sh builds it; not in CI, which would spend minutes
+// building it): the documented `sops -d --extract '["password"]' FILE`,
+// with the file encrypted to an age key where sops looks for it.
+func TestSecretCommandSops(t *testing.T) {
+	needKeystone(t)
+	sops := os.Getenv("VKC_E2E_SOPS")
+	if sops == "" {
+		t.Skip("opt-in: VKC_E2E_SOPS=$(bash scripts/install-sops.sh)")
+	}
+	s := newSandbox(t)
+	bin := t.TempDir()
+	if err := os.Symlink(sops, filepath.Join(bin, "sops")); err != nil {
+		t.Fatal(err)
+	}
+	path := []string{"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH")}
+	keys := filepath.Join(s.home, ".config", "sops", "age", "keys.txt")
+	os.MkdirAll(filepath.Dir(keys), 0o700)
+	s.tool("age-keygen", "-o", keys)
+	recipient := strings.TrimSpace(s.tool("age-keygen", "-y", keys))
+	file := filepath.Join(s.home, "repo", "secrets.yaml")
+	os.MkdirAll(filepath.Dir(file), 0o700)
+	quoted, _ := json.Marshal(ks.Password) // a YAML double-quoted string
+	if err := os.WriteFile(file, []byte("password: "+string(quoted)+"\nregion: RegionOne\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.runCmd(exec.Command(sops, "-e", "--age", recipient, "-i", file), nil, ""); r.code != 0 {
+		t.Fatalf("sops -e: %s", r)
+	}
+	if hits := filesContaining(t, s.home, ks.Password); len(hits) > 0 {
+		t.Fatalf("sops left the password in plaintext: %v", hits)
+	}
+	p := s.profileName("sc-sops")
+	if r := s.secretStore(path, p, `sops -d --extract '["password"]' `+file); r.code != 0 || !strings.Contains(r.stdout, `"verified":true`) {
+		t.Fatalf("store: %s", r)
+	}
+	s.dropCache()
+	if tok := decodeToken(t, s.run(path, "", "get", "--profile", p)); tok.Cached {
+		t.Fatal("the get was not cold")
+	}
+}

@@ -272,10 +272,9 @@ func (run *storeRun) passcode(profile string, s Settings, command string) func()
 // stored, nil for a new one): the one the request names; for auto, the
 // stored profile's, or the first that works here. previous is the backend
 // the secret is kept in now ("" for a new profile, and for one whose
-// secret command printed it). A backend the secret
-// moves to is proven with a round trip of a throwaway secret before anyone
-// is asked for a secret: a locked keychain may answer a read but refuse a
-// write.
+// secret command printed it). A backend the secret moves to is proven
+// with a round trip of a throwaway secret before anyone is asked for a
+// secret: a locked keychain may answer a read but refuse a write.
 func (run *storeRun) keyringFor(stored *Profile) (backend, previous string, err error) {
 	if stored != nil {
 		previous = stored.Keyring
@@ -410,8 +409,8 @@ type storeOptions struct {
 	// identity uses it there.
 	Keyring string
 	// SecretCommand, when set, is recorded instead of a backend: Secret
-	// (what it printed; "" when it did not run) is kept nowhere, and a copy in
-	// Stored's backend is deleted as when the secret moves.
+	// (what it printed; "" when it did not run) is kept nowhere, and a
+	// copy in Stored's backend is deleted as when the secret moves.
 	SecretCommand string
 	Stored        *Profile
 	// TOTPCommand is recorded in the profile (see Profile.TOTPCommand);
@@ -426,15 +425,12 @@ type storeOptions struct {
 // token (and caches it); a secret Keystone rejects is not stored.
 func (h *Helper) storeProfile(ctx context.Context, o storeOptions) (*StoreResult, error) {
 	switch {
+	case o.Secret == "" && (o.SecretCommand == "" || o.Verify):
+		return nil, ErrEmptyPassword
 	case o.SecretCommand != "":
 		o.Keyring = ""
-	case o.Secret == "":
-		return nil, ErrEmptyPassword
 	case o.Keyring == "":
 		o.Keyring = DefaultKeyring
-	}
-	if o.Verify && o.Secret == "" {
-		return nil, ErrEmptyPassword
 	}
 	res := &StoreResult{Profile: o.Profile, Keyring: o.Keyring, SecretCommand: o.SecretCommand}
 	if o.Verify {
