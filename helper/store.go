@@ -434,12 +434,7 @@ func (h *Helper) storeProfile(ctx context.Context, o storeOptions) (*StoreResult
 	}
 	res := &StoreResult{Profile: o.Profile, Keyring: o.Keyring, SecretCommand: o.SecretCommand}
 	if o.Verify {
-		unlock, err := h.lock(ctx, o.Settings)
-		if err != nil {
-			return nil, err
-		}
-		e, err := h.issue(ctx, o.Profile, o.Settings, o.Secret, o.Passcode)
-		unlock()
+		e, err := h.verify(ctx, o)
 		if err != nil {
 			return nil, err
 		}
@@ -468,6 +463,17 @@ func (h *Helper) storeProfile(ctx context.Context, o storeOptions) (*StoreResult
 		h.warnf("the %s is stored, but an old copy could not be deleted (%v); delete it by hand", noun, err)
 	}
 	return res, nil
+}
+
+// verify proves o.Secret with Keystone: a token for o.Settings, issued
+// under the project's lock, and cached.
+func (h *Helper) verify(ctx context.Context, o storeOptions) (*cacheEntry, error) {
+	unlock, err := h.lock(ctx, o.Settings)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return h.issue(ctx, o.Profile, o.Settings, o.Secret, o.Passcode)
 }
 
 // keepIdentitySecret keeps o.Secret as the identity's in o.Keyring
