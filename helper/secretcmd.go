@@ -115,3 +115,47 @@ func (h *Helper) secretOf(ctx context.Context, o GetOptions) (string, error) {
 	secret, _, err := h.FindSecret(o.Settings, o.Profile, o.Keyring)
 	return secret, err
 }
+
+// secretCommandFor returns the secret command the profile takes its secret
+// from after this store, for settings s: the request's; else the stored
+// profile's, when it is of the same identity and the request neither
+// supplies a secret nor names a backend; else none.
+func (run *storeRun) secretCommandFor(s Settings, stored *Profile) string {
+	switch {
+	case run.r.SecretCommand != "":
+		return run.r.SecretCommand
+	case stored == nil || stored.SecretCommand == "" || !SameIdentity(s, stored.Settings):
+		return ""
+	case run.r.Secret != "" || (run.r.Keyring != "" && run.r.Keyring != AutoKeyring):
+		return ""
+	}
+	return stored.SecretCommand
+}
+
+// source gets the secret of a store of s for profile ("" for all
+// projects; stored is the profile as stored, or nil): with command, what
+// it prints, when the secret is needed (to verify it, or, with lookUp, to
+// look a project up); otherwise the secret to keep (secretFor) and the
+// backend to keep it in.
+func (run *storeRun) source(ctx context.Context, profile string, s Settings, stored *Profile, command string, lookUp bool) (backend string, sec secret, err error) {
+	if command != "" {
+		if run.r.Secret != "" || (run.r.Keyring != "" && run.r.Keyring != AutoKeyring) {
+			return "", secret{}, errors.New("a secret command goes with neither a supplied secret nor a keychain backend")
+		}
+		if !run.r.Verify && !lookUp {
+			return "", secret{command: true}, nil
+		}
+		v, err := run.h.runSecretCommand(ctx, profile, command)
+		return "", secret{value: v, command: true}, err
+	}
+	backend, previous, err := run.keyringFor(stored)
+	if err != nil {
+		return "", secret{}, err
+	}
+	legacy := "" // a 1.0 item under the profile's name holds this identity's secret
+	if stored != nil && SameIdentity(s, stored.Settings) {
+		legacy = profile
+	}
+	sec, err = run.secretFor(profile, s, legacy, backend, previous)
+	return backend, sec, err
+}
