@@ -111,9 +111,10 @@ type GetOptions struct {
 // from the cache when it holds one (no keychain, no network), otherwise a
 // new one from Keystone, cached for the next caller: re-scoped from the
 // identity's TOTP sign-in while that lasts (see identityScope), else signed
-// in with the profile's secret (from its backend, or its secret command). Concurrent callers of the same identity and
-// project share one issuance through a lock on the cache file, and those
-// of an identity's projects one TOTP sign-in. When even a fresh token
+// in with the profile's secret (from its backend, or its secret command).
+// Concurrent callers of the same identity and project share one issuance
+// through a lock on the cache file, and those of an identity's projects
+// one TOTP sign-in. When even a fresh token
 // cannot meet MinTTL it is returned, with a warning that names its
 // lifetime.
 func (h *Helper) Get(ctx context.Context, o GetOptions) (*Token, error) {

@@ -126,11 +126,14 @@ func (run *storeRun) secretCommandFor(s Settings, stored *Profile) string {
 		return run.r.SecretCommand
 	case stored == nil || stored.SecretCommand == "" || !SameIdentity(s, stored.Settings):
 		return ""
-	case run.r.Secret != "" || (run.r.Keyring != "" && run.r.Keyring != AutoKeyring):
+	case run.r.Secret != "" || run.r.namesKeyring():
 		return ""
 	}
 	return stored.SecretCommand
 }
+
+// namesKeyring reports whether the request names a backend (not auto).
+func (r *StoreRequest) namesKeyring() bool { return r.Keyring != "" && r.Keyring != AutoKeyring }
 
 // source gets the secret of a store of s for profile ("" for all
 // projects; stored is the profile as stored, or nil): with command, what
@@ -139,7 +142,7 @@ func (run *storeRun) secretCommandFor(s Settings, stored *Profile) string {
 // backend to keep it in.
 func (run *storeRun) source(ctx context.Context, profile string, s Settings, stored *Profile, command string, lookUp bool) (backend string, sec secret, err error) {
 	if command != "" {
-		if run.r.Secret != "" || (run.r.Keyring != "" && run.r.Keyring != AutoKeyring) {
+		if run.r.Secret != "" || run.r.namesKeyring() {
 			return "", secret{}, errors.New("a secret command goes with neither a supplied secret nor a keychain backend")
 		}
 		if !run.r.Verify && !lookUp {

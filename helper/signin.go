@@ -190,10 +190,10 @@ func (f *secondFactor) forget() {
 // obtain issues a new token for o, whose project's lock the caller holds:
 // for a password identity, by re-scoping its identity token when that can
 // serve (no keychain, no passcode, no secret command); otherwise by
-// signing in with the profile's secret (secretOf). An identity known to want a second factor (it has an
-// identity token, or o.TOTP says so) signs in under the identity's lock,
-// so that callers of its other projects wait for the identity token rather
-// than send the password too.
+// signing in with the profile's secret (secretOf). An identity known to
+// want a second factor (it has an identity token, or o.TOTP says so) signs
+// in under the identity's lock, so that callers of its other projects wait
+// for the identity token rather than send the password too.
 func (h *Helper) obtain(ctx context.Context, o GetOptions, start time.Time) (*cacheEntry, error) {
 	kc, err := h.Keystone()
 	if err != nil {
