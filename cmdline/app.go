@@ -152,7 +152,7 @@ func (inv *invocation) surface() *surface {
 				&cli.StringFlag{Name: "totp-command", Usage: "a shell `COMMAND` whose first output line is a TOTP passcode, for Keystone's second factor (e.g. oathtool --totp -b ...)"},
 				&cli.StringFlag{Name: "secret-command", Usage: "a shell `COMMAND` that prints the password (or application credential secret) each time a token must be issued, " +
 					"instead of a keychain keeping it (e.g. pass show vk/password | head -n1)"},
-				keyringFlag("password (auto: the profile's own, or for a new profile the first that works here)"),
+				keyringFlag("password (auto: the profile's own, or for a new profile the first that works here; not with --secret-command)"),
 			}),
 			Action: inv.store,
 		}},
