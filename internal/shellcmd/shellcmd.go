@@ -1,9 +1,9 @@
 // Package shellcmd runs a command the user configured (a --totp-command
-// line, or an askpass program) the careful way: a line with `sh -c`, a
-// program by itself; its stdin given or /dev/null, in a process group of
-// its own that is killed as a whole when the caller's bound passes, its
-// output read with a cap, and without the OpenStack variables in its
-// environment.
+// or --secret-command line, or an askpass program) the careful way: a
+// line with `sh -c`, a program by itself; its stdin given or /dev/null, in
+// a process group of its own that is killed as a whole when the caller's
+// bound passes, its output read with a cap, and without the OpenStack
+// variables in its environment.
 package shellcmd
 
 import (
