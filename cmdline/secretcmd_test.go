@@ -88,7 +88,7 @@ func TestStoreSecretCommandRefusals(t *testing.T) {
 			}
 		})
 	}
-	if w.ks.posts.Load() != 0 {
+	if w.posts() != 0 {
 		t.Fatal("keystone was asked")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"vkc-credential/internal/keystonetest"
 	"vkc-credential/internal/shellcmd"
 	"vkc-credential/keyring"
 )
@@ -109,7 +111,7 @@ func TestSecretCommandStoreAndGet(t *testing.T) {
 	if err := os.RemoveAll(w.h.Paths.CacheDir); err != nil {
 		t.Fatal(err)
 	}
-	posts := w.cloud.postCount()
+	posts := w.cloud.Count(http.MethodPost, "/v3/auth/tokens")
 	var wg sync.WaitGroup
 	errs := make([]error, 20)
 	for i := range errs {
@@ -122,8 +124,8 @@ func TestSecretCommandStoreAndGet(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := runCount(t, runs); n != 2 || w.cloud.postCount() != posts+1 {
-		t.Fatalf("20 cold gets ran the command %d times (want one more than 1) and posted %d times", n, w.cloud.postCount()-posts)
+	if n := runCount(t, runs); n != 2 || w.cloud.Count(http.MethodPost, "/v3/auth/tokens") != posts+1 {
+		t.Fatalf("20 cold gets ran the command %d times (want one more than 1) and posted %d times", n, w.cloud.Count(http.MethodPost, "/v3/auth/tokens")-posts)
 	}
 	w.untouched(t)
 	w.noFileHolds(t, alicePW)
@@ -170,7 +172,7 @@ func TestSecretCommandFailures(t *testing.T) {
 			os.RemoveAll(w.h.Paths.CacheDir)
 			o := w.getOptions(t, "dev")
 			o.SecretCommand = tt.command
-			posts := w.cloud.postCount()
+			posts := w.cloud.Count(http.MethodPost, "/v3/auth/tokens")
 			_, err := w.h.Get(context.Background(), o)
 			if tt.kind == nil {
 				if err != nil {
@@ -191,7 +193,7 @@ func TestSecretCommandFailures(t *testing.T) {
 			if strings.Contains(err.Error(), alicePW) || strings.Contains(err.Error(), "url:") {
 				t.Fatalf("the error shows what the command printed: %v", err)
 			}
-			if w.cloud.postCount() != posts {
+			if w.cloud.Count(http.MethodPost, "/v3/auth/tokens") != posts {
 				t.Fatal("keystone was called")
 			}
 		})
@@ -249,7 +251,7 @@ func TestSecretCommandSwitches(t *testing.T) {
 	}
 
 	// A new identity does not inherit the old one's command.
-	w.cloud.addUser("bob", bobPW, dev)
+	addUser(w.cloud, "bob", bobPW, dev)
 	r = w.request(t, "dev", Settings{}, "")
 	r.SecretCommand = command
 	w.store(t, r)
@@ -303,7 +305,7 @@ func TestSecretCommandAllProjectsAndApplicationCredential(t *testing.T) {
 	}
 	w.untouched(t)
 
-	w.cloud.appCreds["ac1"] = cloudAppCred{secret: "ac secret", project: prod.ID}
+	w.cloud.AddAppCred(keystonetest.AppCred{ID: "ac1", Name: "ci", Secret: "ac secret", User: "alice", Project: prod.ID})
 	command, runs = secretCommand(t, "ac secret\n")
 	r = w.request(t, "ci", Settings{ApplicationCredentialID: "ac1"}, "")
 	r.Sources.Flags.Username, r.SecretCommand = "", command
