@@ -130,6 +130,7 @@ func (inv *invocation) surface() *surface {
 			ArgsUsage: "-- CMD [ARGS...]",
 			Flags: with(tokenFlags(), []cli.Flag{
 				&cli.BoolFlag{Name: "allow-nested", Usage: "run even inside another vkc-credential exec"},
+				&cli.BoolFlag{Name: "serve", Usage: "hand the command a Keystone stand-in on 127.0.0.1 and a one-time session secret instead of a token: it signs in as often as it needs, for runs that outlast a token"},
 			}),
 			Action: inv.exec,
 		}},
@@ -138,6 +139,15 @@ func (inv *invocation) surface() *surface {
 			Usage:  "print shell lines that export the token, for eval \"$(vkc-credential env)\"",
 			Flags:  with(tokenFlags(), []cli.Flag{choice("shell", "the `SHELL` whose syntax to write", shellNames(), shellPOSIX)}),
 			Action: inv.env,
+		}},
+		{Command: &cli.Command{
+			Name:  "serve",
+			Usage: "print shell lines that point tools at a Keystone stand-in on 127.0.0.1, then run it until SIGINT or SIGTERM",
+			Flags: with(tokenFlags(), []cli.Flag{
+				&cli.StringFlag{Name: "listen", Value: "127.0.0.1:0", Usage: "`ADDRESS` to listen on: 127.0.0.1:PORT (port 0: a free one)"},
+				choice("shell", "the `SHELL` whose syntax to write", shellNames(), shellPOSIX),
+			}),
+			Action: inv.serve,
 		}},
 		{json: true, Command: &cli.Command{
 			Name:  "store",

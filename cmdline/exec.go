@@ -28,9 +28,22 @@ func (inv *invocation) exec(c *cli.Context) error {
 	if err != nil {
 		return notRunnable(args[0], err)
 	}
+	if c.Bool("serve") {
+		return inv.execServe(c, path, args)
+	}
+	return inv.execToken(c, path, args)
+}
+
+// execToken runs the command with the token in its environment.
+func (inv *invocation) execToken(c *cli.Context, path string, args []string) error {
 	tok, err := inv.token(c, false)
 	if err != nil {
 		return err
+	}
+	if tok.Settings.ApplicationCredentialID != "" {
+		inv.warnf("profile %q holds an application credential, whose token Keystone refuses to exchange for another; "+
+			"the openstack CLI and gophercloud tools (Terraform, packer) given OS_TOKEN with OS_PROJECT_ID do that and fail with HTTP 403: "+
+			"run them under `vkc-credential exec --serve`", tok.Profile)
 	}
 	env := tokenEnv(tok)
 	env.set = append(env.set, [2]string{execMarker, tok.Profile})
@@ -41,9 +54,15 @@ func (inv *invocation) exec(c *cli.Context) error {
 	} else {
 		err = inv.runChild(path, args, environ)
 	}
+	return runError(args[0], err)
+}
+
+// runError is what running the command returned: its status as an
+// *exitStatus, or the failure to start it, named.
+func runError(name string, err error) error {
 	var exit *exitStatus
 	if err != nil && !errors.As(err, &exit) {
-		return &exitStatus{code: exitCannotRun, msg: fmt.Sprintf("cannot run %q: %v", args[0], err)}
+		return &exitStatus{code: exitCannotRun, msg: fmt.Sprintf("cannot run %q: %v", name, err)}
 	}
 	return err
 }
@@ -81,7 +100,12 @@ func (inv *invocation) runChild(path string, args, environ []string) error {
 	cmd.Args[0] = args[0]
 	cmd.Env = environ
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inv.stdin, inv.stdout, inv.stderr
-	err := cmd.Run()
+	return childStatus(cmd.Run())
+}
+
+// childStatus turns what running a child returned into an *exitStatus:
+// its exit code, or 128+N when signal N killed it.
+func childStatus(err error) error {
 	if err == nil {
 		return &exitStatus{code: 0}
 	}

@@ -45,6 +45,8 @@ type invocation struct {
 	// profileDefaulted: no flag, request or VKC_PROFILE named the
 	// profile, so it is "default" (for the hint when there is none).
 	profileDefaulted bool
+	// lastStandinError is the stand-in's last failure printed on stderr.
+	lastStandinError string
 }
 
 // Main runs the program as this process, with its arguments and

@@ -66,6 +66,34 @@ func (inv *invocation) token(c *cli.Context, readRequest bool) (*helper.Token, e
 // req (nil for none): for a command that checks more of its own between
 // the two.
 func (inv *invocation) tokenFor(c *cli.Context, req *protocol.Request) (*helper.Token, error) {
+	tr, err := inv.requestFor(c, req)
+	if err != nil {
+		return nil, err
+	}
+	return tr.h.Get(c.Context, tr.opts)
+}
+
+// tokenRequest is a resolved request for a token: the Helper, the options
+// of its Get, and the profile's --totp-command.
+type tokenRequest struct {
+	h           *helper.Helper
+	opts        helper.GetOptions
+	totpCommand string
+}
+
+// tokenRequest reads the request (when readRequest), resolves the profile
+// and returns how to get its token, as token does, without getting it.
+func (inv *invocation) tokenRequest(c *cli.Context, readRequest bool) (*tokenRequest, error) {
+	req, err := inv.setup(c, readRequest, false)
+	if err != nil {
+		return nil, err
+	}
+	return inv.requestFor(c, req)
+}
+
+// requestFor resolves the profile setup found, its settings with those of
+// req (nil for none) and the minimum TTL.
+func (inv *invocation) requestFor(c *cli.Context, req *protocol.Request) (*tokenRequest, error) {
 	var err error
 	minTTL := 5 * time.Minute
 	if v := c.String("min-ttl"); v != "" {
@@ -94,12 +122,12 @@ func (inv *invocation) tokenFor(c *cli.Context, req *protocol.Request) (*helper.
 	if err != nil {
 		return nil, err
 	}
-	return h.Get(c.Context, helper.GetOptions{
+	return &tokenRequest{h: h, totpCommand: stored.TOTPCommand, opts: helper.GetOptions{
 		Profile: inv.profile, Settings: s, Keyring: stored.Keyring, MinTTL: minTTL,
 		SecretCommand: stored.SecretCommand,
 		Passcode:      inv.passcode(inv.profile, s, stored.TOTPCommand), TOTP: stored.TOTPCommand != "",
 		Refresh: c.Bool("refresh") || (req != nil && req.Refresh),
-	})
+	}}, nil
 }
 
 func (inv *invocation) writeBareToken(tok *helper.Token) error {
