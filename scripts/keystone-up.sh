@@ -29,6 +29,11 @@
 # response is sent (stock wsgiref writes it after), so a test may count lines
 # as soon as its request has returned.  N = body bytes (Content-Length).
 #
+# VKC_E2E_TOKEN_EXPIRATION (default 3600) is the lifetime in seconds of the
+# tokens it issues ([token] expiration): the e2e tests of the Keystone
+# stand-in start a second Keystone with 60, so that a run outlasts several
+# tokens in minutes (e2e/standin_long_test.go).
+#
 # VKC_E2E_HASH_ROUNDS (default 4) is Keystone's bcrypt cost for the
 # passwords it creates: 4 keeps tests fast (a password POST /v3/auth/tokens
 # ~12 ms on 2 cores); 12, bcrypt's default and a real Keystone's, ~215 ms
@@ -42,6 +47,9 @@ die() { echo "keystone-up.sh: error: $*" >&2; exit 1; }
 log() { echo "keystone-up.sh: $*" >&2; }
 
 HASH_ROUNDS=${VKC_E2E_HASH_ROUNDS:-4}
+TOKEN_EXPIRATION=${VKC_E2E_TOKEN_EXPIRATION:-3600}
+case "$TOKEN_EXPIRATION" in [1-9][0-9]|[1-9][0-9][0-9]|[1-9][0-9][0-9][0-9]|[1-9][0-9][0-9][0-9][0-9]) ;;
+  *) die "VKC_E2E_TOKEN_EXPIRATION must be 10..99999 seconds, not $TOKEN_EXPIRATION";; esac
 case "$HASH_ROUNDS" in 4|5|6|7|8|9|1[0-9]|2[0-9]|3[01]) ;; *) die "VKC_E2E_HASH_ROUNDS must be 4..31 (bcrypt cost), not $HASH_ROUNDS";; esac
 
 [ $# -eq 1 ] || die "usage: $0 DIR"
@@ -89,7 +97,7 @@ connection = sqlite:///$DIR/keystone.db
 
 [token]
 provider = fernet
-expiration = 3600
+expiration = $TOKEN_EXPIRATION
 
 [identity]
 password_hash_algorithm = bcrypt
