@@ -46,6 +46,8 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	ks = e
+	startShortKeystonesEarly()
+	defer stopShortKeystones()
 	dir, err := os.MkdirTemp("", "vkc-e2e-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -178,40 +180,70 @@ const processTimeout = 3 * time.Minute
 // prints where each of its goroutines stands, and the test shows it.
 func runProcess(t *testing.T, cmd *exec.Cmd, env []string, stdin string, timeout time.Duration) result {
 	t.Helper()
+	return startProcess(t, cmd, env, stdin).wait(t, timeout)
+}
+
+// process is a process that startProcess started.
+type process struct {
+	args     []string
+	started  time.Time
+	done     chan error
+	ended    time.Time // set before done is sent to
+	out, err bytes.Buffer
+	cmd      *exec.Cmd
+}
+
+// startProcess starts cmd as runProcess does, without waiting for it.
+func startProcess(t *testing.T, cmd *exec.Cmd, env []string, stdin string) *process {
+	t.Helper()
+	p := &process{args: cmd.Args, done: make(chan error, 1)}
 	c := exec.Command(cmd.Path, cmd.Args[1:]...)
 	c.Dir = cmd.Dir
 	c.Env = env
 	c.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	c.Stdout, c.Stderr = &out, &errb
+	c.Stdout, c.Stderr = &p.out, &p.err
 	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	p.started = time.Now()
 	if err := c.Start(); err != nil {
 		t.Fatalf("running %v: %v", cmd.Args, err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- c.Wait() }()
+	p.cmd = c
+	go func() {
+		err := c.Wait()
+		p.ended = time.Now()
+		p.done <- err
+	}()
+	return p
+}
+
+// wait waits for the process, at most timeout, and returns what it did.
+func (p *process) wait(t *testing.T, timeout time.Duration) result {
+	t.Helper()
 	var err error
 	select {
-	case err = <-done:
+	case err = <-p.done:
 	case <-time.After(timeout):
-		c.Process.Signal(syscall.SIGQUIT)
+		p.cmd.Process.Signal(syscall.SIGQUIT)
 		select {
-		case <-done:
+		case <-p.done:
 		case <-time.After(5 * time.Second):
-			c.Process.Kill()
-			<-done
+			p.cmd.Process.Kill()
+			<-p.done
 		}
-		t.Fatalf("%v timed out after %s\nstdout: %s\nstderr: %s", cmd.Args, timeout, out.String(), errb.String())
+		t.Fatalf("%v timed out after %s\nstdout: %s\nstderr: %s", p.args, timeout, p.out.String(), p.err.String())
 	}
 	code := 0
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		code = ee.ExitCode()
 	} else if err != nil {
-		t.Fatalf("running %v: %v", cmd.Args, err)
+		t.Fatalf("running %v: %v", p.args, err)
 	}
-	return result{stdout: out.String(), stderr: errb.String(), code: code}
+	return result{stdout: p.out.String(), stderr: p.err.String(), code: code}
 }
+
+// took is how long the process ran; valid once wait returned.
+func (p *process) took() time.Duration { return p.ended.Sub(p.started) }
 
 // must runs the binary and fails the test unless it exits 0.
 func (s *sandbox) must(stdin string, args ...string) result {

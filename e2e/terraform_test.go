@@ -132,11 +132,17 @@ provider_installation {
 // s.home/name and runs `terraform init` there (no credentials needed).
 func tfNewWorkspace(t *testing.T, s *sandbox, tools tfTools, cliConfig, name, provider string) *tfWorkspace {
 	t.Helper()
+	return tfNewWorkspaceWith(t, s, tools, cliConfig, name, tfMainTF(provider))
+}
+
+// tfNewWorkspaceWith is tfNewWorkspace with a whole main.tf.
+func tfNewWorkspaceWith(t *testing.T, s *sandbox, tools tfTools, cliConfig, name, mainTF string) *tfWorkspace {
+	t.Helper()
 	w := &tfWorkspace{dir: filepath.Join(s.home, name)}
 	if err := os.MkdirAll(w.dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(w.dir, "main.tf"), []byte(tfMainTF(provider)), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(w.dir, "main.tf"), []byte(mainTF), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	// The sandbox's environment (no OS_*, its own HOME) without any TF_*

@@ -47,4 +47,6 @@ bash scripts/test-release.sh
 echo "== go test -race (unit and end to end)"
 # -p 1: one package at a time, so that the keyring package's tests and the
 # e2e suite do not share the Secret Service and the two cores at once.
-VKC_E2E_REQUIRED=1 bash scripts/test-env.sh go test -race -count=1 -p 1 -timeout 20m ./...
+# 30m: the e2e suite includes runs that outlast three 60 s tokens
+# (TestStandinOutlastsTokens, about 5 minutes).
+VKC_E2E_REQUIRED=1 bash scripts/test-env.sh go test -race -count=1 -p 1 -timeout 30m ./...
