@@ -230,6 +230,16 @@ func TestSignInRefusals(t *testing.T) {
 	wantError(t, post(`{"auth":{"identity":{"methods":["password","totp"]}}}`), 401, "only with the password method")
 	wantError(t, post("not json"), 400, "not Keystone's JSON")
 	wantError(t, post(good+strings.Repeat(" ", 10<<20)), 413, "larger than 64 KiB")
+	// Without a Content-Length (chunked), the reading stops at the bound.
+	req, _ := http.NewRequest("POST", f.base+"/v3/auth/tokens", io.MultiReader(strings.NewReader(good), strings.NewReader(strings.Repeat(" ", 10<<20))))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("a chunked 10 MiB body: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 413 || req.ContentLength != 0 {
+		t.Errorf("a chunked 10 MiB body: %d", resp.StatusCode)
+	}
 	wantError(t, post(good, "Host", "evil.example:"+port), 404, "only to Host 127.0.0.1:"+port)
 	wantError(t, post(good, "Host", "127.0.0.1:1"), 404, "only to Host")
 	wantError(t, post(good, "Origin", "https://evil.example"), 401, "web pages")
