@@ -18,12 +18,13 @@
 # Rows (each timed by hyperfine as a whole process, BENCH_RUNS runs, default
 # 10, after 1 warm-up run):
 #   openstack project show   password in OS_PASSWORD | vkc-credential exec -- | vkc plugin, warm cache
+#   openstack token issue    password in OS_PASSWORD | vkc-credential exec --serve -- | vkc plugin, warm cache
 #   kubectl get x10          exec plugin vkc-credential (warm) | exec plugin that POSTs the password each call
 #                            (against bench/kube-apiserver, a loopback HTTPS server that checks each
 #                            bearer token with Keystone and, like kube-apiserver's webhook cache,
 #                            remembers an accepted token for 2 minutes)
 #   curl x10                 GET /v3/projects/ID with `get --format token` | with a password POST first
-#   terraform plan           under vkc-credential exec | password in OS_PASSWORD
+#   terraform plan           under vkc-credential exec | exec --serve | password in OS_PASSWORD
 #   vkc-credential get       warm | cold (cache removed before each run)
 # Keystone requests per row: the lines one run of it (before the timed runs;
 # it also proves the row works) adds to Keystone's access log; every request
@@ -263,6 +264,12 @@ row "openstack project show, vkc-credential exec (v3token)" openstack vkc 1 true
   "exec $bin exec --profile bench -- openstack $osc"
 row "openstack project show, vkc plugin, warm cache" openstack vkc 0 true \
   "exec openstack --os-auth-type vkc --os-vkc-profile bench $osc"
+row "openstack token issue, password in OS_PASSWORD" token-issue baseline 1 true \
+  "source $pw_env; exec openstack token issue -f value -c id"
+row "openstack token issue, vkc-credential exec --serve (stand-in), warm cache" token-issue vkc 0 true \
+  "exec $bin exec --serve --profile bench -- openstack token issue -f value -c id"
+row "openstack token issue, vkc plugin, warm cache" token-issue vkc 0 true \
+  "exec openstack --os-auth-type vkc --os-vkc-profile bench token issue -f value -c id"
 kget="kubectl get --raw /api/v1/namespaces"
 row "$n x kubectl get, exec plugin vkc-credential (warm cache)" kubectl vkc 0 true \
   "for i in \$(seq $n); do $kget --kubeconfig $work/kc-vkc >/dev/null; done"
@@ -279,6 +286,8 @@ done"
 tfplan="$tf plan -input=false -no-color -lock=false"
 row "terraform plan, vkc-credential exec" terraform vkc 1 true \
   "cd $tfdir; exec $bin exec --profile bench -- $tfplan"
+row "terraform plan, vkc-credential exec --serve (stand-in), warm cache" terraform vkc 0 true \
+  "cd $tfdir; exec $bin exec --serve --profile bench -- $tfplan"
 row "terraform plan, password in OS_PASSWORD" terraform baseline 1 true \
   "source $pw_env; cd $tfdir; exec $tfplan"
 row "vkc-credential get, warm" get vkc 0 true \
