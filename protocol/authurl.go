@@ -13,7 +13,7 @@ import (
 const VKCloudAuthURL = "https://infra.mail.ru:35357/v3/"
 
 // ErrInvalidAuthURL is wrapped by every refusal of NormalizeAuthURL.
-var ErrInvalidAuthURL = errors.New("invalid auth URL")
+var ErrInvalidAuthURL = NewError(CodeUsage, "invalid auth URL")
 
 // NormalizeAuthURL checks a Keystone auth URL and returns it in the form
 // that is stored, compared and sent to.

@@ -27,29 +27,22 @@ const MaxMinTTLSeconds = 86400
 const maxSettingBytes = 1024
 
 // ErrBadRequest matches (errors.Is) every refusal of a request, a setting
-// or a profile name: input no caller should have sent.
-var ErrBadRequest = errors.New("bad request")
+// or a profile name: input no caller should have sent. Its class is
+// CodeUsage.
+var ErrBadRequest = NewError(CodeUsage, "bad request")
 
 // refusal is a refusal of input: its message is the reason alone, and it
-// matches ErrBadRequest and each of kinds.
+// wraps each of kinds, ErrBadRequest, and what the reason wraps.
 type refusal struct {
 	err   error
 	kinds []error
 }
 
 func (r *refusal) Error() string { return r.err.Error() }
-func (r *refusal) Unwrap() error { return r.err }
 
-func (r *refusal) Is(target error) bool {
-	if target == ErrBadRequest {
-		return true
-	}
-	for _, k := range r.kinds {
-		if target == k {
-			return true
-		}
-	}
-	return false
+// Unwrap returns the refusal's kinds, ErrBadRequest and its reason.
+func (r *refusal) Unwrap() []error {
+	return append(append(r.kinds[:len(r.kinds):len(r.kinds)], ErrBadRequest), r.err)
 }
 
 // refuse returns a refusal with a formatted message; %w wraps as with
@@ -173,7 +166,7 @@ func DecodeRequest(r io.Reader) (*Request, error) {
 // ErrNotJSON matches the refusal of stdin that does not even start
 // like a JSON object, such as a piped password: the command line can then
 // say what was probably meant.
-var ErrNotJSON = errors.New("stdin does not hold a JSON object")
+var ErrNotJSON = NewError(CodeUsage, "stdin does not hold a JSON object")
 
 // parseRequest decodes one request from data; see DecodeRequest.
 func parseRequest(data []byte) (*Request, error) {
