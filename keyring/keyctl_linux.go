@@ -159,7 +159,7 @@ func keyctlError(what op, err error) error {
 		}
 	case unix.EKEYREVOKED, unix.EKEYEXPIRED:
 		if what != opWrite {
-			return fmt.Errorf("%w: the key in the kernel's persistent keyring was revoked or has expired; store the password again", ErrNotFound)
+			return fmt.Errorf("%w: the key in the kernel's persistent keyring was revoked or has expired", ErrNotFound)
 		}
 	case unix.ENOSYS:
 		return notSetUp("the keyctl system calls are not available (%v): a container's seccomp profile (Docker's default one) blocks them, or the kernel lacks CONFIG_KEYS; allow keyctl in the container, %s", err, keyctlElsewhere)

@@ -186,7 +186,7 @@ func TestKeyctlErrors(t *testing.T) {
 		says string
 	}{
 		{opRead, unix.ENOKEY, ErrNotFound, ""},
-		{opDelete, unix.EKEYEXPIRED, ErrNotFound, "store the password again"},
+		{opDelete, unix.EKEYEXPIRED, ErrNotFound, "revoked or has expired"},
 		{opWrite, unix.ENOKEY, ErrUnavailable, "write failed"},
 		{opRead, fmt.Errorf("get persistent keyring: %w", unix.ENOSYS), ErrUnavailable, "seccomp"},
 		{opWrite, unix.EOPNOTSUPP, ErrUnavailable, "CONFIG_PERSISTENT_KEYRINGS"},

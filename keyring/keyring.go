@@ -19,6 +19,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"vkc-credential/protocol"
 )
 
 // service names every item of ours: the service of an OS keychain item, the
@@ -28,19 +30,22 @@ const service = "vkc-credential"
 // DefaultTimeout bounds each keychain call when no timeout is given.
 const DefaultTimeout = 10 * time.Second
 
+// The errors of the backends. Each knows its class (protocol.CodeOf):
+// ErrNotFound is protocol.CodeNotFound, the others
+// protocol.CodeKeyringUnavailable.
 var (
 	// ErrNotFound means no secret is stored as the item.
-	ErrNotFound = errors.New("no password stored")
+	ErrNotFound = protocol.NewError(protocol.CodeNotFound, "no password stored")
 	// ErrUnavailable means the keychain is missing, locked, refused the
 	// call, or did not answer in time.
-	ErrUnavailable = errors.New("keychain unavailable")
+	ErrUnavailable = protocol.NewError(protocol.CodeKeyringUnavailable, "keychain unavailable")
 	// ErrTimeout means the keychain did not answer in time; such errors
 	// wrap ErrUnavailable too.
-	ErrTimeout = errors.New("keychain timed out")
+	ErrTimeout = protocol.NewError(protocol.CodeKeyringUnavailable, "keychain timed out")
 	// ErrNotSetUp means the backend is not set up on this machine (not
 	// installed, not initialised, or not offered by the system), as
 	// opposed to set up and failing; such errors wrap ErrUnavailable too.
-	ErrNotSetUp = errors.New("not set up here")
+	ErrNotSetUp = protocol.NewError(protocol.CodeKeyringUnavailable, "not set up here")
 )
 
 // Store is a keychain backend: it keeps one secret per item. The caller
