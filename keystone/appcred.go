@@ -10,10 +10,6 @@ import (
 	"unicode/utf8"
 )
 
-// hintApplicationCredential says how to fix a refused application
-// credential.
-const hintApplicationCredential = "check the application credential's ID and secret; it may have expired or been deleted"
-
 // ApplicationCredentialAuth is what IssueApplicationCredential needs.
 type ApplicationCredentialAuth struct {
 	// AuthURL is Keystone's v3 endpoint as protocol.NormalizeAuthURL
@@ -60,8 +56,9 @@ func (c *Client) IssueApplicationCredential(ctx context.Context, a ApplicationCr
 	if err != nil {
 		return nil, err
 	}
-	return c.issue(ctx, r, issueOpts{sent: body.Auth.Identity.Methods, hint: hintApplicationCredential, needProject: true,
-		missingID: a.ID, missingHint: "keystone has no application credential of this ID: check the ID; the credential may have been deleted"})
+	return c.issue(ctx, r, issueOpts{sent: body.Auth.Identity.Methods, needProject: true,
+		refused:   "the application credential's ID or secret is wrong, or it has expired or been deleted",
+		missingID: a.ID, missing: "keystone has no application credential of this ID: the ID is wrong, or the credential was deleted"})
 }
 
 // Caps of what Keystone's schemas accept in an application credential.

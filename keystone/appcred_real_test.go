@@ -214,7 +214,7 @@ func TestRealCreateApplicationCredentialRefused(t *testing.T) {
 		{"a role the token lacks", o.info.UserID, ApplicationCredential{Name: "vkc-admin", Roles: []Role{{Name: "admin"}}}, ErrUnavailable,
 			"unassigned role"},
 		{"a role that does not exist", o.info.UserID, ApplicationCredential{Name: "vkc-nope", Roles: []Role{{Name: "no-such-role"}}}, ErrUnavailable,
-			"check the role names"},
+			"keystone found no such role"},
 		{"an expiry that has passed", o.info.UserID, ApplicationCredential{Name: "vkc-past", ExpiresAt: time.Now().Add(-time.Minute)}, ErrUnavailable,
 			"must not be before now"},
 		{"another user", strings.Repeat("0", 32), ApplicationCredential{Name: "vkc-other"}, ErrAuthFailed, "403"},

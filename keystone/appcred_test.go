@@ -54,28 +54,29 @@ func TestIssueApplicationCredentialRefused(t *testing.T) {
 		respond func(w http.ResponseWriter)
 		want    error
 		mention string
+		problem Problem
 		hits    int
 	}{
 		{"wrong or deleted", func(w http.ResponseWriter) {
 			writeError(w, 401, "The request you have made requires authentication.")
-		}, ErrAuthFailed, "check the application credential's ID and secret; it may have expired or been deleted", 1},
+		}, ErrAuthFailed, "the application credential's ID or secret is wrong, or it has expired or been deleted", ProblemNone, 1},
 		{"expired, secret echoed", func(w http.ResponseWriter) {
 			writeError(w, 401, "Application credential with secret "+testAppSecret+" has expired")
-		}, ErrAuthFailed, "with secret *** has expired", 1},
-		{"403", func(w http.ResponseWriter) { writeError(w, 403, "forbidden") }, ErrAuthFailed, "403", 1},
+		}, ErrAuthFailed, "with secret *** has expired", ProblemNone, 1},
+		{"403", func(w http.ResponseWriter) { writeError(w, 403, "forbidden") }, ErrAuthFailed, "403", ProblemNone, 1},
 		{"deleted: 404 naming the ID", func(w http.ResponseWriter) {
 			writeError(w, 404, "Could not find Application Credential: ac-7.")
-		}, ErrAuthFailed, "keystone has no application credential of this ID", 1},
+		}, ErrAuthFailed, "keystone has no application credential of this ID", ProblemNone, 1},
 		{"404 of another thing", func(w http.ResponseWriter) {
 			writeError(w, 404, "The resource could not be found.")
-		}, ErrUnavailable, "check the auth URL", 1},
+		}, ErrUnavailable, "404 Not Found", ProblemAuthURL, 1},
 		{"404 naming a longer ID", func(w http.ResponseWriter) {
 			writeError(w, 404, "Could not find Application Credential: ac-77.")
-		}, ErrUnavailable, "check the auth URL", 1},
-		{"404 without a body", func(w http.ResponseWriter) { w.WriteHeader(404) }, ErrUnavailable, "check the auth URL", 1},
+		}, ErrUnavailable, "404 Not Found", ProblemAuthURL, 1},
+		{"404 without a body", func(w http.ResponseWriter) { w.WriteHeader(404) }, ErrUnavailable, "404 Not Found", ProblemAuthURL, 1},
 		{"token without a project", func(w http.ResponseWriter) { writeToken(w, 201, noProject) }, ErrUnavailable,
-			"malformed answer from keystone: POST", 1},
-		{"503 forever", func(w http.ResponseWriter) { w.WriteHeader(503) }, ErrUnavailable, "after 4 attempts", 4},
+			"malformed answer from keystone: POST", ProblemAuthURLOrLater, 1},
+		{"503 forever", func(w http.ResponseWriter) { w.WriteHeader(503) }, ErrUnavailable, "after 4 attempts", ProblemOverloaded, 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,6 +87,7 @@ func TestIssueApplicationCredentialRefused(t *testing.T) {
 				t.Errorf("got a token %+v", tok)
 			}
 			checkErr(t, err, tt.want)
+			checkProblem(t, err, tt.problem)
 			if !strings.Contains(err.Error(), tt.mention) {
 				t.Errorf("error %q does not mention %q", err, tt.mention)
 			}
@@ -200,8 +202,9 @@ func TestIssuePasswordUnscopedRefused(t *testing.T) {
 	a.ProjectID = ""
 	_, err := h.c.IssuePasswordUnscoped(context.Background(), a)
 	checkErr(t, err, ErrAuthFailed)
-	if !strings.HasSuffix(err.Error(), "; check the username, domain and password") {
-		t.Errorf("error %q does not end with the unscoped hint", err)
+	checkProblem(t, err, ProblemNone)
+	if !strings.HasSuffix(err.Error(), `answered 401 Unauthorized (keystone said "no")`) {
+		t.Errorf("error %q says more than what happened", err)
 	}
 
 	for name, mutate := range map[string]func(*PasswordAuth){

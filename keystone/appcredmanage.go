@@ -129,7 +129,7 @@ func createBody(want ApplicationCredential) ([]byte, error) {
 // was lost could create a second credential. 401 and 403 (an expired
 // token, another user's ID, a token of a restricted application
 // credential, the user's limit of credentials) give an error wrapping
-// ErrAuthFailed that quotes Keystone and gives no hint; 409 (the name is
+// ErrAuthFailed that quotes Keystone; 409 (the name is
 // taken) one wrapping ErrConflict; anything else that fails one wrapping
 // ErrUnavailable, a 400 (a role the token lacks, an expiry in the past)
 // with Keystone's reason. Fields that Keystone would refuse (an empty
@@ -157,13 +157,13 @@ func (c *Client) CreateApplicationCredential(ctx context.Context, authURL, token
 	switch ans.status {
 	case http.StatusCreated, http.StatusOK:
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return nil, "", r.answerError(ans, ErrAuthFailed, "")
+		return nil, "", r.answerError(ans, ErrAuthFailed, ProblemNone, "")
 	case http.StatusConflict:
-		return nil, "", r.answerError(ans, ErrConflict, "")
+		return nil, "", r.answerError(ans, ErrConflict, ProblemNone, "")
 	case http.StatusBadRequest:
-		return nil, "", r.answerError(ans, ErrUnavailable, "keystone refused the application credential's settings")
+		return nil, "", r.answerError(ans, ErrUnavailable, ProblemNone, "keystone refused the application credential's settings")
 	case http.StatusNotFound:
-		return nil, "", r.answerError(ans, ErrUnavailable, "check the role names and the auth URL")
+		return nil, "", r.answerError(ans, ErrUnavailable, ProblemRoles, "keystone found no such role, or no such API at the auth URL")
 	default:
 		return nil, "", r.unexpectedStatus(ans)
 	}
@@ -219,7 +219,7 @@ func expiryText(t time.Time) string {
 // {authURL}/users/{userID}/application_credentials[?name=NAME], expecting
 // 200. Keystone lets a restricted application credential's token list
 // them. 401 and 403 give an error wrapping ErrAuthFailed that quotes
-// Keystone and gives no hint; the rest is as for Projects.
+// Keystone; the rest is as for Projects.
 func (c *Client) ApplicationCredentials(ctx context.Context, authURL, token, userID, name string) ([]ApplicationCredential, error) {
 	u, err := applicationCredentialsURL(authURL, userID, "")
 	if err != nil {
@@ -242,7 +242,7 @@ func (c *Client) ApplicationCredentials(ctx context.Context, authURL, token, use
 	switch ans.status {
 	case http.StatusOK:
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return nil, r.answerError(ans, ErrAuthFailed, "")
+		return nil, r.answerError(ans, ErrAuthFailed, ProblemNone, "")
 	default:
 		return nil, r.unexpectedStatus(ans)
 	}
@@ -284,8 +284,8 @@ func parseApplicationCredentials(ans *answer) ([]ApplicationCredential, error) {
 // DELETE {authURL}/users/{userID}/application_credentials/{id}, expecting
 // 204 (or 200). A 404 whose message names id gives an error wrapping
 // ErrNotFound; 401 and 403 (an expired token, a token of a restricted
-// application credential) one wrapping ErrAuthFailed that quotes Keystone
-// and gives no hint; the rest is as for Projects.
+// application credential) one wrapping ErrAuthFailed that quotes Keystone;
+// the rest is as for Projects.
 func (c *Client) DeleteApplicationCredential(ctx context.Context, authURL, token, userID, id string) error {
 	if err := checkFields([2]string{"application credential ID", id}); err != nil {
 		return err
@@ -307,10 +307,10 @@ func (c *Client) DeleteApplicationCredential(ctx context.Context, authURL, token
 		c.debugf("keystone: application credential %s deleted", id)
 		return nil
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return r.answerError(ans, ErrAuthFailed, "")
+		return r.answerError(ans, ErrAuthFailed, ProblemNone, "")
 	case http.StatusNotFound:
 		if namesID(keystoneMessage(ans.body, r.secrets), id) {
-			return r.answerError(ans, ErrNotFound, "")
+			return r.answerError(ans, ErrNotFound, ProblemNone, "")
 		}
 	}
 	return r.unexpectedStatus(ans)

@@ -132,7 +132,7 @@ func TestCreateApplicationCredentialRefused(t *testing.T) {
 		{"409 a name taken", 409, `{"error": {"message": "Duplicate entry found with name ci."}}`, ErrConflict, "409 Conflict"},
 		{"400 an unassigned role", 400, `{"error": {"message": "Cannot create an application credential with unassigned role"}}`, ErrUnavailable,
 			"keystone refused the application credential's settings"},
-		{"404 a role not defined", 404, `{"error": {"message": "Role nope is not defined"}}`, ErrUnavailable, "check the role names"},
+		{"404 a role not defined", 404, `{"error": {"message": "Role nope is not defined"}}`, ErrUnavailable, "keystone found no such role"},
 		{"400 echoing the token", 400, `{"error": {"message": "bad token ` + testToken + `"}}`, ErrUnavailable, "bad token ***"},
 		{"500 once, never retried", 500, "", ErrUnavailable, "after 1 attempt"},
 		{"503 once, never retried", 503, "", ErrUnavailable, "503"},
@@ -167,6 +167,9 @@ func TestCreateApplicationCredentialRefused(t *testing.T) {
 			}
 			if (tt.status == 401 || tt.status == 403 || tt.status == 409) && strings.Contains(err.Error(), "; ") {
 				t.Errorf("error %q carries a hint: the command line adds its own", err)
+			}
+			if tt.status == 404 {
+				checkProblem(t, err, ProblemRoles)
 			}
 			if f.hits() != 1 {
 				t.Errorf("%d requests, want 1", f.hits())
@@ -269,7 +272,7 @@ func TestApplicationCredentialsRefused(t *testing.T) {
 	}{
 		{"401", 401, "", ErrAuthFailed, "401", 1},
 		{"403", 403, `{"error": {"message": "identity:list_application_credentials"}}`, ErrAuthFailed, "identity:list_application_credentials", 1},
-		{"404", 404, "", ErrUnavailable, "check the auth URL", 1},
+		{"404", 404, "", ErrUnavailable, "404 Not Found", 1},
 		{"500 retried", 500, "", ErrUnavailable, "after 4 attempts", 4},
 		{"no list", 200, `{"application_credential": {}}`, ErrUnavailable, `without an "application_credentials" list`, 1},
 		{"a bad member", 200, `{"application_credentials": [{"id": "ac-1"}]}`, ErrUnavailable, "application credential 1 of the list, whose name is not", 1},
@@ -285,6 +288,9 @@ func TestApplicationCredentialsRefused(t *testing.T) {
 			checkErr(t, err, tt.want)
 			if !strings.Contains(err.Error(), tt.mention) {
 				t.Errorf("error %q does not mention %q", err, tt.mention)
+			}
+			if tt.status == 404 {
+				checkProblem(t, err, ProblemAuthURL)
 			}
 			if f.hits() != tt.hits {
 				t.Errorf("%d requests, want %d", f.hits(), tt.hits)
@@ -304,8 +310,8 @@ func TestDeleteApplicationCredential(t *testing.T) {
 	}{
 		{"204", 204, "", nil, "", 1},
 		{"404 naming the ID", 404, `{"error": {"message": "Could not find Application Credential: ac-1."}}`, ErrNotFound, "404 Not Found", 1},
-		{"404 naming a longer ID", 404, `{"error": {"message": "Could not find Application Credential: ac-10."}}`, ErrUnavailable, "check the auth URL", 1},
-		{"404 of something else", 404, "", ErrUnavailable, "check the auth URL", 1},
+		{"404 naming a longer ID", 404, `{"error": {"message": "Could not find Application Credential: ac-10."}}`, ErrUnavailable, "404 Not Found", 1},
+		{"404 of something else", 404, "", ErrUnavailable, "404 Not Found", 1},
 		{"401", 401, "", ErrAuthFailed, "401", 1},
 		{"403", 403, `{"error": {"message": "not allowed for managing"}}`, ErrAuthFailed, "not allowed for managing", 1},
 		{"500 retried: a delete may be repeated", 500, "", ErrUnavailable, "after 4 attempts", 4},
@@ -323,6 +329,9 @@ func TestDeleteApplicationCredential(t *testing.T) {
 				checkErr(t, err, tt.want)
 				if !strings.Contains(err.Error(), tt.mention) {
 					t.Errorf("error %q does not mention %q", err, tt.mention)
+				}
+				if tt.want == ErrUnavailable && tt.status == 404 {
+					checkProblem(t, err, ProblemAuthURL)
 				}
 			}
 			if tt.want == ErrNotFound && strings.Contains(err.Error(), "; ") {

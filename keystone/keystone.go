@@ -30,17 +30,6 @@ const userAgent = "vkc-credential"
 // environments.
 const maxTokenBytes = 8 << 10
 
-// Hints appended to error messages. They name no command-line flag or
-// environment variable: the command line adds its own hints, by the
-// sentinel errors the messages wrap.
-const (
-	hintCredentials = "check the username, domain, project and password"
-	hintUnscoped    = "check the username, domain and password"
-	hintAuthURL     = "check the auth URL: it must be keystone's v3 endpoint, e.g. " + protocol.VKCloudAuthURL
-	hintCACert      = "if keystone uses a private CA, trust its certificate"
-	hintRetryLater  = "keystone is overloaded or failing; try again later"
-)
-
 // Client talks to Keystone. The zero value is ready to use; its methods may
 // be called from several goroutines at once, as long as the fields are not
 // changed meanwhile.
@@ -241,7 +230,7 @@ func (c *Client) IssuePassword(ctx context.Context, a PasswordAuth) (*Token, err
 	if err != nil {
 		return nil, err
 	}
-	return c.issue(ctx, r, issueOpts{sent: []string{"password"}, hint: hintCredentials})
+	return c.issue(ctx, r, issueOpts{sent: []string{"password"}})
 }
 
 // IssuePasswordUnscoped issues an unscoped token with the password method,
@@ -256,21 +245,21 @@ func (c *Client) IssuePasswordUnscoped(ctx context.Context, a PasswordAuth) (*To
 	if err != nil {
 		return nil, err
 	}
-	return c.issue(ctx, r, issueOpts{sent: []string{"password"}, hint: hintUnscoped})
+	return c.issue(ctx, r, issueOpts{sent: []string{"password"}})
 }
 
 // issueOpts says how issue judges an answer.
 type issueOpts struct {
 	sent        []string // the methods sent
-	hint        string   // how to fix a 401 or 403
+	refused     string   // what a 401 or 403 suggests, beyond Keystone's message; "" for nothing
 	needProject bool     // a token without a project is a malformed answer
 	// missingID, when set, is the ID of the credential sent: a 404 whose
 	// message names it means the credential does not exist (Keystone
 	// answers so for an application credential that was deleted or never
-	// was), which is ErrAuthFailed with missingHint.
-	missingID, missingHint string
+	// was), which is ErrAuthFailed saying missing.
+	missingID, missing string
 	// goneIs404: a 404 means Keystone cannot validate the token sent (it
-	// expired or was revoked), which is ErrAuthFailed with hint.
+	// expired or was revoked), which is ErrAuthFailed saying refused.
 	goneIs404 bool
 }
 
@@ -287,15 +276,15 @@ func (c *Client) issue(ctx context.Context, r *request, o issueOpts) (*Token, er
 		if ans.header.Get(receiptHeader) != "" {
 			return nil, c.receiptError(r, ans, o.sent)
 		}
-		return nil, r.answerError(ans, ErrAuthFailed, o.hint)
+		return nil, r.answerError(ans, ErrAuthFailed, ProblemNone, o.refused)
 	case http.StatusForbidden:
-		return nil, r.answerError(ans, ErrAuthFailed, o.hint)
+		return nil, r.answerError(ans, ErrAuthFailed, ProblemNone, o.refused)
 	case http.StatusNotFound:
 		if o.missingID != "" && namesID(keystoneMessage(ans.body, r.secrets), o.missingID) {
-			return nil, r.answerError(ans, ErrAuthFailed, o.missingHint)
+			return nil, r.answerError(ans, ErrAuthFailed, ProblemNone, o.missing)
 		}
 		if o.goneIs404 {
-			return nil, r.answerError(ans, ErrAuthFailed, o.hint)
+			return nil, r.answerError(ans, ErrAuthFailed, ProblemNone, o.refused)
 		}
 		return nil, r.unexpectedStatus(ans)
 	default:
@@ -342,8 +331,8 @@ func namesID(message, id string) bool {
 // malformed is the ErrUnavailable error for an answer that cannot be used;
 // err says what is wrong with it and holds no secret.
 func (r *request) malformed(ans *answer, err error) error {
-	return fmt.Errorf("%w: malformed answer from keystone: %s %s answered %d with %s; check the auth URL, or try again later",
-		ErrUnavailable, r.method, displayURL(r.url), ans.status, cleanText(err.Error(), r.secrets, maxNetworkRunes))
+	return &problemError{ProblemAuthURLOrLater, fmt.Errorf("%w: malformed answer from keystone: %s %s answered %d with %s",
+		ErrUnavailable, r.method, displayURL(r.url), ans.status, cleanText(err.Error(), r.secrets, maxNetworkRunes))}
 }
 
 // Revoke revokes token: DELETE {authURL}/auth/tokens with the token as both
@@ -371,7 +360,7 @@ func (c *Client) Revoke(ctx context.Context, authURL, token string) error {
 		c.debugf("keystone: token already gone (404), nothing to revoke")
 		return nil
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return r.answerError(ans, ErrAuthFailed, "keystone refused to revoke the token, which may have expired already")
+		return r.answerError(ans, ErrAuthFailed, ProblemNone, "keystone refused to revoke the token, which may have expired already")
 	default:
 		return r.unexpectedStatus(ans)
 	}

@@ -105,9 +105,27 @@ func assertNoSecrets(t *testing.T, what, s string) {
 	}
 }
 
+// problemOf returns the Problem of the outermost error in err's chain
+// that has one, as the command line finds it.
+func problemOf(err error) Problem {
+	var p interface{ Problem() Problem }
+	if errors.As(err, &p) {
+		return p.Problem()
+	}
+	return ProblemNone
+}
+
+// checkProblem checks that err points at want.
+func checkProblem(t *testing.T, err error, want Problem) {
+	t.Helper()
+	if got := problemOf(err); got != want {
+		t.Errorf("error %q points at problem %d, want %d", err, got, want)
+	}
+}
+
 // checkErr checks that err wraps want, holds no secret, and names no
-// command-line flag, environment variable or command: those hints belong to
-// the command line.
+// command-line flag, environment variable or command, nor says how to fix
+// it: those hints belong to the command line.
 func checkErr(t *testing.T, err, want error) {
 	t.Helper()
 	if err == nil {
@@ -121,7 +139,7 @@ func checkErr(t *testing.T, err, want error) {
 	if msg := err.Error(); strings.HasSuffix(msg, ".") || msg != strings.TrimSpace(msg) || strings.ContainsAny(msg, "\r\n") {
 		t.Errorf("error %q is not one line without a trailing period", msg)
 	}
-	for _, edge := range []string{" --", "OS_", "VKC_", "vkc-credential ", "`"} {
+	for _, edge := range []string{" --", "OS_", "VKC_", "vkc-credential ", "`", "check the", "try again"} {
 		if strings.Contains(err.Error(), edge) {
 			t.Errorf("error %q names the command line (%q)", err, edge)
 		}
@@ -287,16 +305,17 @@ func TestIssuePasswordRefused(t *testing.T) {
 		message string
 		want    error
 		mention []string
+		problem Problem
 	}{
 		{http.StatusUnauthorized, "The request you have made requires authentication.", ErrAuthFailed,
-			[]string{"401", "requires authentication", "check the username, domain, project and password", "/v3/auth/tokens"}},
+			[]string{"401", "requires authentication", "/v3/auth/tokens"}, ProblemNone},
 		{http.StatusForbidden, "You are not authorized to perform the requested action.", ErrAuthFailed,
-			[]string{"403", "check the username, domain, project and password"}},
+			[]string{"403"}, ProblemNone},
 		{http.StatusBadRequest, "Expecting to find domain in user.", ErrUnavailable,
-			[]string{"400", "Expecting to find domain", "project ID"}},
-		{http.StatusNotFound, "", ErrUnavailable, []string{"404", "check the auth URL"}},
-		{http.StatusConflict, "conflict", ErrUnavailable, []string{"409"}},
-		{http.StatusNotImplemented, "", ErrUnavailable, []string{"501", "after 4 attempts"}},
+			[]string{"400", "Expecting to find domain", "keystone found the request malformed"}, ProblemRequest},
+		{http.StatusNotFound, "", ErrUnavailable, []string{"404"}, ProblemAuthURL},
+		{http.StatusConflict, "conflict", ErrUnavailable, []string{"409"}, ProblemAuthURLOrLater},
+		{http.StatusNotImplemented, "", ErrUnavailable, []string{"501", "after 4 attempts"}, ProblemOverloaded},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
@@ -310,6 +329,7 @@ func TestIssuePasswordRefused(t *testing.T) {
 			h := newHarness(t)
 			_, err := h.c.IssuePassword(context.Background(), testAuth(f.authURL()))
 			checkErr(t, err, tt.want)
+			checkProblem(t, err, tt.problem)
 			var serr *statusError
 			if !errors.As(err, &serr) || serr.status != tt.status || serr.message != tt.message {
 				t.Errorf("error %#v, want a *statusError with %d and %q", err, tt.status, tt.message)
@@ -345,6 +365,7 @@ func TestIssuePasswordRedirectNotFollowed(t *testing.T) {
 				}
 				_, err := h.c.IssuePassword(context.Background(), testAuth(f.authURL()))
 				checkErr(t, err, ErrUnavailable)
+				checkProblem(t, err, ProblemAuthURL)
 				if !strings.Contains(err.Error(), "a redirect to "+other.URL+"/v3/auth/tokens") ||
 					!strings.Contains(err.Error(), "not followed") || strings.Contains(err.Error(), "querysecret") {
 					t.Errorf("error %q does not name the redirect's target, or names its query", err)
@@ -464,9 +485,10 @@ func TestRetryAfterPastDeadlineGivesUp(t *testing.T) {
 	checkErr(t, err, ErrUnavailable)
 	checkErr(t, err, ErrTimeout)
 	// No wait was recorded (below): giving up took no sleep.
-	if !strings.Contains(err.Error(), "429 Too Many Requests after 1 attempt; gave up: the next retry, 10s away, would pass the deadline; try again later") {
+	if !strings.HasSuffix(err.Error(), "429 Too Many Requests after 1 attempt; gave up: the next retry, 10s away, would pass the deadline") {
 		t.Errorf("error %q does not explain giving up", err)
 	}
+	checkProblem(t, err, ProblemTimeout)
 	var serr *statusError
 	if !errors.As(err, &serr) || serr.status != 429 {
 		t.Errorf("error %#v is not a 429 *statusError", err)
@@ -518,6 +540,7 @@ func TestTimeoutNoAnswer(t *testing.T) {
 		t.Errorf("error %q does not wrap context.DeadlineExceeded", err)
 	}
 	checkErr(t, err, ErrTimeout)
+	checkProblem(t, err, ProblemTimeout)
 	if !strings.Contains(err.Error(), "timed out after 150ms") {
 		t.Errorf("error %q does not say it timed out after 150ms", err)
 	}
@@ -536,6 +559,7 @@ func TestCanceledContext(t *testing.T) {
 	if errors.Is(err, ErrTimeout) {
 		t.Errorf("error %q of a canceled context wraps ErrTimeout", err)
 	}
+	checkProblem(t, err, ProblemNone)
 }
 
 // countingTransport counts the round trips it passes on.
@@ -566,6 +590,7 @@ func TestConnectionRefused(t *testing.T) {
 
 	_, err = h.c.IssuePassword(context.Background(), testAuth(authURL))
 	checkErr(t, err, ErrUnavailable)
+	checkProblem(t, err, ProblemNetwork)
 	if !strings.Contains(err.Error(), "cannot reach keystone") || !strings.Contains(err.Error(), "after 3 attempts") {
 		t.Errorf("error %q does not say keystone is unreachable after 3 attempts", err)
 	}
@@ -695,10 +720,14 @@ func TestTLS(t *testing.T) {
 		_, err = h.c.IssuePassword(context.Background(), testAuth(authURL))
 		checkErr(t, err, ErrUnavailable)
 		checkErr(t, err, ErrUntrustedCertificate)
-		for _, m := range []string{"if keystone uses a private CA, trust its certificate", "unknown authority"} {
+		checkProblem(t, err, ProblemCertificateAuthority)
+		for _, m := range []string{"cannot be verified", "unknown authority"} {
 			if !strings.Contains(err.Error(), m) {
 				t.Errorf("error %q does not mention %q", err, m)
 			}
+		}
+		if strings.Contains(err.Error(), "CA") {
+			t.Errorf("error %q says what to do about a private CA: the command line says it, once", err)
 		}
 		if len(h.recordedSleeps()) != 0 {
 			t.Errorf("a certificate error was retried: waits %v", h.recordedSleeps())
@@ -749,7 +778,8 @@ func TestTLS(t *testing.T) {
 		_, err = h.c.IssuePassword(context.Background(), testAuth("https://keystone.invalid:"+port+"/v3"))
 		checkErr(t, err, ErrUnavailable)
 		checkErr(t, err, ErrUntrustedCertificate)
-		if !strings.Contains(err.Error(), "check the auth URL's host name") || !strings.Contains(err.Error(), "private CA") || len(h.recordedSleeps()) != 0 {
+		checkProblem(t, err, ProblemCertificateHost)
+		if !strings.Contains(err.Error(), "not keystone.invalid") || len(h.recordedSleeps()) != 0 {
 			t.Errorf("error %q after waits %v", err, h.recordedSleeps())
 		}
 	})
@@ -759,6 +789,7 @@ func TestTLS(t *testing.T) {
 		h.c.HTTP = srv.Client()
 		_, err := h.c.IssuePassword(context.Background(), testAuth(strings.Replace(authURL, "https://", "http://", 1)))
 		checkErr(t, err, ErrUnavailable)
+		checkProblem(t, err, ProblemRequest) // Go's TLS server answers 400
 	})
 
 	t.Run("https to a plain server", func(t *testing.T) {
@@ -766,6 +797,7 @@ func TestTLS(t *testing.T) {
 		h := newHarness(t)
 		_, err := h.c.IssuePassword(context.Background(), testAuth(strings.Replace(plain.URL, "http://", "https://", 1)))
 		checkErr(t, err, ErrUnavailable)
+		checkProblem(t, err, ProblemNotTLS)
 		if !strings.Contains(err.Error(), "does not speak TLS") || len(h.recordedSleeps()) != 0 {
 			t.Errorf("error %q after waits %v", err, h.recordedSleeps())
 		}
@@ -1123,11 +1155,11 @@ func TestStatusErrorParts(t *testing.T) {
 	}{
 		{"bare", func(*statusError) {}, "keystone unavailable: POST https://h/v3/auth/tokens answered 503 Service Unavailable", false},
 		{"all parts", func(e *statusError) {
-			e.message, e.attempts, e.hint = "down", 4, "try again later"
-		}, `keystone unavailable: POST https://h/v3/auth/tokens answered 503 Service Unavailable (keystone said "down") after 4 attempts; try again later`, false},
+			e.message, e.attempts, e.detail = "down", 4, "keystone is down"
+		}, `keystone unavailable: POST https://h/v3/auth/tokens answered 503 Service Unavailable (keystone said "down") after 4 attempts; keystone is down`, false},
 		{"gave up", func(e *statusError) {
-			e.attempts, e.gaveUp, e.nextWait, e.hint = 1, true, 0, "try again later"
-		}, "keystone unavailable: POST https://h/v3/auth/tokens answered 503 Service Unavailable after 1 attempt; gave up: the next retry, 0s away, would pass the deadline; try again later", true},
+			e.attempts, e.gaveUp, e.nextWait = 1, true, 0
+		}, "keystone unavailable: POST https://h/v3/auth/tokens answered 503 Service Unavailable after 1 attempt; gave up: the next retry, 0s away, would pass the deadline", true},
 		{"redirect without Location", func(e *statusError) { e.status = 302 },
 			"keystone unavailable: POST https://h/v3/auth/tokens answered 302 Found, a redirect that is not followed", false},
 		{"redirect", func(e *statusError) { e.status, e.redirect = 308, "https://o/v3" },
@@ -1159,6 +1191,7 @@ func TestGiveUpOnConnectionErrorIsTimeout(t *testing.T) {
 	_, err := h.c.IssuePassword(ctx, testAuth(authURL))
 	checkErr(t, err, ErrUnavailable)
 	checkErr(t, err, ErrTimeout)
+	checkProblem(t, err, ProblemTimeout)
 	if !strings.Contains(err.Error(), "cannot reach keystone") || !strings.Contains(err.Error(), "would pass the deadline") {
 		t.Errorf("error %q does not say it gave up on an unreachable keystone", err)
 	}

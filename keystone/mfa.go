@@ -21,9 +21,8 @@ const methodTOTP = "totp"
 // maxPasscodeBytes caps a passcode: TOTP passcodes are a few digits.
 const maxPasscodeBytes = 64
 
-// hintReceipt says how to fix a refused passcode.
-const hintReceipt = "the passcode may be wrong or out of date, or the auth receipt expired (keystone keeps one 5 minutes by default); " +
-	"authenticate with the password again and use a new passcode"
+// refusedReceipt says what a refused passcode suggests.
+const refusedReceipt = "the passcode may be wrong or out of date, or the auth receipt expired (keystone keeps one 5 minutes by default)"
 
 // ReceiptError is the error of IssuePassword and IssuePasswordUnscoped
 // when Keystone accepted the password but the user's multi-factor rules
@@ -108,7 +107,7 @@ func (c *Client) receiptError(r *request, ans *answer, sent []string) error {
 		if len(rec.rules) == 0 { // as for an application credential of a password+totp user
 			rules = "none of the user's rules has " + strings.Join(have, "+") + " in it"
 		}
-		return r.answerError(ans, ErrAuthFailed, fmt.Sprintf("keystone wants %s: %s, which only an administrator can change", more, rules))
+		return r.answerError(ans, ErrAuthFailed, ProblemNone, fmt.Sprintf("keystone wants %s: %s, which only an administrator can change", more, rules))
 	}
 	c.debugf("keystone: auth receipt of %d bytes: %s accepted, the rules (%s) want a TOTP passcode too",
 		len(receipt), strings.Join(have, "+"), rulesText(rec.rules))
@@ -281,5 +280,5 @@ func (c *Client) IssueWithReceipt(ctx context.Context, a ReceiptAuth) (*Token, e
 	if err != nil {
 		return nil, err
 	}
-	return c.issue(ctx, r, issueOpts{sent: []string{methodTOTP}, hint: hintReceipt})
+	return c.issue(ctx, r, issueOpts{sent: []string{methodTOTP}, refused: refusedReceipt})
 }

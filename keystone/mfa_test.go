@@ -257,7 +257,7 @@ func TestIssueWithReceiptRefused(t *testing.T) {
 		}, ErrAuthFailed, "the passcode may be wrong or out of date"},
 		{"expired receipt", func(w http.ResponseWriter) {
 			writeError(w, 401, "Could not find auth receipt: "+testReceipt+".")
-		}, ErrAuthFailed, "authenticate with the password again"},
+		}, ErrAuthFailed, "the auth receipt expired"},
 		{"403", func(w http.ResponseWriter) { writeError(w, 403, "no") }, ErrAuthFailed, "403"},
 		{"yet another receipt", func(w http.ResponseWriter) {
 			writeReceipt(w, testReceipt+"2", receiptAnswer([]string{"password", "totp"}, [][]string{{"password", "totp", "webauthn"}}))

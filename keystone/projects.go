@@ -58,7 +58,7 @@ func (c *Client) Projects(ctx context.Context, authURL, token string) ([]Project
 	switch ans.status {
 	case http.StatusOK:
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return nil, r.answerError(ans, ErrAuthFailed, "keystone refused the token, which may have expired or been revoked; issue a new one")
+		return nil, r.answerError(ans, ErrAuthFailed, ProblemNone, "keystone refused the token, which may have expired or been revoked")
 	default:
 		return nil, r.unexpectedStatus(ans)
 	}

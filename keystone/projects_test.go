@@ -63,7 +63,7 @@ func TestProjectsRefused(t *testing.T) {
 	}{
 		{"401", 401, "", ErrAuthFailed, "may have expired or been revoked", 1},
 		{"403", 403, "", ErrAuthFailed, "403", 1},
-		{"404", 404, "", ErrUnavailable, "check the auth URL", 1},
+		{"404", 404, "", ErrUnavailable, "404 Not Found", 1},
 		{"400", 400, "", ErrUnavailable, "400", 1},
 		{"500 forever", 500, "", ErrUnavailable, "after 4 attempts", 4},
 		{"not JSON", 200, "<html>", ErrUnavailable, "not the expected JSON object", 1},
@@ -103,6 +103,9 @@ func TestProjectsRefused(t *testing.T) {
 			checkErr(t, err, tt.want)
 			if !strings.Contains(err.Error(), tt.mention) {
 				t.Errorf("error %q does not mention %q", err, tt.mention)
+			}
+			if tt.status == 404 {
+				checkProblem(t, err, ProblemAuthURL)
 			}
 			if strings.ContainsAny(err.Error(), "\u202e\x1b") {
 				t.Errorf("error %q holds a control or format character", err)

@@ -10,8 +10,8 @@ import (
 // methodToken is the name of Keystone's token auth method.
 const methodToken = "token"
 
-// hintRescope says how to fix a refused re-scope.
-const hintRescope = "keystone no longer accepts the token (it expired or was revoked), or the user has no role on the project"
+// refusedRescope says what a refused re-scope suggests.
+const refusedRescope = "keystone no longer accepts the token (it expired or was revoked), or the user has no role on the project"
 
 // TokenAuth is what IssueToken needs: a token Keystone issued, and the
 // project to scope a new one to.
@@ -67,5 +67,5 @@ func (c *Client) IssueToken(ctx context.Context, a TokenAuth) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.issue(ctx, r, issueOpts{sent: []string{methodToken}, hint: hintRescope, needProject: true, goneIs404: true})
+	return c.issue(ctx, r, issueOpts{sent: []string{methodToken}, refused: refusedRescope, needProject: true, goneIs404: true})
 }

@@ -132,11 +132,11 @@ type answer struct {
 
 // permanentError is a transport failure that a retry would not cure.
 type permanentError struct {
-	err  error // what failed, its text cleaned
-	hint string
+	err     error // what failed, its text cleaned
+	problem Problem
 }
 
-// Error returns the failure without its hint.
+// Error returns the failure.
 func (e *permanentError) Error() string { return e.err.Error() }
 
 // cutOffError is a failure to read the body of an answer.
@@ -180,7 +180,7 @@ func (c *Client) do(ctx context.Context, r *request) (*answer, error) {
 			c.debugf("keystone: attempt %d failed after %s: %v", attempt, roundDuration(time.Since(t0)), err)
 			var perm *permanentError
 			if errors.As(err, &perm) {
-				return nil, fmt.Errorf("%w: %s %s failed: %w; %s", ErrUnavailable, r.method, shown, perm.err, perm.hint)
+				return nil, &problemError{perm.problem, fmt.Errorf("%w: %s %s failed: %w", ErrUnavailable, r.method, shown, perm.err)}
 			}
 			last = "the last attempt failed: " + err.Error()
 			what := "cannot reach keystone"
@@ -188,8 +188,8 @@ func (c *Client) do(ctx context.Context, r *request) (*answer, error) {
 			if errors.As(err, &cut) {
 				what = "the answer of keystone was cut off"
 			}
-			failure = fmt.Errorf("%w: %s: %s %s failed: %w (%s); check the auth URL and the network, or try again later",
-				ErrUnavailable, what, r.method, shown, err, attemptsText(attempt))
+			failure = &problemError{ProblemNetwork, fmt.Errorf("%w: %s: %s %s failed: %w (%s)",
+				ErrUnavailable, what, r.method, shown, err, attemptsText(attempt))}
 			wait = c.backoff(attempt)
 		} else {
 			c.debugf("keystone: answered %d %s in %s", ans.status, http.StatusText(ans.status), roundDuration(time.Since(t0)))
@@ -197,7 +197,7 @@ func (c *Client) do(ctx context.Context, r *request) (*answer, error) {
 				return ans, nil
 			}
 			last = fmt.Sprintf("the last answer was %d %s", ans.status, http.StatusText(ans.status))
-			serr := r.answerError(ans, ErrUnavailable, hintRetryLater)
+			serr := r.answerError(ans, ErrUnavailable, ProblemOverloaded, "")
 			serr.attempts = attempt
 			failure = serr
 			wait = c.backoff(attempt)
@@ -241,7 +241,7 @@ func (c *Client) once(ctx context.Context, hc *http.Client, r *request) (*answer
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, r.url, body)
 	if err != nil {
-		return nil, &permanentError{err: errors.New("cannot build the request"), hint: hintAuthURL}
+		return nil, &permanentError{err: errors.New("cannot build the request"), problem: ProblemAuthURL}
 	}
 	for k, v := range r.header {
 		req.Header[k] = v
@@ -285,7 +285,7 @@ func classify(err error, secrets []string) error {
 	var protoErr textproto.ProtocolError
 	if errors.As(err, &protoErr) {
 		return &permanentError{err: errors.New("malformed answer from keystone: a header that cannot be parsed (not shown: it may hold a token)"),
-			hint: "check the auth URL, or try again later"}
+			problem: ProblemAuthURLOrLater}
 	}
 	err = &cleanError{err: err, secrets: secrets}
 	var cverr *tls.CertificateVerificationError
@@ -297,22 +297,17 @@ func classify(err error, secrets []string) error {
 	var dnsErr *net.DNSError
 	switch {
 	case errors.As(err, &hostErr):
-		return &permanentError{err: fmt.Errorf("%w: %w", ErrUntrustedCertificate, err),
-			hint: "check the auth URL's host name; " + hintCACert}
+		return &permanentError{err: fmt.Errorf("%w: %w", ErrUntrustedCertificate, err), problem: ProblemCertificateHost}
 	case errors.As(err, &invalidErr):
-		return &permanentError{err: fmt.Errorf("%w: %w", ErrUntrustedCertificate, err),
-			hint: "check the system clock; " + hintCACert}
+		return &permanentError{err: fmt.Errorf("%w: %w", ErrUntrustedCertificate, err), problem: ProblemCertificateTime}
 	case errors.As(err, &cverr), errors.As(err, &authErr):
-		return &permanentError{err: fmt.Errorf("%w: %w", ErrUntrustedCertificate, err),
-			hint: hintCACert}
+		return &permanentError{err: fmt.Errorf("%w: %w", ErrUntrustedCertificate, err), problem: ProblemCertificateAuthority}
 	case errors.Is(err, http.ErrSchemeMismatch), errors.As(err, &recErr):
-		return &permanentError{err: fmt.Errorf("the server does not speak TLS: %w", err),
-			hint: "check the auth URL's scheme and port"}
+		return &permanentError{err: fmt.Errorf("the server does not speak TLS: %w", err), problem: ProblemNotTLS}
 	case errors.As(err, &alert):
-		return &permanentError{err: fmt.Errorf("the TLS handshake was refused: %w", err),
-			hint: "check the auth URL's host and port"}
+		return &permanentError{err: fmt.Errorf("the TLS handshake was refused: %w", err), problem: ProblemHandshake}
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
-		return &permanentError{err: err, hint: "check the auth URL's host name"}
+		return &permanentError{err: err, problem: ProblemHostName}
 	}
 	return err
 }
@@ -400,7 +395,6 @@ func withGiveUp(failure error, wait time.Duration) error {
 	var serr *statusError
 	if errors.As(failure, &serr) {
 		serr.gaveUp, serr.nextWait = true, wait
-		serr.hint = "try again later"
 		return serr
 	}
 	return &timeoutError{fmt.Errorf("%w; %s", failure, gaveUpText(wait))}
@@ -412,15 +406,18 @@ func gaveUpText(wait time.Duration) string {
 	return fmt.Sprintf("gave up: the next retry, %s away, would pass the deadline", roundDuration(wait))
 }
 
-// answerError builds the error for an answer of a failing status.
-func (r *request) answerError(ans *answer, kind error, hint string) *statusError {
+// answerError builds the error for an answer of a failing status: of
+// kind, pointing at problem, with detail saying what the answer suggests
+// ("" for nothing more than the status and Keystone's message).
+func (r *request) answerError(ans *answer, kind error, problem Problem, detail string) *statusError {
 	return &statusError{
 		status:  ans.status,
 		message: keystoneMessage(ans.body, r.secrets),
 		kind:    kind,
 		method:  r.method,
 		url:     displayURL(r.url),
-		hint:    hint,
+		detail:  detail,
+		problem: problem,
 	}
 }
 
@@ -429,17 +426,17 @@ func (r *request) answerError(ans *answer, kind error, hint string) *statusError
 func (r *request) unexpectedStatus(ans *answer) *statusError {
 	switch {
 	case ans.status >= 300 && ans.status < 400:
-		serr := r.answerError(ans, ErrUnavailable, "set the auth URL to keystone's own v3 address")
+		serr := r.answerError(ans, ErrUnavailable, ProblemAuthURL, "")
 		if ans.location != nil {
 			serr.redirect = cleanText(displayURL(ans.location.String()), nil, maxNetworkRunes)
 		}
 		return serr
 	case ans.status == http.StatusBadRequest && r.body != nil:
-		return r.answerError(ans, ErrUnavailable, "keystone found the request malformed; check the project ID, the user domain name and the auth URL")
+		return r.answerError(ans, ErrUnavailable, ProblemRequest, "keystone found the request malformed")
 	case ans.status == http.StatusNotFound:
-		return r.answerError(ans, ErrUnavailable, hintAuthURL)
+		return r.answerError(ans, ErrUnavailable, ProblemAuthURL, "")
 	default:
-		return r.answerError(ans, ErrUnavailable, hintAuthURL+", or try again later")
+		return r.answerError(ans, ErrUnavailable, ProblemAuthURLOrLater, "")
 	}
 }
 
