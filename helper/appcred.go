@@ -2,7 +2,6 @@ package helper
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"vkc-credential/keystone"
+	"vkc-credential/protocol"
 )
 
 // DefaultAppCredLifetime is how long an application credential lives when
@@ -19,8 +19,8 @@ const DefaultAppCredLifetime = 90 * 24 * time.Hour
 // ErrAppCredOption means an application credential cannot be made or
 // managed as asked: an expiry, a role or an access rule that cannot be
 // used, or a profile whose token Keystone does not let manage application
-// credentials. Nothing was created or deleted.
-var ErrAppCredOption = errors.New("invalid application credential option")
+// credentials. Nothing was created or deleted. protocol.CodeUsage.
+var ErrAppCredOption = protocol.NewError(protocol.CodeUsage, "invalid application credential option")
 
 // Expiry is when an application credential is to expire. The zero value
 // is the default: DefaultAppCredLifetime after it is created.

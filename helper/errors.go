@@ -5,42 +5,51 @@ import (
 	"fmt"
 	"strings"
 
+	"vkc-credential/keyring"
 	"vkc-credential/keystone"
+	"vkc-credential/protocol"
 )
 
-// Errors of the operations, for the command line to map to exit codes
-// and hints with errors.Is and errors.As. Errors from the keychain
-// (keyring.ErrNotFound, keyring.ErrUnavailable) and from Keystone
-// (keystone.ErrAuthFailed, keystone.ErrUnavailable...) come through
-// wrapped, unchanged.
+// Errors of the operations. Each knows its class (protocol.CodeOf), named
+// below; the command line tells them apart with errors.Is and errors.As
+// to add its hints. Errors from the keychain (keyring.ErrNotFound,
+// keyring.ErrUnavailable) and from Keystone (keystone.ErrAuthFailed,
+// keystone.ErrUnavailable...) come through wrapped, with their class.
+// Messages say what happened, never which flag or command mends it: that
+// is the command line's to say.
 var (
-	// ErrProfileNotFound means no profile of that name is stored.
-	ErrProfileNotFound = errors.New("profile not found")
-	// ErrDamaged means a file of ours cannot be used as it stands.
-	ErrDamaged = errors.New("damaged file")
+	// ErrProfileNotFound means no profile of that name is stored;
+	// protocol.CodeNotFound.
+	ErrProfileNotFound = protocol.NewError(protocol.CodeNotFound, "profile not found")
+	// ErrDamaged means a file of ours cannot be used as it stands;
+	// protocol.CodeInternal.
+	ErrDamaged = protocol.NewError(protocol.CodeInternal, "damaged file")
 	// ErrIdentityChanged means a request asked to use a stored secret for
-	// another auth URL, user or user domain.
-	ErrIdentityChanged = errors.New("identity changed")
-	// ErrEmptyPassword means store was given an empty password.
-	ErrEmptyPassword = errors.New("the password is empty; nothing was stored")
+	// another auth URL, user or user domain; protocol.CodeUsage.
+	ErrIdentityChanged = protocol.NewError(protocol.CodeUsage, "identity changed")
+	// ErrEmptyPassword means store was given an empty password;
+	// protocol.CodeUsage.
+	ErrEmptyPassword = protocol.NewError(protocol.CodeUsage, "the password is empty; nothing was stored")
 	// ErrUnsafeFile means a profile file others could read or that is
-	// not this user's own; it is not used.
-	ErrUnsafeFile = errors.New("unsafe file")
+	// not this user's own; it is not used. protocol.CodeUsage.
+	ErrUnsafeFile = protocol.NewError(protocol.CodeUsage, "unsafe file")
 	// ErrClock means Keystone issued a token that had already expired by
-	// this machine's clock.
-	ErrClock = errors.New("clocks disagree")
+	// this machine's clock; protocol.CodeKeystoneUnavailable.
+	ErrClock = protocol.NewError(protocol.CodeKeystoneUnavailable, "clocks disagree")
 )
 
-// tagged is an error whose message is its own, and that matches kind
-// through errors.Is: the sentinel classifies without adding its words.
+// tagged is an error whose message is its own, and that wraps kind (first)
+// and the error it formats: the sentinel classifies without adding its
+// words.
 type tagged struct {
 	kind error
 	err  error
 }
 
-func (t *tagged) Error() string        { return t.err.Error() }
-func (t *tagged) Unwrap() error        { return t.err }
-func (t *tagged) Is(target error) bool { return target == t.kind }
+func (t *tagged) Error() string { return t.err.Error() }
+
+// Unwrap returns the kind, then the formatted error.
+func (t *tagged) Unwrap() []error { return []error{t.kind, t.err} }
 
 // tag returns a formatted error that matches kind; %w wraps as with
 // fmt.Errorf.
@@ -57,8 +66,13 @@ func (e *MissingSettingError) Error() string {
 	return fmt.Sprintf("%s is not set", e.Field)
 }
 
+// Code returns protocol.CodeUsage.
+func (e *MissingSettingError) Code() protocol.Code { return protocol.CodeUsage }
+
 // RevokeError means a profile was erased here but revoking its token in
-// Keystone failed; Err is why.
+// Keystone failed; Err is why. It is protocol.CodeKeystoneUnavailable
+// whatever Err is (a CA file that cannot be read included): the erase is
+// done, the revocation is what failed.
 type RevokeError struct {
 	Profile string
 	Err     error
@@ -71,9 +85,34 @@ func (e *RevokeError) Error() string {
 // Unwrap returns why revoking failed.
 func (e *RevokeError) Unwrap() error { return e.Err }
 
+// Code returns protocol.CodeKeystoneUnavailable.
+func (e *RevokeError) Code() protocol.Code { return protocol.CodeKeystoneUnavailable }
+
+// NoSecretError means a profile's identity has no secret stored in the
+// profile's backend: Err, which wraps keyring.ErrNotFound (and so is
+// protocol.CodeNotFound), is the backend's answer.
+type NoSecretError struct {
+	Profile  string
+	Settings Settings
+	Keyring  string // the backend asked
+	Err      error
+}
+
+func (e *NoSecretError) Error() string {
+	msg := fmt.Sprintf("no %s is stored for profile %q", SecretNoun(e.Settings), e.Profile)
+	if e.Err != keyring.ErrNotFound {
+		msg += fmt.Sprintf(" (%v)", e.Err)
+	}
+	return msg
+}
+
+// Unwrap returns the backend's answer.
+func (e *NoSecretError) Unwrap() error { return e.Err }
+
 // SecretLeft means a secret could not be deleted from a keychain backend:
 // it may still be under any of Items there (the item of each scheme that
-// may hold it, the identity's current item first). Err is why.
+// may hold it, the identity's current item first). Err is why, and gives
+// the error its class.
 type SecretLeft struct {
 	Keyring string
 	Items   []string
@@ -88,8 +127,8 @@ func (e *SecretLeft) Error() string {
 func (e *SecretLeft) Unwrap() error { return e.Err }
 
 // ErrNoProject means a store of all projects found no enabled project of
-// the user to store a profile for.
-var ErrNoProject = errors.New("the user has no enabled project to store a profile for")
+// the user to store a profile for; protocol.CodeUsage.
+var ErrNoProject = protocol.NewError(protocol.CodeUsage, "the user has no enabled project to store a profile for")
 
 // RejectCause tells what Keystone refused, as far as can be told.
 type RejectCause int
@@ -136,6 +175,9 @@ func (e *RejectedError) Error() string { return e.Err.Error() }
 // Unwrap returns the error of package keystone.
 func (e *RejectedError) Unwrap() error { return e.Err }
 
+// Code returns protocol.CodeAuthFailed.
+func (e *RejectedError) Code() protocol.Code { return protocol.CodeAuthFailed }
+
 // rejected makes err a *RejectedError when it says Keystone refused the
 // credentials; other errors are returned as they are.
 func rejected(err error, profile string, s Settings, cause RejectCause) error {
@@ -163,3 +205,6 @@ func (e *ProjectNameError) Error() string {
 	}
 	return fmt.Sprintf("%d projects are called %q (in different domains): %s", len(e.Matches), e.Name, strings.Join(e.Matches, ", "))
 }
+
+// Code returns protocol.CodeUsage.
+func (e *ProjectNameError) Code() protocol.Code { return protocol.CodeUsage }

@@ -452,7 +452,7 @@ func TestGetRefusesAnAlreadyExpiredToken(t *testing.T) {
 	skewed := f.clock.Now().Add(-2 * time.Hour) // Keystone's clock, or the token, is off
 	f.ks.SetClock(func() time.Time { return skewed })
 	_, err := f.h.Get(context.Background(), GetOptions{Profile: "p", Settings: f.s})
-	if !errors.Is(err, ErrClock) || !strings.Contains(err.Error(), "clock") {
+	if !errors.Is(err, ErrClock) || !strings.Contains(err.Error(), "already expired") {
 		t.Fatalf("err = %v", err)
 	}
 	if f.h.Paths.readCacheOnly(f.s) != nil {

@@ -2,16 +2,19 @@ package helper
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"sync"
 	"time"
+
+	"vkc-credential/protocol"
 )
 
 // ErrLockBusy: another process held a lock for as long as the caller was
-// willing to wait, or still uses a lock file that was to be removed.
-var ErrLockBusy = errors.New("another vkc-credential process holds the lock")
+// willing to wait, or still uses a lock file that was to be removed;
+// protocol.CodeKeystoneUnavailable (the wait is for another process's
+// exchange with Keystone).
+var ErrLockBusy = protocol.NewError(protocol.CodeKeystoneUnavailable, "another vkc-credential process holds the lock")
 
 // lockPoll is how often lockFile tries again for a lock that is held.
 const lockPoll = 10 * time.Millisecond
@@ -66,7 +69,7 @@ func waitLock(ctx context.Context, f *os.File, path string) error {
 		t.Reset(lockPoll)
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%w %s; try again, or remove the lock file if no vkc-credential runs", ErrLockBusy, path)
+			return fmt.Errorf("%w %s", ErrLockBusy, path)
 		case <-t.C:
 		}
 	}

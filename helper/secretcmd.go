@@ -113,6 +113,9 @@ func (h *Helper) secretOf(ctx context.Context, o GetOptions) (string, error) {
 		return h.runSecretCommand(ctx, o.Profile, o.SecretCommand)
 	}
 	secret, _, err := h.FindSecret(o.Settings, o.Profile, o.Keyring)
+	if errors.Is(err, keyring.ErrNotFound) {
+		return "", &NoSecretError{Profile: o.Profile, Settings: o.Settings, Keyring: o.Keyring, Err: err}
+	}
 	return secret, err
 }
 

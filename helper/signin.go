@@ -281,7 +281,7 @@ func (h *Helper) signIn(ctx context.Context, kc *keystone.Client, profile string
 func (h *Helper) cacheToken(profile string, s Settings, tok *keystone.Token) (*cacheEntry, error) {
 	e := newCacheEntry(profile, s, tok)
 	if !e.validFor(h.Now(), 0) {
-		return nil, tag(ErrClock, "keystone issued a token that has already expired (expires_at %s, local time %s); check this machine's clock and Keystone's",
+		return nil, tag(ErrClock, "keystone issued a token that has already expired (expires_at %s, local time %s)",
 			tok.ExpiresAt.Format(time.RFC3339), h.Now().UTC().Format(time.RFC3339))
 	}
 	note, err := h.Paths.writeCache(e)

@@ -15,7 +15,6 @@
 package clouds
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -29,27 +28,30 @@ const (
 	AuthApplicationCredential = "v3applicationcredential"
 )
 
+// The errors of Load, each of class protocol.CodeUsage: a file the user
+// named, or must mend.
+
 // ErrNoFile means no clouds.yaml was found on the search path.
-var ErrNoFile = errors.New("no clouds.yaml found")
+var ErrNoFile = protocol.NewError(protocol.CodeUsage, "no clouds.yaml found")
 
 // ErrNoCloud means the clouds.yaml found has no cloud of that name.
-var ErrNoCloud = errors.New("cloud not found")
+var ErrNoCloud = protocol.NewError(protocol.CodeUsage, "cloud not found")
 
 // ErrUnsupported means the cloud is configured in a way vkc-credential
 // cannot use: another auth type, a vendor profile, a user domain by id.
-var ErrUnsupported = errors.New("unsupported cloud")
+var ErrUnsupported = protocol.NewError(protocol.CodeUsage, "unsupported cloud")
 
 // ErrInvalid means a clouds.yaml or secure.yaml cannot be used as it
 // stands: not YAML, not a regular file, too big, too costly to decode, or
 // a value of the wrong type. Its message names the file and line, never a
 // value.
-var ErrInvalid = errors.New("invalid clouds file")
+var ErrInvalid = protocol.NewError(protocol.CodeUsage, "invalid clouds file")
 
 // ErrUntrusted means a clouds.yaml or secure.yaml that someone other than
 // the user could have written: owned by another user (root excepted),
 // reached through a symbolic link another user owns, or writable by
 // others. Its message names the file.
-var ErrUntrusted = errors.New("clouds file not trusted")
+var ErrUntrusted = protocol.NewError(protocol.CodeUsage, "clouds file not trusted")
 
 // Cloud is what a cloud of clouds.yaml (with its secret from secure.yaml)
 // says. Fields the files do not give are empty: defaults are the caller's.
