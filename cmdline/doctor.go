@@ -147,7 +147,7 @@ func runChecks(checks []check) protocol.DoctorResponse {
 }
 
 // errChecksFailed ends doctor's text report with exit 8.
-var errChecksFailed = errors.New("some checks failed; see the hints above")
+var errChecksFailed = protocol.NewError(protocol.CodeChecksFailed, "some checks failed; see the hints above")
 
 func (inv *invocation) printReport(r protocol.DoctorResponse) {
 	w := bufio.NewWriter(inv.stdout)
@@ -203,6 +203,16 @@ func setupHint(backend string) string {
 	return s.Do + ":\n" + strings.Join(s.Commands, "\n")
 }
 
+// failed is a failed check whose detail is err's message and whose hint
+// is the edge's for err (see hint), else otherwise.
+func (inv *invocation) failed(err error, otherwise string) checkResult {
+	hint := inv.hint(err)
+	if hint == "" {
+		hint = otherwise
+	}
+	return fail(err.Error(), hint)
+}
+
 func checkDir(dir string) checkResult {
 	err := helper.CheckDir(dir)
 	switch {
@@ -222,8 +232,7 @@ func (inv *invocation) profileChecks(c *cli.Context, h *helper.Helper, name stri
 	if p == nil {
 		return []check{{prefix + "settings", func() checkResult {
 			_, err := h.Paths.LoadProfile(name)
-			_, msg := inv.describe(err)
-			return fail(msg, "run `vkc-credential store --profile "+name+"` (with --openrc FILE or the settings' flags)")
+			return inv.failed(err, "run `vkc-credential store --profile "+name+"` (with --openrc FILE or the settings' flags)")
 		}}}
 	}
 	var secret check
@@ -235,8 +244,7 @@ func (inv *invocation) profileChecks(c *cli.Context, h *helper.Helper, name stri
 	return []check{
 		{prefix + "settings", func() checkResult {
 			if _, err := helper.Resolve(helper.Sources{Stored: &p.Settings}); err != nil {
-				_, msg := inv.describe(err)
-				return fail(msg, "run `vkc-credential store --profile "+name+"` with the missing settings")
+				return fail(err.Error(), "run `vkc-credential store --profile "+name+"` with the missing settings")
 			}
 			return ok("%s as %s (domain %s), project %s, region %s", p.AuthURL, p.Username, p.UserDomainName, p.ProjectID, p.Region)
 		}},
@@ -249,8 +257,7 @@ func (inv *invocation) profileChecks(c *cli.Context, h *helper.Helper, name stri
 		}},
 		{prefix + "keystone reachable", func() checkResult {
 			if err := h.Reachable(c.Context, p.AuthURL); err != nil {
-				_, msg := inv.describe(err)
-				return fail(msg, "check the network, a proxy (HTTPS_PROXY) and the auth URL; a private CA needs --cacert FILE")
+				return inv.failed(err, "check the network, a proxy (HTTPS_PROXY) and the auth URL; a private CA needs --cacert FILE")
 			}
 			return ok("GET %s answered (no credentials sent)", p.AuthURL)
 		}},

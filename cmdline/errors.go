@@ -16,6 +16,9 @@ type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
+// Code returns protocol.CodeUsage.
+func (e *usageError) Code() protocol.Code { return protocol.CodeUsage }
+
 func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
@@ -49,87 +52,171 @@ func (inv *invocation) pickProfileHint() string {
 	return "the stored profiles are " + list + ": pick one with --profile NAME or VKC_PROFILE=NAME"
 }
 
-// describe maps err to its protocol code and the message the user sees:
-// the error's own text and, where the edge knows one, how to fix it. This
-// is the one place that turns errors into exit codes.
+// describe returns err's class and the message the user sees: the error's
+// own text and, where the edge knows one, how to fix it. The class is the
+// one the error carries from where it was made (protocol.CodeOf); the hint
+// is the edge's (hint). This is the one place that turns errors into exit
+// codes and messages.
 func (inv *invocation) describe(err error) (protocol.Code, string) {
 	msg := err.Error()
-	p := inv.profile
-	var missing *helper.MissingSettingError
-	var revoke *helper.RevokeError
-	var rejected *helper.RejectedError
-	var projectName *helper.ProjectNameError
-	var noAnswer *noAnswerError
-	var secretCmd *helper.SecretCommandError
-	switch {
-	case errors.As(err, new(*usageError)):
-		return protocol.CodeUsage, msg
-	case errors.Is(err, errChecksFailed):
-		return protocol.CodeChecksFailed, msg
-	case errors.Is(err, protocol.ErrNotJSON) && inv.command == "store":
-		return protocol.CodeUsage, msg + "; to pipe a password in, add --password-stdin; " + noStdinHint
-	case errors.Is(err, protocol.ErrNotJSON):
-		return protocol.CodeUsage, msg + "; " + noStdinHint
-	case errors.Is(err, protocol.ErrBadRequest), errors.Is(err, helper.ErrIdentityChanged), errors.Is(err, helper.ErrEmptyPassword), errors.Is(err, helper.ErrNoProject):
-		return protocol.CodeUsage, msg
-	case errors.As(err, &projectName) && len(projectName.Matches) == 0:
-		return protocol.CodeUsage, msg + "; give --project-id or another --project-name"
-	case errors.As(err, &projectName):
-		return protocol.CodeUsage, msg + "; give --project-id with one of them"
-	case errors.Is(err, protocol.ErrInvalidAuthURL):
-		return protocol.CodeUsage, msg + "; give the auth URL with " + settingSources["auth_url"]
-	case errors.As(err, &missing):
-		return protocol.CodeUsage, fmt.Sprintf("%s; give it with %s", msg, settingSources[missing.Field])
-	case errors.Is(err, keystone.ErrCAFile):
-		return protocol.CodeUsage, msg + "; check --cacert or OS_CACERT"
-	case errors.Is(err, helper.ErrProfileNotFound) && inv.profileDefaulted:
-		return protocol.CodeNotFound, msg + "; " + inv.pickProfileHint()
-	case errors.Is(err, helper.ErrProfileNotFound):
-		return protocol.CodeNotFound, fmt.Sprintf("%s; create it with `vkc-credential store --profile %s --openrc FILE`", msg, p)
-	case errors.Is(err, keyring.ErrNotFound):
-		return protocol.CodeNotFound, fmt.Sprintf("no password is stored for profile %q; run `vkc-credential store --profile %s`", p, p)
-	case errors.As(err, &secretCmd):
-		return protocol.CodeKeyringUnavailable, secretCommandDetail(msg, secretCmd) + "; " + secretCommandHint(secretCmd)
-	case errors.Is(err, keyring.ErrTimeout):
-		return protocol.CodeKeyringUnavailable, msg + " (or raise --keyring-timeout or VKC_KEYRING_TIMEOUT)"
-	case errors.Is(err, keyring.ErrUnavailable):
-		return protocol.CodeKeyringUnavailable, msg
-	case errors.As(err, &revoke):
-		return protocol.CodeKeystoneUnavailable, msg
-	case errors.Is(err, errPasscodeCommand), errors.Is(err, errNotAPasscode):
-		return protocol.CodeMFARequired, msg
-	case errors.As(err, &noAnswer):
-		return noAnswer.describe(msg, p)
-	case errors.Is(err, errNoPasscode), errors.Is(err, keystone.ErrMFARequired):
-		return protocol.CodeMFARequired, fmt.Sprintf("%s; run `vkc-credential get --profile %s` once in a terminal (the token it caches then serves every tool for its lifetime), "+
-			"store a --totp-command that prints a passcode, or %s", msg, p, noAskpassHint())
-	case errors.Is(err, helper.ErrAppCredOption):
-		return protocol.CodeUsage, msg
-	case errors.Is(err, keystone.ErrConflict):
-		return protocol.CodeUsage, fmt.Sprintf("%s; choose another --name (`vkc-credential appcred list --profile %s` shows the user's)", msg, p)
-	case errors.Is(err, keystone.ErrNotFound):
-		return protocol.CodeNotFound, fmt.Sprintf("%s; `vkc-credential appcred list --profile %s` shows the user's", msg, p)
-	case errors.As(err, new(*appCredRefused)):
-		return protocol.CodeAuthFailed, fmt.Sprintf("%s; keystone lets only the user's own sign-in (a password profile, or an unrestricted application credential) "+
-			"manage application credentials: give --profile such a profile; if its token was revoked, run `vkc-credential get --profile %s --refresh` first", msg, p)
-	case errors.As(err, &rejected):
-		return protocol.CodeAuthFailed, msg + "; " + rejectedHint(rejected)
-	case errors.Is(err, keystone.ErrAuthFailed):
-		return protocol.CodeAuthFailed, msg + "; " + rejectedHint(&helper.RejectedError{Profile: p})
-	case errors.Is(err, keystone.ErrTimeout):
-		return protocol.CodeKeystoneUnavailable, msg + "; raise --timeout or VKC_TIMEOUT, or try again later"
-	case errors.Is(err, keystone.ErrUntrustedCertificate):
-		return protocol.CodeKeystoneUnavailable, msg + "; if keystone uses a private CA, pass its certificate with --cacert FILE or OS_CACERT"
-	case errors.Is(err, keystone.ErrUnavailable), errors.Is(err, helper.ErrClock):
-		return protocol.CodeKeystoneUnavailable, msg
-	case errors.Is(err, helper.ErrLockBusy):
-		return protocol.CodeKeystoneUnavailable, msg
-	case errors.Is(err, helper.ErrUnsafeFile):
-		return protocol.CodeUsage, msg
-	case errors.Is(err, helper.ErrDamaged):
-		return protocol.CodeInternal, fmt.Sprintf("%s; run `vkc-credential store --profile %s` again", msg, p)
+	if e := (*helper.SecretCommandError)(nil); errors.As(err, &e) {
+		msg = secretCommandDetail(msg, e) // what the command said, escaped
 	}
-	return protocol.CodeInternal, msg
+	if h := inv.hint(err); h != "" {
+		msg += "; " + h
+	}
+	return protocol.CodeOf(err), msg
+}
+
+// hint says how to fix err: the hint of the first error in err's tree that
+// the edge has one for, visited in the order of errors.As and
+// protocol.CodeOf (the outermost first), so one error gets one hint. ""
+// when there is none, or when that error needs none.
+func (inv *invocation) hint(err error) string {
+	var hint string
+	walkErrors(err, func(e error) bool {
+		var ok bool
+		hint, ok = inv.hintOf(e)
+		return ok
+	})
+	return hint
+}
+
+// walkErrors calls visit on err and on each error it wraps, in the order
+// errors.As visits them (err, then what it wraps, depth first, left to
+// right), until visit returns true; it says whether one did.
+func walkErrors(err error, visit func(error) bool) bool {
+	for err != nil {
+		if visit(err) {
+			return true
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if walkErrors(e, visit) {
+					return true
+				}
+			}
+			return false
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// hintOf is the edge's hint for e itself, not for what it wraps; ok says
+// whether the edge has one (which may be "": nothing to add).
+func (inv *invocation) hintOf(e error) (hint string, ok bool) {
+	for _, row := range sentinelHints {
+		if e == row.err {
+			return row.hint(inv), true
+		}
+	}
+	switch e := e.(type) {
+	case *helper.RejectedError:
+		return rejectedHint(e), true
+	case *helper.ProjectNameError:
+		if len(e.Matches) == 0 {
+			return "give --project-id or another --project-name", true
+		}
+		return "give --project-id with one of them", true
+	case *helper.MissingSettingError:
+		return "give it with " + settingSources[e.Field], true
+	case *helper.NoSecretError:
+		return inv.storeHint(), true
+	case *noAnswerError:
+		return e.hint(inv.profile), true
+	case *helper.SecretCommandError:
+		return secretCommandHint(e), true
+	case *appCredRefused:
+		return fmt.Sprintf("keystone lets only the user's own sign-in (a password profile, or an unrestricted application credential) "+
+			"manage application credentials: give --profile such a profile; if its token was revoked, run `vkc-credential get --profile %s --refresh` first", inv.profile), true
+	case interface{ Problem() keystone.Problem }:
+		hint, ok = problemHints[e.Problem()]
+		return hint, ok
+	}
+	return "", false
+}
+
+// sentinelHints are the hints of the sentinel errors the edge has one
+// for: an error that is (or wraps, first) one of them gets its hint.
+var sentinelHints = []struct {
+	err  error
+	hint func(*invocation) string
+}{
+	{protocol.ErrNotJSON, (*invocation).notJSONHint},
+	{protocol.ErrInvalidAuthURL, said("give the auth URL with " + settingSources["auth_url"])},
+	{keystone.ErrCAFile, said("check --cacert or OS_CACERT")},
+	{keystone.ErrMFARequired, (*invocation).passcodeHint},
+	{errNoPasscode, (*invocation).passcodeHint},
+	{helper.ErrProfileNotFound, (*invocation).profileNotFoundHint},
+	{keyring.ErrNotFound, (*invocation).storeHint},
+	{keyring.ErrTimeout, said("or raise --keyring-timeout or VKC_KEYRING_TIMEOUT")},
+	{helper.ErrLockBusy, said("try again, or remove the lock file if no vkc-credential runs")},
+	{helper.ErrClock, said("check this machine's clock and Keystone's")},
+	{helper.ErrDamaged, func(inv *invocation) string {
+		return fmt.Sprintf("run `vkc-credential store --profile %s` again", inv.profile)
+	}},
+	{keystone.ErrConflict, func(inv *invocation) string {
+		return fmt.Sprintf("choose another --name (`vkc-credential appcred list --profile %s` shows the user's)", inv.profile)
+	}},
+	{keystone.ErrNotFound, func(inv *invocation) string {
+		return fmt.Sprintf("`vkc-credential appcred list --profile %s` shows the user's", inv.profile)
+	}},
+}
+
+// said is a hint that is the same for every invocation.
+func said(hint string) func(*invocation) string { return func(*invocation) string { return hint } }
+
+// caHint says what to do about a certificate from a private CA.
+const caHint = "if keystone uses a private CA, pass its certificate with --cacert FILE or OS_CACERT"
+
+// problemHints say how to fix what a failed exchange with Keystone points
+// at; every keystone.Problem but ProblemNone has one.
+var problemHints = map[keystone.Problem]string{
+	keystone.ProblemAuthURL:              "check the auth URL: it must be keystone's own v3 endpoint, e.g. " + protocol.VKCloudAuthURL,
+	keystone.ProblemAuthURLOrLater:       "check the auth URL (keystone's own v3 endpoint, e.g. " + protocol.VKCloudAuthURL + "), or try again later",
+	keystone.ProblemRequest:              "check the project ID, the user domain name and the auth URL",
+	keystone.ProblemRoles:                "check the role names and the auth URL",
+	keystone.ProblemOverloaded:           "keystone is overloaded or failing; try again later",
+	keystone.ProblemTimeout:              "raise --timeout or VKC_TIMEOUT, or try again later",
+	keystone.ProblemNetwork:              "check the auth URL and the network (and a proxy: HTTPS_PROXY, NO_PROXY), or try again later",
+	keystone.ProblemHostName:             "check the auth URL's host name",
+	keystone.ProblemCertificateHost:      "check the auth URL's host name; " + caHint,
+	keystone.ProblemCertificateTime:      "check this machine's clock; " + caHint,
+	keystone.ProblemCertificateAuthority: caHint,
+	keystone.ProblemNotTLS:               "check the auth URL's scheme and port",
+	keystone.ProblemHandshake:            "check the auth URL's host and port",
+}
+
+// notJSONHint: stdin held something that is not a JSON request.
+func (inv *invocation) notJSONHint() string {
+	if inv.command == "store" {
+		return "to pipe a password in, add --password-stdin; " + noStdinHint
+	}
+	return noStdinHint
+}
+
+// passcodeHint: Keystone wants a TOTP passcode, and none could be had.
+func (inv *invocation) passcodeHint() string {
+	return fmt.Sprintf("run `vkc-credential get --profile %s` once in a terminal (the token it caches then serves every tool for its lifetime), "+
+		"store a --totp-command that prints a passcode, or %s", inv.profile, noAskpassHint())
+}
+
+// profileNotFoundHint: the profile is not stored.
+func (inv *invocation) profileNotFoundHint() string {
+	if inv.profileDefaulted {
+		return inv.pickProfileHint()
+	}
+	return fmt.Sprintf("create it with `vkc-credential store --profile %s --openrc FILE`", inv.profile)
+}
+
+// storeHint: the profile's secret is not stored.
+func (inv *invocation) storeHint() string {
+	return fmt.Sprintf("run `vkc-credential store --profile %s`", inv.profile)
 }
 
 // rejectedHint says what to do when Keystone refused a secret, by what it

@@ -109,21 +109,30 @@ func runAskpass(ctx context.Context, program, from string, q question, timeout t
 // sent as it is, such a password would only be refused.
 var errNotUTF8 = errors.New("its answer is not UTF-8 text (x11-ssh-askpass gives Latin-1 for characters beyond ASCII: use zenity, kdialog or ksshaskpass for such a password)")
 
-// noAnswerError: the askpass program gave no answer. It exits as its
-// question would with no one to ask: 7 for a passcode, 2 for a password.
+// noAnswerError: the askpass program gave no answer. Its class is its
+// question's with no one to ask: protocol.CodeMFARequired (exit 7) for a
+// passcode, protocol.CodeUsage (2) for a password.
 type noAnswerError struct {
 	program, from string
 	passcode      bool
 	err           error // from shellcmd.Run
 }
 
-// describe is the exit code and the message with what to do: as with no
-// one to ask, 7 for a passcode and 2 for a password.
-func (e *noAnswerError) describe(msg, profile string) (protocol.Code, string) {
+// Code is the error's class: as with no one to ask, mfa_required for a
+// passcode and usage for a password.
+func (e *noAnswerError) Code() protocol.Code {
 	if e.passcode {
-		return protocol.CodeMFARequired, fmt.Sprintf("%s; answer the dialog, or run `vkc-credential get --profile %s` once in a terminal", msg, profile)
+		return protocol.CodeMFARequired
 	}
-	return protocol.CodeUsage, msg + "; answer the dialog, or pipe the password in with --password-stdin"
+	return protocol.CodeUsage
+}
+
+// hint says what to do, for the profile asked about.
+func (e *noAnswerError) hint(profile string) string {
+	if e.passcode {
+		return fmt.Sprintf("answer the dialog, or run `vkc-credential get --profile %s` once in a terminal", profile)
+	}
+	return "answer the dialog, or pipe the password in with --password-stdin"
 }
 
 // Unwrap gives shellcmd's error, whose kind (shellcmd.ErrTimeout …) says

@@ -11,19 +11,21 @@ import (
 
 	"vkc-credential/helper"
 	"vkc-credential/internal/shellcmd"
+	"vkc-credential/protocol"
 )
 
 // errNoPasscode means Keystone wants a TOTP passcode and none can be had:
-// no --totp-command, no terminal and no askpass program; it exits 7.
-var errNoPasscode = errors.New("keystone wants a second factor (a TOTP passcode), and there is no --totp-command, no terminal to ask on and no askpass program")
+// no --totp-command, no terminal and no askpass program;
+// protocol.CodeMFARequired (exit 7).
+var errNoPasscode = protocol.NewError(protocol.CodeMFARequired, "keystone wants a second factor (a TOTP passcode), and there is no --totp-command, no terminal to ask on and no askpass program")
 
-// errPasscodeCommand means the --totp-command gave no passcode; it exits
-// 7 as well.
-var errPasscodeCommand = errors.New("the --totp-command gave no passcode")
+// errPasscodeCommand means the --totp-command gave no passcode;
+// protocol.CodeMFARequired as well.
+var errPasscodeCommand = protocol.NewError(protocol.CodeMFARequired, "the --totp-command gave no passcode")
 
 // errNotAPasscode means what a person typed (or the askpass program
-// printed) is no passcode; it exits 7 as well.
-var errNotAPasscode = errors.New("the answer is not a TOTP passcode")
+// printed) is no passcode; protocol.CodeMFARequired as well.
+var errNotAPasscode = protocol.NewError(protocol.CodeMFARequired, "the answer is not a TOTP passcode")
 
 // maxPasscodeBytes bounds a passcode: TOTP passcodes are a few digits.
 const maxPasscodeBytes = 64

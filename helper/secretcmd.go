@@ -9,6 +9,7 @@ import (
 
 	"vkc-credential/internal/shellcmd"
 	"vkc-credential/keyring"
+	"vkc-credential/protocol"
 )
 
 // A secret command stands where a keychain would: a profile stored with
@@ -52,6 +53,10 @@ func (e *SecretCommandError) Error() string {
 
 // Unwrap returns what went wrong.
 func (e *SecretCommandError) Unwrap() error { return e.Err }
+
+// Code returns protocol.CodeKeyringUnavailable: the command stands for
+// a keychain.
+func (e *SecretCommandError) Code() protocol.Code { return protocol.CodeKeyringUnavailable }
 
 // Is makes the error a keychain's that is unavailable (or timed out).
 func (e *SecretCommandError) Is(target error) bool {
