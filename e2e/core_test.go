@@ -237,6 +237,29 @@ func TestRevokeOnErase(t *testing.T) {
 	}
 }
 
+// TestRevokeWithUnreadableCACert (issue 15): erase --revoke whose
+// revocation fails because the --cacert file cannot be read still erases
+// the profile, and exits 5 (keystone_unavailable) like every failed
+// revocation, with the CA file's hint; it exited 2 before.
+func TestRevokeWithUnreadableCACert(t *testing.T) {
+	needKeystone(t)
+	s := newSandbox(t)
+	profile := s.profileName("revoke-ca")
+	s.store(profile)
+	tok := decodeToken(t, s.must("", "get", "--profile", profile)).Token
+	r := s.run(nil, "", "erase", "--profile", profile, "--revoke", "--cacert", filepath.Join(t.TempDir(), "missing.pem"))
+	if r.code != 5 || !strings.Contains(r.stdout, `"erased":true`) || !strings.Contains(r.stdout, `"revoked":false`) ||
+		!strings.Contains(r.stderr, "erased here") || strings.Count(r.stderr, "--cacert") != 1 {
+		t.Fatalf("want exit 5, the erase's answer, and the CA file's hint:\n%s", r)
+	}
+	if validate(t, tok) != 200 {
+		t.Fatal("the token was revoked, or is gone")
+	}
+	if r := s.run(nil, "", "get", "--profile", profile); r.code != 3 {
+		t.Fatalf("the profile is still there:\n%s", r)
+	}
+}
+
 func TestMinTTLBeyondTokenLifetimeReturnsFreshToken(t *testing.T) {
 	needKeystone(t)
 	s := newSandbox(t)

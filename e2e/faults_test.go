@@ -262,7 +262,11 @@ func TestKeystoneTLS(t *testing.T) {
 	profile := s.profileName("tls")
 	s.must(ks.Password, "store", "--profile", profile, "--auth-url", f.URL+"/v3", "--project-id", "p",
 		"--username", ks.Username, "--password-stdin", "--no-verify")
-	wantError(t, s.run(nil, "", "get", "--profile", profile, "--timeout", "4s"), 5, "keystone_unavailable", true, "--cacert")
+	r := s.run(nil, "", "get", "--profile", profile, "--timeout", "4s")
+	wantError(t, r, 5, "keystone_unavailable", true, "--cacert")
+	if n := strings.Count(r.stderr, "private CA"); n != 1 {
+		t.Fatalf("the private CA hint is said %d times, want once: %q", n, r.stderr)
+	}
 	// The same with the CA given: works, by flag and by OS_CACERT.
 	if r := s.run(nil, "", "get", "--profile", profile, "--cacert", caFile); r.code != 0 {
 		t.Fatalf("--cacert: %s", r)
