@@ -15,8 +15,8 @@ import (
 // to add its hints. Errors from the keychain (keyring.ErrNotFound,
 // keyring.ErrUnavailable) and from Keystone (keystone.ErrAuthFailed,
 // keystone.ErrUnavailable...) come through wrapped, with their class.
-// Messages say what happened, never which flag or command mends it: that
-// is the command line's to say.
+// Messages say what happened, never which of our flags or commands mends
+// it: that is the command line's to say.
 var (
 	// ErrProfileNotFound means no profile of that name is stored;
 	// protocol.CodeNotFound.
