@@ -157,6 +157,11 @@ func TestEachErrorKindsExitCodeAndHint(t *testing.T) {
 		{"second factor", "", false, &keystone.ReceiptError{}, protocol.CodeMFARequired, []string{"vkc-credential get --profile prod` once in a terminal"}, false},
 		{"no passcode", "", false, errNoPasscode, protocol.CodeMFARequired, []string{"vkc-credential get --profile prod` once in a terminal"}, false},
 		{"passcode command", "", false, fmt.Errorf("%w: exit 1", errPasscodeCommand), protocol.CodeMFARequired, nil, true},
+		{"not a passcode", "", false, fmt.Errorf("%w: letters", errNotAPasscode), protocol.CodeMFARequired, nil, true},
+		{"no passcode from the dialog", "", false, &noAnswerError{program: "zenity", from: "VKC_ASKPASS", passcode: true, err: errors.New("exit status 1")},
+			protocol.CodeMFARequired, []string{"answer the dialog", "get --profile prod` once in a terminal"}, false},
+		{"no password from the dialog", "store", false, &noAnswerError{program: "zenity", from: "VKC_ASKPASS", err: errors.New("exit status 1")},
+			protocol.CodeUsage, []string{"answer the dialog", "--password-stdin"}, false},
 
 		{"checks failed", "doctor", false, errChecksFailed, protocol.CodeChecksFailed, nil, true},
 	}
