@@ -19,6 +19,9 @@ import (
 
 // The kinds of failure. An *Error matches exactly one of them with
 // errors.Is (or context.Canceled when the caller's context was cancelled).
+// They carry no class (protocol.CodeOf): what a failure means (no
+// passcode, no secret) is the caller's to say, with an error of its own
+// wrapped around them.
 var (
 	// ErrTimeout: the command outlived its bound and was killed.
 	ErrTimeout = errors.New("did not finish in time")
