@@ -203,16 +203,6 @@ func setupHint(backend string) string {
 	return s.Do + ":\n" + strings.Join(s.Commands, "\n")
 }
 
-// failed is a failed check whose detail is err's message and whose hint
-// is the edge's for err (see hint), else otherwise.
-func (inv *invocation) failed(err error, otherwise string) checkResult {
-	hint := inv.hint(err)
-	if hint == "" {
-		hint = otherwise
-	}
-	return fail(err.Error(), hint)
-}
-
 func checkDir(dir string) checkResult {
 	err := helper.CheckDir(dir)
 	switch {
@@ -232,7 +222,7 @@ func (inv *invocation) profileChecks(c *cli.Context, h *helper.Helper, name stri
 	if p == nil {
 		return []check{{prefix + "settings", func() checkResult {
 			_, err := h.Paths.LoadProfile(name)
-			return inv.failed(err, "run `vkc-credential store --profile "+name+"` (with --openrc FILE or the settings' flags)")
+			return fail(err.Error(), "run `vkc-credential store --profile "+name+"` (with --openrc FILE or the settings' flags)")
 		}}}
 	}
 	var secret check
@@ -257,7 +247,13 @@ func (inv *invocation) profileChecks(c *cli.Context, h *helper.Helper, name stri
 		}},
 		{prefix + "keystone reachable", func() checkResult {
 			if err := h.Reachable(c.Context, p.AuthURL); err != nil {
-				return inv.failed(err, "check the network, a proxy (HTTPS_PROXY) and the auth URL; a private CA needs --cacert FILE")
+				// The edge's hint for what the failure points at (the
+				// certificate, the host name...), said once.
+				hint := inv.hint(err)
+				if hint == "" {
+					hint = "check the network, a proxy (HTTPS_PROXY) and the auth URL; a private CA needs --cacert FILE"
+				}
+				return fail(err.Error(), hint)
 			}
 			return ok("GET %s answered (no credentials sent)", p.AuthURL)
 		}},

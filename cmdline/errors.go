@@ -183,7 +183,7 @@ var problemHints = map[keystone.Problem]string{
 	keystone.ProblemRoles:                "check the role names and the auth URL",
 	keystone.ProblemOverloaded:           "keystone is overloaded or failing; try again later",
 	keystone.ProblemTimeout:              "raise --timeout or VKC_TIMEOUT, or try again later",
-	keystone.ProblemNetwork:              "check the auth URL and the network (and a proxy: HTTPS_PROXY, NO_PROXY), or try again later",
+	keystone.ProblemNetwork:              "check the network, a proxy (HTTPS_PROXY) and the auth URL, or try again later",
 	keystone.ProblemHostName:             "check the auth URL's host name",
 	keystone.ProblemCertificateHost:      "check the auth URL's host name; " + caHint,
 	keystone.ProblemCertificateTime:      "check this machine's clock; " + caHint,

@@ -98,7 +98,7 @@ func TestEachErrorKindsExitCodeAndHint(t *testing.T) {
 		{"unsafe file", "", false, fmt.Errorf("%w: x is not ours", helper.ErrUnsafeFile), protocol.CodeUsage, nil, true},
 		{"no project", "", false, helper.ErrNoProject, protocol.CodeUsage, nil, true},
 		{"application credential option", "", false, fmt.Errorf("%w: the expiry is past", helper.ErrAppCredOption), protocol.CodeUsage, nil, true},
-		{"application credential name taken", "", false, fmt.Errorf("%w: 409", keystone.ErrConflict), protocol.CodeUsage, nil, true},
+		{"application credential name taken", "appcred", false, fmt.Errorf("%w: 409", keystone.ErrConflict), protocol.CodeUsage, []string{"another --name", "appcred list --profile prod"}, false},
 		{"clouds.yaml", "store", false, fmt.Errorf("%w: no cloud x", clouds.ErrNoCloud), protocol.CodeUsage, nil, true},
 
 		{"profile not found", "", false, noProfile, protocol.CodeNotFound, []string{"store --profile prod --openrc FILE"}, false},
@@ -108,7 +108,7 @@ func TestEachErrorKindsExitCodeAndHint(t *testing.T) {
 		{"no application credential secret", "", false, &helper.NoSecretError{Profile: "prod", Settings: appCred, Keyring: "os", Err: keyring.ErrNotFound},
 			protocol.CodeNotFound, []string{"no application credential secret is stored for profile \"prod\"", "store --profile prod`"}, false},
 		{"secret gone while read", "", false, keyring.ErrNotFound, protocol.CodeNotFound, []string{"store --profile prod`"}, false},
-		{"application credential not found", "", false, fmt.Errorf("%w: no ci", keystone.ErrNotFound), protocol.CodeNotFound, nil, true},
+		{"application credential not found", "appcred", false, fmt.Errorf("%w: no ci", keystone.ErrNotFound), protocol.CodeNotFound, []string{"appcred list --profile prod"}, false},
 
 		{"rejected, unknown cause", "", false, &helper.RejectedError{Profile: "prod", Settings: password, Err: rejected},
 			protocol.CodeAuthFailed, []string{"no role on", "--password-stdin"}, false},
@@ -125,6 +125,8 @@ func TestEachErrorKindsExitCodeAndHint(t *testing.T) {
 		{"rejected application credential", "", false, &helper.RejectedError{Profile: "prod", Settings: appCred, Cause: helper.RejectSecret, Err: rejected},
 			protocol.CodeAuthFailed, []string{"--application-credential-id NEW_ID"}, false},
 		{"a token refused", "", false, rejected, protocol.CodeAuthFailed, nil, true},
+		{"application credentials not managed with this token", "appcred", false, refused(rejected),
+			protocol.CodeAuthFailed, []string{"only the user's own sign-in", "get --profile prod --refresh"}, false},
 
 		{"keystone 404", "", false, keystoneError(t, answering(404)), protocol.CodeKeystoneUnavailable, []string{"check the auth URL"}, false},
 		{"keystone 400", "", false, keystoneError(t, answering(400)), protocol.CodeKeystoneUnavailable, []string{"malformed", "the project ID"}, false},
