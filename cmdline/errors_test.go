@@ -14,6 +14,7 @@ import (
 
 	"vkc-credential/helper"
 	"vkc-credential/helper/clouds"
+	"vkc-credential/internal/shellcmd"
 	"vkc-credential/keyring"
 	"vkc-credential/keystone"
 	"vkc-credential/protocol"
@@ -154,6 +155,10 @@ func TestEachErrorKindsExitCodeAndHint(t *testing.T) {
 		{"keychain unavailable", "", false, gone, protocol.CodeKeyringUnavailable, nil, true},
 		{"keychain timeout inside unavailable", "", false, slow, protocol.CodeKeyringUnavailable, []string{"--keyring-timeout"}, false},
 		{"backend not set up", "", false, fmt.Errorf("%w: %w: no pass", keyring.ErrUnavailable, keyring.ErrNotSetUp), protocol.CodeKeyringUnavailable, nil, true},
+		{"secret command failed", "", false, &helper.SecretCommandError{Profile: "prod", Err: errors.New("it failed (exit status 2)")},
+			protocol.CodeKeyringUnavailable, []string{"run it in a shell", "--secret-command COMMAND"}, false},
+		{"secret command timed out", "", false, &helper.SecretCommandError{Profile: "prod", Err: fmt.Errorf("it %w", shellcmd.ErrTimeout)},
+			protocol.CodeKeyringUnavailable, []string{"--keyring-timeout"}, false},
 		{"secret left", "erase", false, &helper.SecretLeft{Keyring: "os", Items: []string{"x"}, Err: slow}, protocol.CodeKeyringUnavailable, []string{"--keyring-timeout"}, false},
 
 		{"second factor", "", false, &keystone.ReceiptError{}, protocol.CodeMFARequired, []string{"vkc-credential get --profile prod` once in a terminal"}, false},
