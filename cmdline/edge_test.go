@@ -17,7 +17,7 @@ import (
 // belowTheEdge are the packages under the command line: they return
 // plain errors, and the hints that name flags and commands are the
 // command line's (issue 17).
-var belowTheEdge = []string{"../keystone", "../helper", "../keyring", "../protocol", "../internal"}
+var belowTheEdge = []string{"../keystone", "../helper", "../keyring", "../protocol", "../internal", "../standin"}
 
 // edgeWords matches, in a string, a flag or a command of the command
 // line's definition: "--cacert", "vkc-credential store".
