@@ -3,6 +3,7 @@ package keystone
 // Judging an answer: the errors of a failing status or a malformed body.
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -52,6 +53,19 @@ func (r *request) unexpectedStatus(ans *answer) *statusError {
 	default:
 		return r.answerError(ans, ErrUnavailable, ProblemAuthURLOrLater, "")
 	}
+}
+
+// decodeBody decodes the JSON body of a successful answer into v: a body
+// cut at maxBodyBytes, or one that is not the JSON v expects, is an error
+// for malformed.
+func decodeBody(ans *answer, v any) error {
+	if ans.tooLarge {
+		return fmt.Errorf("a body larger than %d MiB", maxBodyBytes>>20)
+	}
+	if err := json.Unmarshal(ans.body, v); err != nil {
+		return fmt.Errorf("a body that is not the expected JSON object (%v)", err)
+	}
+	return nil
 }
 
 // malformed is the ErrUnavailable error for an answer that cannot be used;

@@ -8,7 +8,8 @@
 // appcred.go, mfa.go and rescope.go issue tokens, on issue.go (the body of
 // POST auth/tokens, and judging its answer) and token.go (parsing the
 // token); projects.go, appcredmanage.go, revoke.go and reachable.go make
-// the other calls; tokeninfo.go reads a token's body. What every call
+// the other calls, those that carry a token on withtoken.go (a GET of a
+// list, a DELETE); tokeninfo.go reads a token's body. What every call
 // shares: request.go builds a request and url.go its URL; retry.go sends
 // it, retrying with backoff; each attempt is an exchange of transport.go
 // over the HTTP client of httpclient.go (TLS, proxies, no redirects);

@@ -4,7 +4,6 @@ package keystone
 // before anything is sent.
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"unicode/utf8"
@@ -36,22 +35,4 @@ func checkFields(fields ...[2]string) error {
 		}
 	}
 	return nil
-}
-
-// withToken builds a request that carries token as X-Auth-Token (and as
-// X-Subject-Token when subject), after refusing a token no Keystone
-// issues.
-func withToken(method, url, token string, subject bool) (*request, error) {
-	if token == "" {
-		return nil, errors.New("keystone: no token given")
-	}
-	if err := checkToken(token); err != nil {
-		return nil, fmt.Errorf("keystone: cannot send %v", err)
-	}
-	h := http.Header{}
-	h.Set("X-Auth-Token", token)
-	if subject {
-		h.Set("X-Subject-Token", token)
-	}
-	return &request{method: method, url: url, header: h, secrets: []string{token}}, nil
 }

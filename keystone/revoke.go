@@ -18,22 +18,10 @@ func (c *Client) Revoke(ctx context.Context, authURL, token string) error {
 	if err != nil {
 		return err
 	}
-	ans, err := c.do(ctx, r)
-	if err != nil {
-		return err
-	}
-	switch ans.status {
-	case http.StatusNoContent, http.StatusOK:
-		c.debugf("keystone: token revoked")
-		return nil
-	case http.StatusNotFound:
+	return c.remove(ctx, r, "token revoked", "keystone refused to revoke the token, which may have expired already", func(*answer) error {
 		c.debugf("keystone: token already gone (404), nothing to revoke")
 		return nil
-	case http.StatusUnauthorized, http.StatusForbidden:
-		return r.answerError(ans, ErrAuthFailed, ProblemNone, "keystone refused to revoke the token, which may have expired already")
-	default:
-		return r.unexpectedStatus(ans)
-	}
+	})
 }
 
 // revokeRequest builds the DELETE request of Revoke.
