@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"vkc-credential/helper"
+	"vkc-credential/helper/clouds"
 	"vkc-credential/keyring"
 	"vkc-credential/keystone"
 	"vkc-credential/protocol"
@@ -157,6 +158,9 @@ var sentinelHints = []struct {
 	{keyring.ErrTimeout, said("or raise --keyring-timeout or VKC_KEYRING_TIMEOUT")},
 	{helper.ErrLockBusy, said("try again, or remove the lock file if no vkc-credential runs")},
 	{helper.ErrClock, said("check this machine's clock and Keystone's")},
+	{helper.ErrLooseMode, said("run `chmod 600` on it")},
+	{helper.ErrNotOurs, said("move it away")},
+	{clouds.ErrUntrusted, said("if the file is yours, take write access away from others (chmod o-w); if not, move it away, or set OS_CLIENT_CONFIG_FILE to a clouds.yaml of your own")},
 	{helper.ErrDamaged, func(inv *invocation) string {
 		return fmt.Sprintf("run `vkc-credential store --profile %s` again", inv.profile)
 	}},

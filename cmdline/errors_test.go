@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -71,6 +73,7 @@ func TestEachErrorKindsExitCodeAndHint(t *testing.T) {
 	appCred := helper.Settings{AuthURL: "https://k.example/v3", ApplicationCredentialID: "ac-1"}
 	projects := []keystone.Project{{ID: "p1", Name: "one"}, {ID: "p2", Name: "two"}}
 	slow := fmt.Errorf("%w: %w: the keychain did not answer a read within 10s", keyring.ErrUnavailable, keyring.ErrTimeout)
+	unsafe := unsafeFileErrors(t, paths)
 	gone := fmt.Errorf("%w: no D-Bus session bus", keyring.ErrUnavailable)
 
 	tests := []struct {
@@ -84,6 +87,7 @@ func TestEachErrorKindsExitCodeAndHint(t *testing.T) {
 	}{
 		{"internal", "", false, errors.New("surprise"), protocol.CodeInternal, nil, true},
 		{"damaged file", "", false, fmt.Errorf("profile file x: %w", helper.ErrDamaged), protocol.CodeInternal, []string{"store --profile prod` again"}, false},
+		{"directory not ours", "", false, unsafe.linkedDir, protocol.CodeInternal, []string{"is a symbolic link", "move it away"}, false},
 
 		{"usage", "", false, usagef("bad flag"), protocol.CodeUsage, nil, true},
 		{"bad request", "", false, badRequest, protocol.CodeUsage, nil, true},
@@ -97,6 +101,10 @@ func TestEachErrorKindsExitCodeAndHint(t *testing.T) {
 		{"identity changed", "", false, fmt.Errorf("%w: the request's auth_url differs", helper.ErrIdentityChanged), protocol.CodeUsage, nil, true},
 		{"empty password", "", false, helper.ErrEmptyPassword, protocol.CodeUsage, nil, true},
 		{"unsafe file", "", false, fmt.Errorf("%w: x is not ours", helper.ErrUnsafeFile), protocol.CodeUsage, nil, true},
+		{"profile file others may read", "", false, unsafe.looseProfile, protocol.CodeUsage, []string{"has mode 0644, which lets others read it", "run `chmod 600` on it"}, false},
+		{"profile file not ours", "", false, unsafe.linkedProfile, protocol.CodeUsage, []string{"is a symbolic link", "move it away"}, false},
+		{"clouds.yaml others may write", "store", false, unsafe.writableClouds, protocol.CodeUsage, []string{"any user may write it", "(chmod o-w)", "move it away", "OS_CLIENT_CONFIG_FILE"}, false},
+		{"clouds.yaml that cannot be read", "store", false, unsafe.unreadableClouds, protocol.CodeUsage, nil, true},
 		{"no project", "", false, helper.ErrNoProject, protocol.CodeUsage, nil, true},
 		{"application credential option", "", false, fmt.Errorf("%w: the expiry is past", helper.ErrAppCredOption), protocol.CodeUsage, nil, true},
 		{"application credential name taken", "appcred", false, fmt.Errorf("%w: 409", keystone.ErrConflict), protocol.CodeUsage, []string{"another --name", "appcred list --profile prod"}, false},
@@ -207,6 +215,57 @@ func TestEachErrorKindsExitCodeAndHint(t *testing.T) {
 			}
 		})
 	}
+}
+
+// unsafeFiles are the errors of files and directories that are not safe
+// to use, as the packages below the edge make them: they say what is
+// wrong, the edge says how to mend it.
+type unsafeFiles struct {
+	looseProfile, linkedProfile, linkedDir, writableClouds, unreadableClouds error
+}
+
+func unsafeFileErrors(t *testing.T, paths helper.Paths) unsafeFiles {
+	t.Helper()
+	var u unsafeFiles
+	profiles := filepath.Join(paths.ConfigDir, "profiles")
+	if err := os.MkdirAll(profiles, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(profiles, "loose.json"), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, u.looseProfile = paths.LoadProfile("loose")
+	if err := os.Symlink(filepath.Join(profiles, "loose.json"), filepath.Join(profiles, "linked.json")); err != nil {
+		t.Fatal(err)
+	}
+	_, u.linkedProfile = paths.LoadProfile("linked")
+	dir := t.TempDir()
+	if err := os.Symlink(t.TempDir(), filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	u.linkedDir = helper.CheckDir(filepath.Join(dir, "link"))
+	writable := filepath.Join(dir, "clouds.yaml")
+	if err := os.WriteFile(writable, []byte("clouds: {}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(writable, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	load := func(file string) error {
+		env := clouds.Env{Home: t.TempDir(), Dir: t.TempDir(), LookupEnv: func(name string) (string, bool) {
+			return file, name == "OS_CLIENT_CONFIG_FILE"
+		}}
+		_, err := clouds.Load("vk", env)
+		return err
+	}
+	u.writableClouds = load(writable)
+	u.unreadableClouds = load(filepath.Join(writable, "clouds.yaml")) // through a file, not a directory
+	for _, err := range []error{u.looseProfile, u.linkedProfile, u.linkedDir, u.writableClouds, u.unreadableClouds} {
+		if err == nil {
+			t.Fatal("an unsafe file was used")
+		}
+	}
+	return u
 }
 
 // blockingKeystone is the auth URL of a Keystone that never answers

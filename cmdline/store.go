@@ -297,7 +297,7 @@ func (inv *invocation) readCloud(name, profile string) (sourceFile, error) {
 	}
 	cl, err := clouds.Load(name, env)
 	if err != nil {
-		return sourceFile{}, usagef("%v", err)
+		return sourceFile{}, err
 	}
 	file := sourceFile{settings: cl.Settings, projectName: cl.ProjectName, secret: cl.Secret, secretFrom: cl.SecretFile,
 		stanza: clouds.Stanza(name, profile, cl.Settings.Region, cl.Settings.Interface)}

@@ -23,7 +23,7 @@ func CheckDir(dir string) error {
 		return err
 	}
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 && !windows {
-		return fmt.Errorf("%w: %s has mode %04o", errLooseMode, dir, perm)
+		return fmt.Errorf("%w: %s has mode %04o", ErrLooseMode, dir, perm)
 	}
 	f, err := os.CreateTemp(dir, ".doctor-*.tmp")
 	if err != nil {

@@ -30,12 +30,27 @@ var (
 	// ErrEmptyPassword means store was given an empty password;
 	// protocol.CodeUsage.
 	ErrEmptyPassword = protocol.NewError(protocol.CodeUsage, "the password is empty; nothing was stored")
-	// ErrUnsafeFile means a profile file others could read or that is
-	// not this user's own; it is not used. protocol.CodeUsage.
+	// ErrUnsafeFile means a profile file others could read (the error
+	// wraps ErrLooseMode too) or that is not this user's own (ErrNotOurs);
+	// it is not used. protocol.CodeUsage.
 	ErrUnsafeFile = protocol.NewError(protocol.CodeUsage, "unsafe file")
 	// ErrClock means Keystone issued a token that had already expired by
 	// this machine's clock; protocol.CodeKeystoneUnavailable.
 	ErrClock = protocol.NewError(protocol.CodeKeystoneUnavailable, "clocks disagree")
+)
+
+// What is wrong with a file or directory of ours, for the caller's hint.
+// Neither has a class of its own: a profile file's error is ErrUnsafeFile
+// too, a cache or lock file's is not classified.
+var (
+	// ErrLooseMode means a file of ours that others may read. Its contents
+	// may have leaked, so it is not used.
+	ErrLooseMode = errors.New("file readable by others")
+	// ErrNotOurs means a path where we expect a file or directory of our
+	// own holds something else: a symbolic link, a named pipe or other
+	// special file, or a file or directory owned by another user. It is
+	// never read, written through or repaired.
+	ErrNotOurs = errors.New("not ours to use")
 )
 
 // tagged is an error whose message is its own, and that wraps kind (first)

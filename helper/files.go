@@ -36,22 +36,12 @@ func DefaultPaths() (Paths, error) {
 // bodies with big catalogs are well under it.
 const maxFileSize = 16 << 20
 
-// errLooseMode: a file of ours that others may read. Its contents may have
-// leaked, so it is not used.
-var errLooseMode = errors.New("file readable by others")
-
-// errNotOurs: a path where we expect a file or directory of our own holds
-// something else: a symbolic link, a named pipe or other special file, or
-// a file or directory owned by another user. It is never read, written
-// through or repaired; the user is told to move it away.
-var errNotOurs = errors.New("not ours to use")
-
 // ensureDir creates dir with mode 0700, or narrows an existing one that
 // others could read. It returns a note when it had to repair the mode.
 //
 // dir itself must be a directory owned by the effective uid, not a
 // symbolic link (its parents may be links, such as a ~/.cache that the
-// user pointed elsewhere); otherwise the error wraps errNotOurs. The
+// user pointed elsewhere); otherwise the error wraps ErrNotOurs. The
 // checks and the repair go through one descriptor of the directory, so a
 // link swapped in after the check cannot redirect the chmod.
 func ensureDir(dir string) (repaired string, err error) {
@@ -82,7 +72,7 @@ func ensureDir(dir string) (repaired string, err error) {
 // one, never a torn one.
 //
 // The directory must be ours (owned by the effective uid, not a symbolic
-// link; else errNotOurs). The temporary file is created with O_EXCL, and
+// link; else ErrNotOurs). The temporary file is created with O_EXCL, and
 // the rename replaces whatever path names (a symbolic link too) without
 // following it.
 func writeFileAtomic(path string, data []byte) error {
@@ -135,8 +125,8 @@ func writeFileAtomic(path string, data []byte) error {
 // readPrivateFile reads a file that must be ours and readable by its owner
 // only. The errors are told apart with errors.Is: a missing file is
 // fs.ErrNotExist; a symbolic link, a named pipe or other special file, or
-// a file owned by another user is errNotOurs; one that others may read is
-// errLooseMode.
+// a file owned by another user is ErrNotOurs; one that others may read is
+// ErrLooseMode.
 //
 // The file is opened without following a symbolic link and without
 // blocking (a named pipe planted at path would otherwise wait for a writer
@@ -148,7 +138,7 @@ func readPrivateFile(path string) ([]byte, error) {
 	}
 	defer f.Close()
 	if fi.Mode().Perm()&0o077 != 0 && !windows {
-		return nil, fmt.Errorf("%w: %s has mode %04o", errLooseMode, path, fi.Mode().Perm())
+		return nil, fmt.Errorf("%w: %s has mode %04o", ErrLooseMode, path, fi.Mode().Perm())
 	}
 	if fi.Size() > maxFileSize {
 		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxFileSize)
@@ -171,7 +161,7 @@ func readPrivateFile(path string) ([]byte, error) {
 // following a symbolic link at its last component, and checks through the
 // descriptor that what it opened is ours: owned by the effective uid, and
 // a directory when dir is true, else a regular file. A missing path is
-// fs.ErrNotExist; anything not ours is errNotOurs.
+// fs.ErrNotExist; anything not ours is ErrNotOurs.
 func openOurs(path string, flag int, perm fs.FileMode, dir bool) (*os.File, fs.FileInfo, error) {
 	f, err := os.OpenFile(path, flag|oNoFollow, perm)
 	if err != nil {
@@ -198,20 +188,20 @@ func openOurs(path string, flag int, perm fs.FileMode, dir bool) (*os.File, fs.F
 	return f, fi, nil
 }
 
-// checkOurs returns an errNotOurs error unless fi, the status of path, is
+// checkOurs returns an ErrNotOurs error unless fi, the status of path, is
 // a directory (dir true) or a regular file (dir false) owned by the
 // effective uid. Windows has no owner check here, as it has no mode checks.
 func checkOurs(path string, fi fs.FileInfo, dir bool) error {
 	switch {
 	case fi.Mode()&fs.ModeSymlink != 0:
-		return fmt.Errorf("%w: %s is a symbolic link; move it away", errNotOurs, path)
+		return fmt.Errorf("%w: %s is a symbolic link", ErrNotOurs, path)
 	case dir && !fi.IsDir():
-		return fmt.Errorf("%w: %s is %s, not a directory; move it away", errNotOurs, path, describeType(fi.Mode()))
+		return fmt.Errorf("%w: %s is %s, not a directory", ErrNotOurs, path, describeType(fi.Mode()))
 	case !dir && !fi.Mode().IsRegular():
-		return fmt.Errorf("%w: %s is %s, not a regular file; move it away", errNotOurs, path, describeType(fi.Mode()))
+		return fmt.Errorf("%w: %s is %s, not a regular file", ErrNotOurs, path, describeType(fi.Mode()))
 	}
 	if uid, ok := fileOwner(fi); ok && uid != os.Geteuid() {
-		return fmt.Errorf("%w: %s is owned by uid %d, but vkc-credential runs as uid %d; move it away", errNotOurs, path, uid, os.Geteuid())
+		return fmt.Errorf("%w: %s is owned by uid %d, but vkc-credential runs as uid %d", ErrNotOurs, path, uid, os.Geteuid())
 	}
 	return nil
 }

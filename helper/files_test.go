@@ -43,17 +43,21 @@ func writeFile(t *testing.T, path string, data []byte, perm fs.FileMode) {
 	}
 }
 
-// wantNotOurs fails unless err wraps errNotOurs, and only it, and names
-// each of words.
+// wantNotOurs fails unless err wraps ErrNotOurs, and only it, and names
+// each of words. It says what is wrong, not how to mend it: that is the
+// command line's hint.
 func wantNotOurs(t *testing.T, err error, words ...string) {
 	t.Helper()
-	if !errors.Is(err, errNotOurs) || errors.Is(err, errLooseMode) || errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("err = %v, want errNotOurs alone", err)
+	if !errors.Is(err, ErrNotOurs) || errors.Is(err, ErrLooseMode) || errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("err = %v, want ErrNotOurs alone", err)
 	}
 	for _, w := range words {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error %q does not say %q", err, w)
 		}
+	}
+	if strings.Contains(err.Error(), "move it away") {
+		t.Errorf("error %q says how to mend it below the edge", err)
 	}
 }
 
@@ -68,12 +72,12 @@ func TestReadPrivateFileClassifiesErrors(t *testing.T) {
 		t.Errorf("own 0600 file: %q, %v", data, err)
 	}
 	_, err := readPrivateFile(filepath.Join(dir, "missing.json"))
-	if !errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotOurs) {
+	if !errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrNotOurs) {
 		t.Errorf("missing file: %v, want fs.ErrNotExist", err)
 	}
 	_, err = readPrivateFile(loose)
-	if !errors.Is(err, errLooseMode) || errors.Is(err, errNotOurs) {
-		t.Errorf("0644 file: %v, want errLooseMode", err)
+	if !errors.Is(err, ErrLooseMode) || errors.Is(err, ErrNotOurs) {
+		t.Errorf("0644 file: %v, want ErrLooseMode", err)
 	}
 }
 
@@ -84,7 +88,7 @@ func TestReadPrivateFileRefusesAnotherUsersFile(t *testing.T) {
 	writeFile(t, path, []byte(`{"token":"planted"}`), 0o600)
 	chownToOther(t, path)
 	data, err := readPrivateFile(path)
-	wantNotOurs(t, err, path, "uid "+strconv.Itoa(otherUID), "move it away")
+	wantNotOurs(t, err, path, "uid "+strconv.Itoa(otherUID))
 	if data != nil {
 		t.Errorf("returned %q", data)
 	}

@@ -172,7 +172,7 @@ func (h *Helper) warnShortLifetime(e *cacheEntry, minTTL time.Duration) {
 func (h *Helper) readCache(s Settings) *cacheEntry {
 	e, err := h.Paths.readCache(s)
 	switch {
-	case errors.Is(err, errLooseMode):
+	case errors.Is(err, ErrLooseMode):
 		h.warnf("%v, which lets others read the token in it; not using it (a new token replaces it with mode 0600)", err)
 	case err != nil:
 		h.debugf("cache: not used: %v", err)

@@ -460,15 +460,22 @@ func TestGetRefusesAnAlreadyExpiredToken(t *testing.T) {
 	}
 }
 
+// TestLooseProfileFileIsRefused: a profile file others may read is not
+// used; the error says what is wrong (ErrUnsafeFile and ErrLooseMode, the
+// file and its mode), and leaves how to mend it to the command line.
 func TestLooseProfileFileIsRefused(t *testing.T) {
 	f := newFixture(t)
 	f.store(t, "p")
-	if err := os.Chmod(f.h.Paths.profilePath("p"), 0o644); err != nil {
+	path := f.h.Paths.profilePath("p")
+	if err := os.Chmod(path, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, err := f.h.Paths.LoadProfile("p")
-	if !errors.Is(err, ErrUnsafeFile) || !strings.Contains(err.Error(), "chmod 600") {
+	if !errors.Is(err, ErrUnsafeFile) || !errors.Is(err, ErrLooseMode) || !strings.Contains(err.Error(), path+" has mode 0644") {
 		t.Fatalf("err = %v", err)
+	}
+	if strings.Contains(err.Error(), "chmod") {
+		t.Errorf("error %q says how to mend it below the edge", err)
 	}
 }
 

@@ -23,7 +23,7 @@ const lockPoll = 10 * time.Millisecond
 // creating it (0600) when missing, and waits for it at most until ctx is
 // done; then the error wraps ErrLockBusy. The file must be ours: a
 // symbolic link, a special file or a file of another user at path is
-// refused with errNotOurs, and nothing is created through a link.
+// refused with ErrNotOurs, and nothing is created through a link.
 //
 // unlock releases the lock; calling it again does nothing. A lock file
 // that removeLockFile deleted while this call waited is noticed, and the

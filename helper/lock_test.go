@@ -87,7 +87,7 @@ func TestLockFileRefusesPlantedSymlink(t *testing.T) {
 			t.Fatal(err)
 		}
 		unlock, err := lockFile(t.Context(), path)
-		wantNotOurs(t, err, path, "symbolic link", "move it away")
+		wantNotOurs(t, err, path, "symbolic link")
 		if unlock != nil {
 			t.Error("got an unlock func")
 		}

@@ -52,7 +52,7 @@ func flock(f *os.File, how int) (bool, error) {
 // the file while holding it: a process that waited on the old file
 // notices (see lockFile) and locks a new one. A missing file is no error;
 // one another process holds is left in place with an error wrapping
-// ErrLockBusy; anything not ours at path is left alone with errNotOurs.
+// ErrLockBusy; anything not ours at path is left alone with ErrNotOurs.
 func removeLockFile(path string) error {
 	f, fi, err := openOurs(path, os.O_RDWR, 0, false)
 	if errors.Is(err, fs.ErrNotExist) {

@@ -31,7 +31,7 @@ func unlockFile(f *os.File) {
 // to delete a file that any process has open (our lock files are opened
 // without FILE_SHARE_DELETE), so a file held or waited on is left in place
 // with an error wrapping ErrLockBusy. A missing file is no error; anything
-// not ours at path is left alone with errNotOurs.
+// not ours at path is left alone with ErrNotOurs.
 func removeLockFile(path string) error {
 	fi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {

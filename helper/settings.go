@@ -178,10 +178,10 @@ func (p Paths) LoadProfile(name string) (Profile, error) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return Profile{}, tag(ErrProfileNotFound, "no profile %q is stored", name)
-	case errors.Is(err, errLooseMode):
-		return Profile{}, tag(ErrUnsafeFile, "%v, which lets others read it; run `chmod 600` on it", err)
-	case errors.Is(err, errNotOurs):
-		return Profile{}, tag(ErrUnsafeFile, "%v", err)
+	case errors.Is(err, ErrLooseMode):
+		return Profile{}, tag(ErrUnsafeFile, "%w, which lets others read it", err)
+	case errors.Is(err, ErrNotOurs):
+		return Profile{}, tag(ErrUnsafeFile, "%w", err)
 	case err != nil:
 		return Profile{}, fmt.Errorf("cannot read profile %q: %w", name, err)
 	}

@@ -180,14 +180,11 @@ func (c *Client) CreateApplicationCredential(ctx context.Context, authURL, token
 // {"application_credential": {..., "secret": "..."}}. Its errors never
 // hold the secret.
 func parseCreated(ans *answer) (*ApplicationCredential, string, error) {
-	if ans.tooLarge {
-		return nil, "", fmt.Errorf("a body larger than %d MiB", maxBodyBytes>>20)
-	}
 	var body struct {
 		Credential *wireAppCred `json:"application_credential"`
 	}
-	if err := json.Unmarshal(ans.body, &body); err != nil {
-		return nil, "", fmt.Errorf("a body that is not the expected JSON object (%v)", err)
+	if err := decodeBody(ans, &body); err != nil {
+		return nil, "", err
 	}
 	if body.Credential == nil {
 		return nil, "", errors.New(`a body without an "application_credential" object`)
@@ -231,40 +228,21 @@ func (c *Client) ApplicationCredentials(ctx context.Context, authURL, token, use
 		}
 		u += "?" + url.Values{"name": {name}}.Encode()
 	}
-	r, err := withToken(http.MethodGet, u, token, false)
-	if err != nil {
-		return nil, err
+	creds, err := getList(ctx, c, u, token, "", parseApplicationCredentials)
+	if err == nil {
+		c.debugf("keystone: %d application credentials", len(creds))
 	}
-	ans, err := c.do(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	switch ans.status {
-	case http.StatusOK:
-	case http.StatusUnauthorized, http.StatusForbidden:
-		return nil, r.answerError(ans, ErrAuthFailed, ProblemNone, "")
-	default:
-		return nil, r.unexpectedStatus(ans)
-	}
-	creds, err := parseApplicationCredentials(ans)
-	if err != nil {
-		return nil, r.malformed(ans, err)
-	}
-	c.debugf("keystone: %d application credentials", len(creds))
-	return creds, nil
+	return creds, err
 }
 
 // parseApplicationCredentials checks the answer of a list:
 // {"application_credentials": [...], "links": {...}}.
 func parseApplicationCredentials(ans *answer) ([]ApplicationCredential, error) {
-	if ans.tooLarge {
-		return nil, fmt.Errorf("a body larger than %d MiB", maxBodyBytes>>20)
-	}
 	var body struct {
 		Credentials *[]wireAppCred `json:"application_credentials"`
 	}
-	if err := json.Unmarshal(ans.body, &body); err != nil {
-		return nil, fmt.Errorf("a body that is not the expected JSON object (%v)", err)
+	if err := decodeBody(ans, &body); err != nil {
+		return nil, err
 	}
 	if body.Credentials == nil {
 		return nil, errors.New(`a body without an "application_credentials" list`)
@@ -298,20 +276,10 @@ func (c *Client) DeleteApplicationCredential(ctx context.Context, authURL, token
 	if err != nil {
 		return err
 	}
-	ans, err := c.do(ctx, r)
-	if err != nil {
-		return err
-	}
-	switch ans.status {
-	case http.StatusNoContent, http.StatusOK:
-		c.debugf("keystone: application credential %s deleted", id)
-		return nil
-	case http.StatusUnauthorized, http.StatusForbidden:
-		return r.answerError(ans, ErrAuthFailed, ProblemNone, "")
-	case http.StatusNotFound:
+	return c.remove(ctx, r, "application credential "+id+" deleted", "", func(ans *answer) error {
 		if namesID(keystoneMessage(ans.body, r.secrets), id) {
 			return r.answerError(ans, ErrNotFound, ProblemNone, "")
 		}
-	}
-	return r.unexpectedStatus(ans)
+		return r.unexpectedStatus(ans)
+	})
 }

@@ -2,10 +2,8 @@ package keystone
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -47,35 +45,16 @@ func (c *Client) Projects(ctx context.Context, authURL, token string) ([]Project
 	if err != nil {
 		return nil, err
 	}
-	r, err := withToken(http.MethodGet, u, token, false)
-	if err != nil {
-		return nil, err
+	projects, err := getList(ctx, c, u, token, "keystone refused the token, which may have expired or been revoked", parseProjects)
+	if err == nil {
+		c.debugf("keystone: %d projects", len(projects))
 	}
-	ans, err := c.do(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	switch ans.status {
-	case http.StatusOK:
-	case http.StatusUnauthorized, http.StatusForbidden:
-		return nil, r.answerError(ans, ErrAuthFailed, ProblemNone, "keystone refused the token, which may have expired or been revoked")
-	default:
-		return nil, r.unexpectedStatus(ans)
-	}
-	projects, err := parseProjects(ans)
-	if err != nil {
-		return nil, r.malformed(ans, err)
-	}
-	c.debugf("keystone: %d projects", len(projects))
-	return projects, nil
+	return projects, err
 }
 
 // parseProjects checks the answer of GET auth/projects:
 // {"projects": [{"id", "name", "domain_id", "enabled", ...}], ...}.
 func parseProjects(ans *answer) ([]Project, error) {
-	if ans.tooLarge {
-		return nil, fmt.Errorf("a body larger than %d MiB", maxBodyBytes>>20)
-	}
 	var body struct {
 		Projects *[]struct {
 			ID       *string `json:"id"`
@@ -84,8 +63,8 @@ func parseProjects(ans *answer) ([]Project, error) {
 			Enabled  *bool   `json:"enabled"`
 		} `json:"projects"`
 	}
-	if err := json.Unmarshal(ans.body, &body); err != nil {
-		return nil, fmt.Errorf("a body that is not the expected JSON object (%v)", err)
+	if err := decodeBody(ans, &body); err != nil {
+		return nil, err
 	}
 	if body.Projects == nil {
 		return nil, errors.New(`a body without a "projects" list`)

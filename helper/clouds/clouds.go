@@ -50,8 +50,13 @@ var ErrInvalid = protocol.NewError(protocol.CodeUsage, "invalid clouds file")
 // ErrUntrusted means a clouds.yaml or secure.yaml that someone other than
 // the user could have written: owned by another user (root excepted),
 // reached through a symbolic link another user owns, or writable by
-// others. Its message names the file.
+// others. Its message names the file and says which.
 var ErrUntrusted = protocol.NewError(protocol.CodeUsage, "clouds file not trusted")
+
+// errUnreadable means a clouds.yaml or secure.yaml that is there but
+// cannot be read (no permission, an I/O error); its message, "cannot read
+// FILE: why", names the file.
+var errUnreadable = protocol.NewError(protocol.CodeUsage, "cannot read")
 
 // Cloud is what a cloud of clouds.yaml (with its secret from secure.yaml)
 // says. Fields the files do not give are empty: defaults are the caller's.

@@ -28,7 +28,7 @@ func readFile(path string) ([]byte, fs.FileInfo, error) {
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
-		return nil, nil, fmt.Errorf("cannot read %s: %w", path, err)
+		return nil, nil, fmt.Errorf("%w %s: %w", errUnreadable, path, err)
 	}
 	if len(data) > maxFileSize {
 		return nil, nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalid, path, maxFileSize)
@@ -65,11 +65,11 @@ func openTrusted(path string) (*os.File, fs.FileInfo, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, err
 		}
-		return nil, nil, fmt.Errorf("cannot read %s: %w", path, err)
+		return nil, nil, fmt.Errorf("%w %s: %w", errUnreadable, path, err)
 	}
 	fi, err := f.Stat()
 	if err != nil {
-		err = fmt.Errorf("cannot read %s: %w", path, err)
+		err = fmt.Errorf("%w %s: %w", errUnreadable, path, err)
 	} else {
 		err = checkFile(describe(path, target), fi)
 	}
@@ -92,7 +92,7 @@ func followLinks(path string) (string, error) {
 			return "", err
 		}
 		if err != nil {
-			return "", fmt.Errorf("cannot read %s: %w", path, err)
+			return "", fmt.Errorf("%w %s: %w", errUnreadable, path, err)
 		}
 		if fi.Mode()&fs.ModeSymlink == 0 {
 			return p, nil
@@ -105,7 +105,7 @@ func followLinks(path string) (string, error) {
 		}
 		target, err := os.Readlink(p)
 		if err != nil {
-			return "", fmt.Errorf("cannot read %s: %w", path, err)
+			return "", fmt.Errorf("%w %s: %w", errUnreadable, path, err)
 		}
 		if !filepath.IsAbs(target) {
 			target = parentOf(p) + target
@@ -143,7 +143,7 @@ func checkFile(name string, fi fs.FileInfo) error {
 		return err
 	}
 	if perm := fi.Mode().Perm(); perm&0o002 != 0 && runtime.GOOS != "windows" {
-		return fmt.Errorf("%w: %s has mode %04o: any user may write it, and so decide where your secret is sent; narrow it with chmod o-w", ErrUntrusted, name, perm)
+		return fmt.Errorf("%w: %s has mode %04o: any user may write it, and so decide where your secret is sent", ErrUntrusted, name, perm)
 	}
 	return nil
 }
@@ -156,5 +156,5 @@ func checkOwner(name string, fi fs.FileInfo) error {
 		return nil
 	}
 	return fmt.Errorf("%w: %s is owned by uid %d, not by you (uid %d) or root; another user may have planted it to learn your secret, "+
-		"so it is not read: move it away, or set OS_CLIENT_CONFIG_FILE to a clouds.yaml of your own", ErrUntrusted, name, uid, os.Geteuid())
+		"so it is not read", ErrUntrusted, name, uid, os.Geteuid())
 }

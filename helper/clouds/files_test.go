@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"vkc-credential/protocol"
 )
 
 // otherUID owns the files that tests plant as another user would: not the
@@ -80,7 +82,7 @@ func TestLoadCloudRefusesAnotherUsersFiles(t *testing.T) {
 		writeFile(t, planted, plantedClouds, 0o644)
 		chownToOther(t, planted)
 		c, err := Load("vk", withHome(t, cwd, home, nil))
-		wantErr(t, c, err, ErrUntrusted, []string{planted, "owned by uid " + strconv.Itoa(otherUID), "move it away"}, []string{"planted.example.com"})
+		wantErr(t, c, err, ErrUntrusted, []string{planted, "owned by uid " + strconv.Itoa(otherUID)}, []string{"planted.example.com", "move it away"})
 	})
 	t.Run("another user's secure.yaml beside the user's clouds.yaml", func(t *testing.T) {
 		dir := t.TempDir()
@@ -208,7 +210,7 @@ func TestLoadCloudModes(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err = Load("vk", testEnv(t, dir, nil))
-	wantErr(t, c, err, ErrUntrusted, []string{path, "0666", "chmod o-w"}, []string{"s3cret"})
+	wantErr(t, c, err, ErrUntrusted, []string{path, "0666", "any user may write it"}, []string{"s3cret", "chmod"})
 }
 
 // TestLoadCloudRefusesBigAndSpecialFiles: a file over the size bound, a
@@ -233,6 +235,21 @@ func TestLoadCloudRefusesBigAndSpecialFiles(t *testing.T) {
 	}
 	c, err = Load("vk", testEnv(t, filepath.Dir(fifo), nil))
 	wantErr(t, c, err, ErrInvalid, []string{fifo, "not a regular file"}, nil)
+}
+
+// TestLoadCloudUnreadableFile: a file that is there but cannot be read
+// (here a path through a regular file, which fails as root too) is an
+// error of class usage that names it, as every error of Load: the user's
+// to mend.
+func TestLoadCloudUnreadableFile(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "file"), "x", 0o600)
+	path := filepath.Join(dir, "file", "clouds.yaml")
+	c, err := Load("vk", testEnv(t, t.TempDir(), map[string]string{"OS_CLIENT_CONFIG_FILE": path}))
+	wantErr(t, c, err, errUnreadable, []string{"cannot read " + path + ": ", "not a directory"}, nil)
+	if code := protocol.CodeOf(err); code != protocol.CodeUsage {
+		t.Errorf("class %s, want usage", code)
+	}
 }
 
 func TestParentOf(t *testing.T) {
