@@ -236,4 +236,3 @@ var commands = []command{
 		action: (*invocation).version,
 	},
 }
-

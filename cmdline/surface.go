@@ -207,4 +207,3 @@ func (c *command) subcommand(name string) *command {
 	}
 	return nil
 }
-
