@@ -18,21 +18,47 @@ import (
 func (inv *invocation) setup(c *cli.Context, readRequest, allowPassword bool) (*protocol.Request, error) {
 	inv.debug = c.Bool("debug")
 	var req *protocol.Request
-	if readRequest && !c.Bool("no-stdin") && !inv.stdinIsTTY && inv.stdin != nil {
+	if readRequest {
 		var err error
-		if req, err = protocol.DecodeRequest(inv.stdin); err != nil {
+		if req, err = inv.request(c, allowPassword); err != nil {
 			return nil, err
 		}
-		if req != nil {
-			inv.debugf("request: read from stdin")
-		}
-	}
-	if req != nil && req.Password != nil && !allowPassword {
-		return nil, usagef("a password in the request is only taken by `store`; remove it")
 	}
 	if c.Args().Present() && c.Command.ArgsUsage == "" { // a command that names no arguments takes none
 		return nil, usagef("unexpected argument %q; see `vkc-credential %s --help`", c.Args().First(), inv.command)
 	}
+	if err := inv.chooseProfile(c, req); err != nil {
+		return nil, err
+	}
+	for _, name := range []string{"timeout", "keyring-timeout"} {
+		if c.Duration(name) <= 0 {
+			return nil, usagef("--%s must be positive", name)
+		}
+	}
+	return req, nil
+}
+
+// request reads the JSON request on stdin, unless --no-stdin says not to
+// or stdin is a terminal; nil when there is none. Only store takes a
+// password in it (allowPassword).
+func (inv *invocation) request(c *cli.Context, allowPassword bool) (*protocol.Request, error) {
+	if c.Bool("no-stdin") || inv.stdinIsTTY || inv.stdin == nil {
+		return nil, nil
+	}
+	req, err := protocol.DecodeRequest(inv.stdin)
+	if err != nil || req == nil {
+		return nil, err
+	}
+	inv.debugf("request: read from stdin")
+	if req.Password != nil && !allowPassword {
+		return nil, usagef("a password in the request is only taken by `store`; remove it")
+	}
+	return req, nil
+}
+
+// chooseProfile sets the profile of the run: --profile, else the
+// request's, else VKC_PROFILE, else "default".
+func (inv *invocation) chooseProfile(c *cli.Context, req *protocol.Request) error {
 	profile := "default"
 	switch {
 	case c.String("profile") != "": // cheaper than IsSet, which scans every flag
@@ -45,15 +71,10 @@ func (inv *invocation) setup(c *cli.Context, readRequest, allowPassword bool) (*
 		inv.profileDefaulted = true
 	}
 	if err := protocol.CheckProfileName(profile); err != nil {
-		return nil, err
+		return err
 	}
 	inv.profile = profile
-	for _, name := range []string{"timeout", "keyring-timeout"} {
-		if c.Duration(name) <= 0 {
-			return nil, usagef("--%s must be positive", name)
-		}
-	}
-	return req, nil
+	return nil
 }
 
 // helper builds the operations' Helper from the common flags.

@@ -70,26 +70,31 @@ cachefile=$(ls "$XDG_CACHE_HOME"/vkc-credential/*.json | head -n1)
 get=(get --profile bench --format token)
 
 if [ "$mode" = callgrind ]; then
-  # Instructions of one run: the least of three (the Go runtime's
-  # background threads move the count by a few thousand).
+  # Instructions of one run, all threads: "MEDIAN MIN MAX" of 7 runs. The
+  # Go runtime's background threads (sysmon, the GC's workers) move the
+  # count by a few per cent from run to run. Asynchronous preemption is
+  # off: callgrind trips over the signal it sends (an assertion in
+  # vgCallgrind_post_signal), and a run that trips anyway is run again.
   instructions() {
-    local n best=""
-    for _ in 1 2 3; do
-      n=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" </dev/null 2>&1 >/dev/null | awk '/Collected :/ { print $NF }')
-      [ -n "$n" ] || { echo "bench-startup.sh: callgrind counted nothing for $*" >&2; exit 1; }
-      if [ -z "$best" ] || [ "$n" -lt "$best" ]; then best=$n; fi
+    local i n counts=()
+    for i in $(seq 10); do
+      n=$(GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" </dev/null 2>&1 >/dev/null | awk '/Collected :/ { print $NF }')
+      [ -z "$n" ] || counts+=("$n")
+      [ "${#counts[@]}" -lt 7 ] || break
     done
-    echo "$best"
+    [ "${#counts[@]}" -eq 7 ] || { echo "bench-startup.sh: callgrind failed on $*" >&2; return 1; }
+    printf '%s\n' "${counts[@]}" | sort -n | awk '{ c[NR] = $1 } END { print c[4], c[1], c[7] }'
   }
   # The package inits of 21 runs (GODEBUG=inittrace=1): one line a run
   # and a package, "init PKG @T ms, CLOCK ms clock, BYTES bytes, ALLOCS allocs".
   inits() { for _ in $(seq 21); do GODEBUG=inittrace=1 "$@" </dev/null 2>&1 >/dev/null | grep '^init '; done; }
+  count() { local n; n=$(instructions "${@:2}") || exit 1; echo "$1 $n"; }
   {
-    echo "floor-readfile $(instructions "$work/floor-readfile" "$cachefile")"
-    echo "floor-linked-no-yaml $(instructions "$work/floor-linked-no-yaml" "$cachefile")"
-    echo "floor-linked $(instructions "$work/floor-linked" "$cachefile")"
-    [ -z "$against" ] || echo "base $(instructions "$work/base-prefix/bin/vkc-credential" "${get[@]}")"
-    echo "get $(instructions "$bin" "${get[@]}")"
+    count floor-readfile "$work/floor-readfile" "$cachefile"
+    count floor-linked-no-yaml "$work/floor-linked-no-yaml" "$cachefile"
+    count floor-linked "$work/floor-linked" "$cachefile"
+    [ -z "$against" ] || count base "$work/base-prefix/bin/vkc-credential" "${get[@]}"
+    count get "$bin" "${get[@]}"
   } > "$work/instructions"
   inits "$bin" "${get[@]}" > "$work/inits"
   inits "$work/floor-linked-no-yaml" "$cachefile" > "$work/inits-floor"
@@ -97,7 +102,7 @@ if [ "$mode" = callgrind ]; then
   if [ -n "$(git status --porcelain --untracked-files=no -- '*.go' go.mod go.sum 2>/dev/null)" ]; then commit="$commit + uncommitted Go changes"; fi
   block=$(/usr/bin/python3 - "$work/instructions" "$work/inits" "$work/inits-floor" "$commit" "$against" "$(go env GOVERSION)" <<'PY'
 import re, statistics, sys, datetime, os, platform
-counts = dict(l.split() for l in open(sys.argv[1]))
+counts = {k: [int(x) for x in v] for k, *v in (l.split() for l in open(sys.argv[1]))}
 commit, against, gover = sys.argv[4], sys.argv[5], sys.argv[6]
 cpu = next((l.split(": ", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "an unknown CPU")
 def inits(path):
@@ -112,19 +117,21 @@ g, f = inits(sys.argv[2]), inits(sys.argv[3])
 print("<!-- figures:instructions -->")
 print(f"Measured by `bash scripts/test-env.sh bash scripts/bench-startup.sh --callgrind` on "
       f"{datetime.date.today()}, {cpu} ({os.cpu_count()} cores), {gover}, commit {commit}: instructions "
-      "of one run (`valgrind --tool=callgrind`, the least of three), the binary as install.sh builds it "
+      "of one run, all threads (`valgrind --tool=callgrind`, the median of 7 runs and their range; "
+      "`GODEBUG=asyncpreemptoff=1`), the binary as install.sh builds it "
       "running `get --profile bench --format token` with a warm cache.\n")
-print("| program | instructions | vs floor (1) | vs floor (2), no yaml | vs floor (2) with yaml |")
-print("|---|---|---|---|---|")
+print("| program | instructions (median) | range of 7 | vs floor (1) | vs floor (2), no yaml | vs floor (2) with yaml |")
+print("|---|---|---|---|---|---|")
 rows = [("(1) floor-readfile", "floor-readfile"),
         ("(2) floor-linked -tags floor_without_yaml (the contract's floor)", "floor-linked-no-yaml"),
         ("(2) floor-linked, with yaml as the binary links it", "floor-linked")]
 if against:
     rows.append((f"cached get, commit {against}", "base"))
 rows.append(("**cached get**", "get"))
-n = lambda k: int(counts[k])
+n = lambda k: counts[k][0]
 for name, k in rows:
-    print(f"| {name} | {n(k)/1e6:.3f} M | {n(k)/n('floor-readfile'):.2f}x | {n(k)/n('floor-linked-no-yaml'):.2f}x | {n(k)/n('floor-linked'):.2f}x |")
+    lo, hi = counts[k][1:]
+    print(f"| {name} | {n(k)/1e6:.3f} M | {lo/1e6:.3f}–{hi/1e6:.3f} M | {n(k)/n('floor-readfile'):.2f}x | {n(k)/n('floor-linked-no-yaml'):.2f}x | {n(k)/n('floor-linked'):.2f}x |")
 tot = lambda d: (len(d), sum(v[0] for v in d.values()), sum(v[1] for v in d.values()), sum(v[2] for v in d.values()))
 print("\nPackage inits before main (`GODEBUG=inittrace=1`, clock the median of 21 runs):\n")
 print("| program | inits | clock (ms) | bytes | allocs |")
