@@ -10,22 +10,25 @@ import (
 	"vkc-credential/protocol"
 )
 
-// The command surface is described once, in surface below. urfave/cli
-// parses the arguments with it and prints the help from it; argv.go reads
+// The command surface is described once, in commands below (and
+// commonFlags). urfave/cli parses the arguments with it and prints the
+// help from it (surface.go builds the app: for a run, with the one
+// command the arguments name, so that a cached get builds no other
+// command's flags; for the help and the docs, with all); argv.go reads
 // off it which flags take a value and which answers are JSON; a choice
 // flag (flags.go) checks its own values while flags are parsed;
 // tools/gendocs writes the man page and the shell completions from it
 // (App in docs.go). Nothing else lists commands, flags or their values.
 //
-//   - A command: one entry in surface's commands (json: true when its
-//     stdout carries JSON), and its action, a method of invocation in a
-//     file named after the command.
+//   - A command: one entry in commands (json: true when its stdout
+//     carries JSON), and its action, a method of invocation in a file
+//     named after the command.
 //   - A subcommand (`appcred create`): one entry in its command's sub,
 //     defined as a command is; its action is in the command's file.
-//   - A flag: one entry in its command's Flags, inside with(...) (or in
-//     commonFlags, for a flag every command takes); a flag whose value is
-//     one of a fixed set is a choice(...), which refuses any other value
-//     with exit 2. The action reads it with c.String or c.Bool.
+//   - A flag: one entry in its command's flags func, inside with(...) (or
+//     in commonFlags, for a flag every command takes); a flag whose value
+//     is one of a fixed set is a choice(...), which refuses any other
+//     value with exit 2. The action reads it with c.String or c.Bool.
 //   - A `get --format`: one row of getFormats (token.go) and its writer.
 //
 // Then the README's section of the command. surface_test.go proves the
