@@ -100,7 +100,9 @@ if [ "$mode" = callgrind ]; then
   inits "$work/floor-linked-no-yaml" "$cachefile" > "$work/inits-floor"
   commit=$(git log -1 --format=%h -- '*.go' go.mod go.sum 2>/dev/null || echo unknown)
   if [ -n "$(git status --porcelain --untracked-files=no -- '*.go' go.mod go.sum 2>/dev/null)" ]; then commit="$commit + uncommitted Go changes"; fi
-  block=$(/usr/bin/python3 - "$work/instructions" "$work/inits" "$work/inits-floor" "$commit" "$against" "$(go env GOVERSION)" <<'PY'
+  base=""
+  [ -z "$against" ] || base="$(git rev-parse --short "$against^{commit}") ($against)"
+  block=$(/usr/bin/python3 - "$work/instructions" "$work/inits" "$work/inits-floor" "$commit" "$base" "$(go env GOVERSION)" <<'PY'
 import re, statistics, sys, datetime, os, platform
 counts = {k: [int(x) for x in v] for k, *v in (l.split() for l in open(sys.argv[1]))}
 commit, against, gover = sys.argv[4], sys.argv[5], sys.argv[6]
