@@ -179,6 +179,20 @@ func (inv *invocation) undoCreate(ctx context.Context, h *helper.Helper, tok *he
 	return fmt.Errorf("%w; application credential %q was created but not stored, so it was deleted again", storeErr, cred.Name)
 }
 
+// signedIn is what list and delete share after setup: the profile's
+// token (the sign-in that manages its user's credentials) and the Helper.
+func (inv *invocation) signedIn(c *cli.Context, req *protocol.Request) (*helper.Helper, *helper.Token, error) {
+	tok, err := inv.tokenFor(c, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := inv.helper(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	return h, tok, nil
+}
+
 // appcredList prints the user's application credentials, with the
 // profiles stored here for each.
 func (inv *invocation) appcredList(c *cli.Context) error {
@@ -186,11 +200,7 @@ func (inv *invocation) appcredList(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	tok, err := inv.tokenFor(c, req)
-	if err != nil {
-		return err
-	}
-	h, err := inv.helper(c)
+	h, tok, err := inv.signedIn(c, req)
 	if err != nil {
 		return err
 	}
@@ -219,11 +229,7 @@ func (inv *invocation) appcredDelete(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return usagef("appcred delete takes the NAME or ID of one application credential; see `vkc-credential appcred delete --help`")
 	}
-	tok, err := inv.tokenFor(c, req)
-	if err != nil {
-		return err
-	}
-	h, err := inv.helper(c)
+	h, tok, err := inv.signedIn(c, req)
 	if err != nil {
 		return err
 	}

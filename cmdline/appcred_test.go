@@ -5,175 +5,55 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"vkc-credential/helper"
+	"vkc-credential/internal/keystonetest"
 	"vkc-credential/keyring"
 )
 
-// appCredKeystone is a fake Keystone that signs in testPassword (user u1,
-// project p1, roles member and reader) and the application credentials it
-// made, and creates, lists and deletes them. The end-to-end tests
-// (e2e/appcred_test.go) run appcred against the real Keystone; this one
-// makes what the real one cannot be made to do on demand: refuse the new
-// credential's first sign-in, fail a delete.
-type appCredKeystone struct {
-	*httptest.Server
-	mu           sync.Mutex
-	creds        map[string]map[string]any // by ID, as Keystone answers them
-	secrets      map[string]string
-	refuseSignIn bool // refuse every application credential's sign-in
-	deleteStatus int  // the answer of a DELETE, when not 0
-	createStatus int  // the answer of a create, when not 0
-	requests     []string
-	n            int
+// appCredWorld is a world whose profile "dev" signs in with a password
+// (at the fake Keystone, on project p1, with the roles member and
+// reader). The end-to-end tests (e2e/appcred_test.go) run appcred against
+// the real Keystone; these make what the real one cannot be made to do on
+// demand: refuse the new credential's first sign-in, fail a delete.
+func appCredWorld(t *testing.T) *world {
+	w := newWorld(t)
+	req, _ := json.Marshal(map[string]string{"auth_url": w.ks.AuthURL(), "project_id": "p1", "username": "u@example.com", "password": testPassword})
+	if r := w.run(string(req), "store", "--profile", "dev"); r.code != 0 {
+		t.Fatalf("store: %+v", r)
+	}
+	return w
 }
 
-func newAppCredKeystone(t *testing.T) *appCredKeystone {
-	k := &appCredKeystone{creds: map[string]map[string]any{}, secrets: map[string]string{}}
-	k.Server = httptest.NewServer(http.HandlerFunc(k.serve))
-	t.Cleanup(k.Close)
-	return k
-}
+// appCredsPath is the path of the fake's application credentials of the
+// test's user.
+const appCredsPath = "/v3/users/uid-u@example.com/application_credentials"
 
-func (k *appCredKeystone) serve(w http.ResponseWriter, r *http.Request) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.requests = append(k.requests, r.Method+" "+r.URL.Path)
-	const base = "/v3/users/u1/application_credentials"
-	switch {
-	case r.Method == http.MethodPost && r.URL.Path == "/v3/auth/tokens":
-		k.signIn(w, r)
-	case r.Method == http.MethodPost && r.URL.Path == base:
-		k.create(w, r)
-	case r.Method == http.MethodGet && r.URL.Path == base:
-		list := []map[string]any{}
-		for _, c := range k.creds {
-			if name := r.URL.Query().Get("name"); name == "" || c["name"] == name {
-				list = append(list, c)
-			}
-		}
-		json.NewEncoder(w).Encode(map[string]any{"application_credentials": list})
-	case r.Method == http.MethodDelete && strings.HasPrefix(r.URL.Path, base+"/"):
-		id := strings.TrimPrefix(r.URL.Path, base+"/")
-		switch {
-		case k.deleteStatus != 0:
-			w.WriteHeader(k.deleteStatus)
-		case k.creds[id] == nil:
-			w.WriteHeader(http.StatusNotFound)
-			fmt.Fprintf(w, `{"error":{"code":404,"message":"Could not find application credential: %s."}}`, id)
-		default:
-			delete(k.creds, id)
-			w.WriteHeader(http.StatusNoContent)
-		}
-	default:
-		http.NotFound(w, r)
-	}
-}
-
-// signIn answers POST /v3/auth/tokens for the password and the
-// application credential methods.
-func (k *appCredKeystone) signIn(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Auth struct {
-			Identity struct {
-				Methods  []string
-				Password struct{ User struct{ Password string } }
-				AppCred  struct{ ID, Secret string } `json:"application_credential"`
-			}
-		}
-	}
-	json.NewDecoder(r.Body).Decode(&body)
-	id := body.Auth.Identity
-	appCred := "null"
-	switch {
-	case len(id.Methods) == 1 && id.Methods[0] == "password" && id.Password.User.Password == testPassword:
-	case len(id.Methods) == 1 && id.Methods[0] == "application_credential" && !k.refuseSignIn &&
-		k.creds[id.AppCred.ID] != nil && k.secrets[id.AppCred.ID] == id.AppCred.Secret:
-		appCred = fmt.Sprintf(`{"id":%q,"restricted":%t}`, id.AppCred.ID, !k.creds[id.AppCred.ID]["unrestricted"].(bool))
-	default:
-		w.WriteHeader(http.StatusUnauthorized)
-		fmt.Fprint(w, `{"error":{"code":401,"message":"The request you have made requires authentication."}}`)
-		return
-	}
-	k.n++
-	now := time.Now().UTC()
-	w.Header().Set("X-Subject-Token", fmt.Sprintf("gAAAA-%s-%d", id.Methods[0], k.n))
-	w.WriteHeader(http.StatusCreated)
-	fmt.Fprintf(w, `{"token":{"methods":[%q],"user":{"id":"u1"},"project":{"id":"p1"},"application_credential":%s,`+
-		`"roles":[{"id":"r1","name":"member"},{"id":"r2","name":"reader"}],"catalog":[{"type":"identity","endpoints":[]},{"type":"compute","endpoints":[]}],`+
-		`"issued_at":%q,"expires_at":%q}}`, id.Methods[0], appCred, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
-}
-
-// create answers POST /v3/users/u1/application_credentials.
-func (k *appCredKeystone) create(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Cred map[string]any `json:"application_credential"`
-	}
-	json.NewDecoder(r.Body).Decode(&body)
-	c := body.Cred
-	for _, other := range k.creds {
-		if other["name"] == c["name"] {
-			w.WriteHeader(http.StatusConflict)
-			fmt.Fprint(w, `{"error":{"code":409,"message":"Conflict occurred attempting to store application_credential - Duplicate entry."}}`)
-			return
-		}
-	}
-	if k.createStatus != 0 {
-		w.WriteHeader(k.createStatus)
-		fmt.Fprintf(w, `{"error":{"code":%d,"message":"You are not authorized to perform the requested action."}}`, k.createStatus)
-		return
-	}
-	k.n++
-	id := fmt.Sprintf("ac%d", k.n)
-	k.secrets[id] = fmt.Sprintf("secret-of-%s-%d", id, time.Now().UnixNano())
-	roles := []map[string]string{}
-	if c["roles"] == nil { // all the token's
-		c["roles"] = []any{map[string]any{"id": "r1"}, map[string]any{"id": "r2"}}
-	}
-	for _, role := range c["roles"].([]any) {
-		rid := role.(map[string]any)["id"].(string)
-		roles = append(roles, map[string]string{"id": rid, "name": map[string]string{"r1": "member", "r2": "reader"}[rid]})
-	}
-	c["id"], c["project_id"], c["roles"] = id, "p1", roles
-	if c["access_rules"] == nil {
-		c["access_rules"] = []any{}
-	}
-	k.creds[id] = c
-	answer := maps.Clone(c)
-	answer["secret"] = k.secrets[id]
-	w.WriteHeader(http.StatusCreated)
-	json.NewEncoder(w).Encode(map[string]any{"application_credential": answer})
-}
-
-// seen reports how many requests of method and path prefix k answered.
-func (k *appCredKeystone) seen(request string) int {
-	k.mu.Lock()
-	defer k.mu.Unlock()
+// seen counts the requests the fake Keystone received whose method and
+// path start with request ("POST /v3/users").
+func (w *world) seen(request string) int {
 	n := 0
-	for _, r := range k.requests {
-		if strings.HasPrefix(r, request) {
+	for _, r := range w.ks.Requests() {
+		if strings.HasPrefix(r.Method+" "+r.Path, request) {
 			n++
 		}
 	}
 	return n
 }
 
-// appCredWorld is a world whose profile "dev" signs in with a password at
-// an appCredKeystone.
-func appCredWorld(t *testing.T) (*world, *appCredKeystone) {
-	w := newWorld(t)
-	k := newAppCredKeystone(t)
-	req, _ := json.Marshal(map[string]string{"auth_url": k.URL + "/v3", "project_id": "p1", "username": "u@example.com", "password": testPassword})
-	if r := w.run(string(req), "store", "--profile", "dev"); r.code != 0 {
-		t.Fatalf("store: %+v", r)
+// appCred is the fake Keystone's application credential id; the zero
+// AppCred when there is none.
+func (w *world) appCred(id string) keystonetest.AppCred {
+	for _, a := range w.ks.AppCreds() {
+		if a.ID == id {
+			return a
+		}
 	}
-	return w, k
+	return keystonetest.AppCred{}
 }
 
 // createAnswer is the answer of appcred create.
@@ -206,7 +86,7 @@ func decodeCreate(t *testing.T, r result) createAnswer {
 // with the secret in the keychain and verified; the secret printed only
 // with --show-secret, and then only in the answer's "secret".
 func TestAppCredCreate(t *testing.T) {
-	w, k := appCredWorld(t)
+	w := appCredWorld(t)
 	before := time.Now()
 	r := w.run("", "appcred", "create", "--profile", "dev", "--name", "ci-deploy", "--store-as", "ci", "--debug")
 	a := decodeCreate(t, r)
@@ -216,7 +96,7 @@ func TestAppCredCreate(t *testing.T) {
 		cred.ExpiresAt.Sub(before) < helper.DefaultAppCredLifetime || cred.ExpiresAt.Sub(before) > helper.DefaultAppCredLifetime+time.Minute {
 		t.Fatalf("%+v\n%s", a, r.stdout)
 	}
-	secret := k.secrets[cred.ID]
+	secret := w.appCred(cred.ID).Secret
 	if strings.Contains(r.stdout+r.stderr, secret) || !strings.Contains(r.stderr, "debug:") {
 		t.Fatalf("the secret is in the output, or --debug said nothing: %+v", r)
 	}
@@ -227,8 +107,9 @@ func TestAppCredCreate(t *testing.T) {
 	if !held {
 		t.Fatalf("the keychain does not hold the secret: %v", w.kr.Items)
 	}
-	if r := w.run("", "get", "--profile", "ci", "--refresh", "--format", "token"); r.code != 0 || !strings.HasPrefix(r.stdout, "gAAAA-application_credential-") {
-		t.Fatalf("get --profile ci: %+v", r)
+	if r := w.run("", "get", "--profile", "ci", "--refresh", "--format", "token"); r.code != 0 || r.stdout != w.ks.LastToken()+"\n" ||
+		w.ks.Issued()[len(w.ks.Issued())-1].AppCred != cred.ID {
+		t.Fatalf("get --profile ci does not sign in with the credential: %+v", r)
 	}
 
 	// Every flag, and --show-secret.
@@ -236,7 +117,7 @@ func TestAppCredCreate(t *testing.T) {
 		"--access-rule", "compute:get:/v2.1/servers/*", "--access-rule", "identity:GET:/v3/a,b", "--unrestricted", "--show-secret", "--no-verify")
 	a = decodeCreate(t, r)
 	cred = a.ApplicationCredential
-	if a.Verified || a.Secret == nil || *a.Secret != k.secrets[cred.ID] || strings.Count(r.stdout, *a.Secret) != 1 || strings.Contains(r.stderr, *a.Secret) ||
+	if a.Verified || a.Secret == nil || *a.Secret != w.appCred(cred.ID).Secret || strings.Count(r.stdout, *a.Secret) != 1 || strings.Contains(r.stderr, *a.Secret) ||
 		!cred.Unrestricted || len(cred.Roles) != 1 || cred.Roles[0].Name != "reader" || cred.ExpiresAt.Sub(before) > 15*24*time.Hour ||
 		len(cred.AccessRules) != 2 || cred.AccessRules[0].Method != "GET" || cred.AccessRules[1].Path != "/v3/a,b" {
 		t.Fatalf("%+v\n%s", a, r.stdout)
@@ -253,7 +134,7 @@ func TestAppCredCreate(t *testing.T) {
 // creates anything, and nothing changes; an existing --store-as is never
 // replaced.
 func TestAppCredCreateRefusesBadInput(t *testing.T) {
-	w, k := appCredWorld(t)
+	w := appCredWorld(t)
 	w.run("", "get", "--profile", "dev") // a cached token: a sign-in would not show
 	files := snapshot(t, os.Getenv("XDG_CONFIG_HOME"), os.Getenv("XDG_CACHE_HOME"))
 	items := maps.Clone(w.kr.Items)
@@ -281,7 +162,7 @@ func TestAppCredCreateRefusesBadInput(t *testing.T) {
 			t.Errorf("%q: %+v; want exit %d and %q", tt.args, r, tt.code, tt.want)
 		}
 	}
-	if n := k.seen("POST /v3/users"); n != 0 {
+	if n := w.seen("POST /v3/users"); n != 0 {
 		t.Fatalf("keystone was asked to create %d credentials", n)
 	}
 	if !maps.Equal(files, snapshot(t, os.Getenv("XDG_CONFIG_HOME"), os.Getenv("XDG_CACHE_HOME"))) || !maps.Equal(items, w.kr.Items) {
@@ -294,21 +175,23 @@ func TestAppCredCreateRefusesBadInput(t *testing.T) {
 // the message says so; when that delete fails too, the message names the
 // credential left and the command that deletes it.
 func TestAppCredCreateUndoneWhenNotStored(t *testing.T) {
-	w, k := appCredWorld(t)
-	k.refuseSignIn = true
+	w := appCredWorld(t)
+	// Every application credential's sign-in is refused.
+	w.ks.Fail(keystonetest.Fault{AuthMethods: "application_credential", Status: http.StatusUnauthorized})
 	r := w.run("", "appcred", "create", "--profile", "dev", "--name", "ci-deploy", "--store-as", "ci")
 	if r.code != 4 || !strings.Contains(r.stderr, `application credential "ci-deploy" was created but not stored, so it was deleted again`) ||
-		len(k.creds) != 0 || k.seen("DELETE /v3/users/u1/application_credentials/") != 1 {
-		t.Fatalf("%+v; credentials left: %v", r, k.creds)
+		len(w.ks.AppCreds()) != 0 || w.seen("DELETE "+appCredsPath+"/") != 1 {
+		t.Fatalf("%+v; credentials left: %v", r, w.ks.AppCreds())
 	}
 	if r := w.run("", "get", "--profile", "ci"); r.code != 3 {
 		t.Fatalf("profile ci was stored: %+v", r)
 	}
 
-	k.deleteStatus = http.StatusServiceUnavailable
+	w.ks.Fail(keystonetest.Fault{Method: http.MethodDelete, Status: http.StatusServiceUnavailable})
 	r = w.run("", "appcred", "create", "--profile", "dev", "--name", "ci-deploy", "--store-as", "ci")
 	var id string
-	for id = range k.creds {
+	for _, a := range w.ks.AppCreds() {
+		id = a.ID
 	}
 	if r.code != 4 || id == "" || !strings.Contains(r.stderr, `application credential "ci-deploy" (`+id+`) was created but not stored, and could not be deleted`) ||
 		!strings.Contains(r.stderr, "delete it with `vkc-credential appcred delete "+id+" --profile dev`") {
@@ -320,7 +203,7 @@ func TestAppCredCreateUndoneWhenNotStored(t *testing.T) {
 // and the profiles stored for each; delete by name deletes the credential
 // and erases its profiles, saying which.
 func TestAppCredListAndDelete(t *testing.T) {
-	w, k := appCredWorld(t)
+	w := appCredWorld(t)
 	a := decodeCreate(t, w.run("", "appcred", "create", "--profile", "dev", "--name", "ci-deploy", "--store-as", "ci"))
 	id := a.ApplicationCredential.ID
 	decodeCreate(t, w.run("", "appcred", "create", "--profile", "dev", "--name", "other", "--store-as", "other"))
@@ -331,7 +214,7 @@ func TestAppCredListAndDelete(t *testing.T) {
 		Profiles []string
 	}
 	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &list) != nil || len(list) != 1 || list[0].ID != id ||
-		len(list[0].Profiles) != 1 || list[0].Profiles[0] != "ci" || strings.Contains(r.stdout, k.secrets[id]) {
+		len(list[0].Profiles) != 1 || list[0].Profiles[0] != "ci" || strings.Contains(r.stdout, w.appCred(id).Secret) {
 		t.Fatalf("list: %+v", r)
 	}
 
@@ -342,7 +225,7 @@ func TestAppCredListAndDelete(t *testing.T) {
 		ProfilesErased        []string            `json:"profiles_erased"`
 	}
 	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &del) != nil || !del.Deleted || del.ApplicationCredential.ID != id ||
-		len(del.ProfilesErased) != 1 || del.ProfilesErased[0] != "ci" || k.creds[id] != nil {
+		len(del.ProfilesErased) != 1 || del.ProfilesErased[0] != "ci" || w.appCred(id).ID != "" {
 		t.Fatalf("delete: %+v", r)
 	}
 	if r := w.run("", "get", "--profile", "ci"); r.code != 3 {
@@ -362,21 +245,22 @@ func TestAppCredListAndDelete(t *testing.T) {
 // profile that may; a restricted credential's profile is refused before
 // anything is sent (exit 2).
 func TestAppCredKeystoneRefusals(t *testing.T) {
-	w, k := appCredWorld(t)
+	w := appCredWorld(t)
 	decodeCreate(t, w.run("", "appcred", "create", "--profile", "dev", "--name", "ci-deploy", "--store-as", "ci"))
 	r := w.run("", "appcred", "create", "--profile", "dev", "--name", "ci-deploy", "--store-as", "ci2")
 	if r.code != 2 || !strings.Contains(r.stderr, "choose another --name") || !strings.Contains(r.stdout, `"code":"usage"`) {
 		t.Fatalf("a name taken: %+v", r)
 	}
-	posts := k.seen("POST /v3/users")
+	posts := w.seen("POST /v3/users")
 	r = w.run("", "appcred", "create", "--profile", "ci", "--name", "child", "--store-as", "child")
-	if r.code != 2 || !strings.Contains(r.stderr, "restricted application credential") || k.seen("POST /v3/users") != posts {
+	if r.code != 2 || !strings.Contains(r.stderr, "restricted application credential") || w.seen("POST /v3/users") != posts {
 		t.Fatalf("a restricted profile's create: %+v", r)
 	}
 	if r := w.run("", "appcred", "delete", "--profile", "ci", "ci-deploy"); r.code != 2 || !strings.Contains(r.stderr, "restricted application credential") {
 		t.Fatalf("a restricted profile's delete: %+v", r)
 	}
-	k.createStatus = http.StatusForbidden
+	w.ks.Fail(keystonetest.Fault{Method: http.MethodPost, Path: appCredsPath, Status: http.StatusForbidden,
+		Message: "You are not authorized to perform the requested action."})
 	r = w.run("", "appcred", "create", "--profile", "dev", "--name", "n", "--store-as", "n")
 	if r.code != 4 || !strings.Contains(r.stderr, "manage application credentials: give --profile") || !strings.Contains(r.stdout, `"code":"auth_failed"`) {
 		t.Fatalf("a 403: %+v", r)

@@ -35,7 +35,7 @@ func (s *surface) lift(args []string) ([]string, error) {
 	var own []cli.Flag // the command's flags; none for help or an unknown name
 	interspersed := false
 	if c != nil {
-		own, interspersed = c.Flags, c.interspersed
+		own, interspersed = s.flags(c), c.interspersed
 	}
 	var p liftParts
 	i := end + 1
@@ -160,7 +160,7 @@ func (s *surface) jsonAnswer(args []string) bool {
 	if c == nil || !c.json {
 		return false
 	}
-	f, ok := findFlag(c.Flags, "format").(*choiceFlag)
+	f, ok := findFlag(s.flags(c), "format").(*choiceFlag)
 	if !ok {
 		return true
 	}

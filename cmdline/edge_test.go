@@ -26,9 +26,9 @@ func edgeWords(t *testing.T) *regexp.Regexp {
 	s := testSurface()
 	all := slices.Clone(s.common)
 	var commands []string
-	for _, c := range s.commands {
-		commands = append(commands, c.Name)
-		all = append(all, c.Flags...)
+	for i := range s.commands {
+		commands = append(commands, s.commands[i].name)
+		all = append(all, s.flags(&s.commands[i])...)
 	}
 	flags := map[string]bool{}
 	for _, f := range all {

@@ -149,7 +149,7 @@ func (s *surface) flag(cmd, name string) cli.Flag {
 		return f
 	}
 	if c := s.command(cmd); c != nil {
-		return findFlag(c.Flags, name)
+		return findFlag(s.flags(c), name)
 	}
 	return nil
 }

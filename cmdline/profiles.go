@@ -131,47 +131,72 @@ func readBuild() build {
 	if b.version != "" && b.commit != "" && b.date != "" {
 		return b
 	}
-	var rev, vcsTime, modVersion string
-	dirty := false
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		modVersion = bi.Main.Version
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.time":
-				vcsTime = s.Value
-			case "vcs.modified":
-				dirty = s.Value == "true"
-			}
-		}
-	}
+	vcs := readVCS()
 	if b.version == "" {
-		switch {
-		case modVersion != "" && modVersion != "(devel)":
-			b.version = modVersion
-		case len(rev) >= 12:
-			b.version = "devel-" + rev[:12]
-		default:
-			b.version = "devel"
-		}
+		b.version = vcs.version()
 	}
 	if b.commit == "" {
-		b.commit = "unknown"
-		if rev != "" {
-			b.commit = rev
-			if dirty {
-				b.commit += "-dirty"
-			}
-		}
+		b.commit = vcs.commit()
 	}
 	if b.date == "" {
 		b.date = "unknown"
-		if vcsTime != "" {
-			b.date = vcsTime
+		if vcs.time != "" {
+			b.date = vcs.time
 		}
 	}
 	return b
+}
+
+// vcsBuild is what the module's build information tells of a build.
+type vcsBuild struct {
+	modVersion, rev, time string
+	dirty                 bool
+}
+
+// readVCS reads the module version and the vcs.* settings of the build
+// information; all empty when there is none.
+func readVCS() vcsBuild {
+	var v vcsBuild
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return v
+	}
+	v.modVersion = bi.Main.Version
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			v.rev = s.Value
+		case "vcs.time":
+			v.time = s.Value
+		case "vcs.modified":
+			v.dirty = s.Value == "true"
+		}
+	}
+	return v
+}
+
+// version is the module version, else "devel-" and the revision's first
+// 12 hex digits, else "devel".
+func (v vcsBuild) version() string {
+	switch {
+	case v.modVersion != "" && v.modVersion != "(devel)":
+		return v.modVersion
+	case len(v.rev) >= 12:
+		return "devel-" + v.rev[:12]
+	}
+	return "devel"
+}
+
+// commit is the revision, with "-dirty" when the tree was modified;
+// "unknown" when there is none.
+func (v vcsBuild) commit() string {
+	switch {
+	case v.rev == "":
+		return "unknown"
+	case v.dirty:
+		return v.rev + "-dirty"
+	}
+	return v.rev
 }
 
 // programVersion is the version alone, for --version.

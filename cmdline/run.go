@@ -84,7 +84,7 @@ func (inv *invocation) run(args []string) int {
 	// urfave/cli adds this flag to every command; a package variable of
 	// theirs, set to the same value on every run.
 	cli.HelpFlag = fast(&cli.BoolFlag{Name: "help", Aliases: []string{"h"}, Usage: "show help"})[0]
-	if err := s.app(inv).Run(args); err != nil {
+	if err := s.appFor(inv, args).Run(args); err != nil {
 		return inv.fail(err)
 	}
 	return 0

@@ -17,10 +17,11 @@ func testSurface() *surface {
 }
 
 // definedCommand is a command of the definition that runs an action of
-// its own, with its path ("get", "appcred create").
+// its own, with its path ("get", "appcred create") and its flags.
 type definedCommand struct {
 	path string
 	*command
+	Flags []cli.Flag
 }
 
 // leaves yields every command of the definition that runs an action of
@@ -30,10 +31,10 @@ func leaves(s *surface) []definedCommand {
 	for i := range s.commands {
 		c := &s.commands[i]
 		if len(c.sub) == 0 {
-			out = append(out, definedCommand{c.Name, c})
+			out = append(out, definedCommand{c.name, c, s.flags(c)})
 		}
 		for j := range c.sub {
-			out = append(out, definedCommand{c.Name + " " + c.sub[j].Name, &c.sub[j]})
+			out = append(out, definedCommand{c.name + " " + c.sub[j].name, &c.sub[j], s.flags(&c.sub[j])})
 		}
 	}
 	return out
@@ -205,7 +206,8 @@ func TestChoiceFlags(t *testing.T) {
 // TestGetFormatsAreTheFlagsValues: --format of get takes exactly the
 // formats that have a writer.
 func TestGetFormatsAreTheFlagsValues(t *testing.T) {
-	f, ok := findFlag(testSurface().command("get").Flags, "format").(*choiceFlag)
+	s := testSurface()
+	f, ok := findFlag(s.flags(s.command("get")), "format").(*choiceFlag)
 	if !ok || !slices.Equal(f.Choices(), getFormatNames()) || f.defaultValue() != formatJSON {
 		t.Fatalf("get --format: %v", f)
 	}
@@ -259,14 +261,14 @@ func TestNotJSONStdinSaysNoStdin(t *testing.T) {
 	w := newWorld(t)
 	w.store(t, "prod")
 	for _, c := range leaves(testSurface()) {
-		if c.Name == "exec" { // stdin belongs to the command it runs
+		if c.name == "exec" { // stdin belongs to the command it runs
 			continue
 		}
 		r := w.run("a\nb\n", append(strings.Fields(c.path), "--profile", "prod")...)
 		if r.code != 2 || !strings.Contains(r.stderr, "add --no-stdin") {
 			t.Errorf("%s: %+v", c.path, r)
 		}
-		if c.json && c.Name != "doctor" && !strings.Contains(r.stdout, "--no-stdin") {
+		if c.json && c.name != "doctor" && !strings.Contains(r.stdout, "--no-stdin") {
 			t.Errorf("%s: the JSON error does not say it: %q", c.path, r.stdout)
 		}
 	}
@@ -328,5 +330,44 @@ func TestExecNotRunnable(t *testing.T) {
 	}
 	if w.posts() != posts {
 		t.Fatal("keystone was asked")
+	}
+}
+
+// TestRunBuildsOnlyTheNamedCommand: the app that runs a command holds
+// that command alone, and only its flags are built (a cached get pays for
+// no other command's); whatever may print the app's help (no command, an
+// unknown one, help, a flag before the name that is not common) gets
+// every command.
+func TestRunBuildsOnlyTheNamedCommand(t *testing.T) {
+	inv := newInvocation(strings.NewReader(""), io.Discard, io.Discard)
+	for _, c := range leaves(testSurface()) {
+		path := strings.Fields(c.path)
+		for _, args := range [][]string{
+			append([]string{"x"}, path...),
+			append(append([]string{"x", "--profile", "p", "--debug", "--timeout=3s"}, path...), "--help"),
+		} {
+			s := inv.surface()
+			app := s.appFor(inv, args)
+			if len(app.Commands) != 1 || app.Commands[0].Name != path[0] {
+				t.Errorf("%q: the app holds %d commands", args, len(app.Commands))
+			}
+			top := s.command(path[0])
+			ok := map[*command]bool{top: true}
+			for i := range top.sub {
+				ok[&top.sub[i]] = true
+			}
+			for _, b := range s.built {
+				if !ok[b.c] {
+					t.Errorf("%q: built the flags of %s too", args, b.c.name)
+				}
+			}
+		}
+	}
+	all := len(testSurface().commands)
+	for _, args := range []string{"x", "x help get", "x nosuch", "x --help get", "x -h get", "x --debug --help=true get", "x --nosuch get", "x -- get"} {
+		s := inv.surface()
+		if got := len(s.appFor(inv, strings.Fields(args)).Commands); got != all {
+			t.Errorf("%q: the app holds %d commands, want all %d", args, got, all)
+		}
 	}
 }

@@ -130,7 +130,7 @@ type AppCredOptions struct {
 // ErrAppCredOption, and nothing is sent. Keystone's errors come through
 // unchanged (keystone.ErrAuthFailed, keystone.ErrConflict for a name
 // taken...).
-func (h *Helper) CreateAppCred(ctx context.Context, tok *Token, o AppCredOptions) (*keystone.ApplicationCredential, string, error) {
+func (h *Helper) CreateAppCred(ctx context.Context, tok *Token, o AppCredOptions) (cred *keystone.ApplicationCredential, secret string, err error) {
 	info, err := h.managingToken(tok, "create")
 	if err != nil {
 		return nil, "", err
@@ -160,13 +160,11 @@ func (h *Helper) CreateAppCred(ctx context.Context, tok *Token, o AppCredOptions
 	default:
 		want.ExpiresAt = o.Expires.At.UTC()
 	}
-	kc, err := h.Keystone()
-	if err != nil {
-		return nil, "", err
-	}
-	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
-	defer cancel()
-	return kc.CreateApplicationCredential(ctx, tok.Settings.AuthURL, tok.ID(), info.UserID, want)
+	err = h.exchange(ctx, func(ctx context.Context, kc *keystone.Client) error {
+		cred, secret, err = kc.CreateApplicationCredential(ctx, tok.Settings.AuthURL, tok.ID(), info.UserID, want)
+		return err
+	})
+	return cred, secret, err
 }
 
 // pickRoles turns names or IDs of roles into the token's roles, by ID;
@@ -196,18 +194,16 @@ func pickRoles(info *keystone.TokenInfo, names []string) ([]keystone.Role, error
 // ListAppCreds lists the application credentials of tok's user (a
 // profile's token from Get), those called name only when name is not
 // empty.
-func (h *Helper) ListAppCreds(ctx context.Context, tok *Token, name string) ([]keystone.ApplicationCredential, error) {
+func (h *Helper) ListAppCreds(ctx context.Context, tok *Token, name string) (creds []keystone.ApplicationCredential, err error) {
 	info, err := tokenInfo(tok)
 	if err != nil {
 		return nil, err
 	}
-	kc, err := h.Keystone()
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
-	defer cancel()
-	return kc.ApplicationCredentials(ctx, tok.Settings.AuthURL, tok.ID(), info.UserID, name)
+	err = h.exchange(ctx, func(ctx context.Context, kc *keystone.Client) error {
+		creds, err = kc.ApplicationCredentials(ctx, tok.Settings.AuthURL, tok.ID(), info.UserID, name)
+		return err
+	})
+	return creds, err
 }
 
 // DeleteAppCred deletes the application credential of tok's user (a
@@ -216,21 +212,32 @@ func (h *Helper) ListAppCreds(ctx context.Context, tok *Token, name string) ([]k
 // keystone.ErrNotFound; a name of one credential that is the ID of another,
 // or a token of a restricted application credential, one matching
 // ErrAppCredOption.
-func (h *Helper) DeleteAppCred(ctx context.Context, tok *Token, nameOrID string) (*keystone.ApplicationCredential, error) {
+func (h *Helper) DeleteAppCred(ctx context.Context, tok *Token, nameOrID string) (deleted *keystone.ApplicationCredential, err error) {
 	info, err := h.managingToken(tok, "delete")
 	if err != nil {
 		return nil, err
 	}
-	kc, err := h.Keystone()
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
-	defer cancel()
-	creds, err := kc.ApplicationCredentials(ctx, tok.Settings.AuthURL, tok.ID(), info.UserID, "")
-	if err != nil {
-		return nil, err
-	}
+	err = h.exchange(ctx, func(ctx context.Context, kc *keystone.Client) error {
+		creds, err := kc.ApplicationCredentials(ctx, tok.Settings.AuthURL, tok.ID(), info.UserID, "")
+		if err != nil {
+			return err
+		}
+		cred, err := findAppCred(creds, nameOrID)
+		if err != nil {
+			return err
+		}
+		if err := kc.DeleteApplicationCredential(ctx, tok.Settings.AuthURL, tok.ID(), info.UserID, cred.ID); err != nil {
+			return err
+		}
+		deleted = cred
+		return nil
+	})
+	return deleted, err
+}
+
+// findAppCred finds the credential of creds whose name or ID is
+// nameOrID; see DeleteAppCred for the errors.
+func findAppCred(creds []keystone.ApplicationCredential, nameOrID string) (*keystone.ApplicationCredential, error) {
 	byName := slices.IndexFunc(creds, func(c keystone.ApplicationCredential) bool { return c.Name == nameOrID })
 	byID := slices.IndexFunc(creds, func(c keystone.ApplicationCredential) bool { return c.ID == nameOrID })
 	i := max(byName, byID)
@@ -240,11 +247,7 @@ func (h *Helper) DeleteAppCred(ctx context.Context, tok *Token, nameOrID string)
 	case byName >= 0 && byID >= 0 && byName != byID:
 		return nil, tag(ErrAppCredOption, "%q is the name of application credential %s and the ID of another; give the ID of the one to delete", nameOrID, creds[byName].ID)
 	}
-	cred := creds[i]
-	if err := kc.DeleteApplicationCredential(ctx, tok.Settings.AuthURL, tok.ID(), info.UserID, cred.ID); err != nil {
-		return nil, err
-	}
-	return &cred, nil
+	return &creds[i], nil
 }
 
 // managingToken reads tok's TokenInfo for an operation that Keystone

@@ -275,38 +275,62 @@ func (p Paths) removeCache(profile string, own []string, keep map[string]bool) (
 	if err != nil {
 		return 0, err
 	}
-	removed := 0
-	live := map[string]bool{} // keys whose cache file stays
+	removed, live, err := p.removeTokens(entries, profile, own, keep)
+	if err != nil {
+		return removed, err
+	}
+	return removed, p.removeLocks(entries, keep, live)
+}
+
+// removeTokens is removeCache's first half: it deletes the cache files
+// (of entries, the cache directory's) of the keys own and those recorded
+// for profile, but none whose key is in keep. It returns how many it
+// removed and the keys whose cache file stays (live).
+func (p Paths) removeTokens(entries []fs.DirEntry, profile string, own []string, keep map[string]bool) (removed int, live map[string]bool, err error) {
+	live = map[string]bool{}
 	for _, de := range entries {
 		key, ok := strings.CutSuffix(de.Name(), ".json")
 		if !ok {
 			continue
 		}
-		path := p.cachePath(key)
-		recorded := ""
-		if data, err := readPrivateFile(path); err == nil {
-			if e, err := decodeCacheEntry(data); err == nil {
-				recorded = e.Profile
-			}
-		}
-		if keep[key] || (!slices.Contains(own, key) && recorded != profile) {
+		if keep[key] || (!slices.Contains(own, key) && p.recordedProfile(key) != profile) {
 			live[key] = true
 			continue
 		}
-		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return removed, err
+		if err := os.Remove(p.cachePath(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, live, err
 		}
 		removed++
 	}
+	return removed, live, nil
+}
+
+// recordedProfile is the profile recorded in key's cache file; "" when
+// the file cannot be read or decoded.
+func (p Paths) recordedProfile(key string) string {
+	data, err := readPrivateFile(p.cachePath(key))
+	if err != nil {
+		return ""
+	}
+	e, err := decodeCacheEntry(data)
+	if err != nil {
+		return ""
+	}
+	return e.Profile
+}
+
+// removeLocks is removeCache's second half: it deletes the lock files (of
+// entries) of keys in neither keep nor live, so that lock files do not
+// pile up. A lock another process holds stays; it serves the next caller.
+func (p Paths) removeLocks(entries []fs.DirEntry, keep, live map[string]bool) error {
 	for _, de := range entries {
 		key, ok := strings.CutSuffix(de.Name(), ".lock")
 		if !ok || keep[key] || live[key] {
 			continue
 		}
-		// A lock another process holds stays; it serves the next caller.
 		if err := removeLockFile(p.lockPath(key)); err != nil && !errors.Is(err, ErrLockBusy) {
-			return removed, err
+			return err
 		}
 	}
-	return removed, nil
+	return nil
 }

@@ -62,23 +62,15 @@ func (h *Helper) ProfileNames() ([]string, error) { return h.Paths.profileNames(
 // Reachable checks, without any credential, that Keystone answers at
 // authURL.
 func (h *Helper) Reachable(ctx context.Context, authURL string) error {
-	kc, err := h.Keystone()
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
-	defer cancel()
-	return kc.Reachable(ctx, authURL)
+	return h.exchange(ctx, func(ctx context.Context, kc *keystone.Client) error { return kc.Reachable(ctx, authURL) })
 }
 
 // TokenProjects lists the projects the user of tok can scope a token to,
 // asking with tok itself.
-func (h *Helper) TokenProjects(ctx context.Context, tok *Token) ([]keystone.Project, error) {
-	kc, err := h.Keystone()
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
-	defer cancel()
-	return kc.Projects(ctx, tok.Settings.AuthURL, tok.ID())
+func (h *Helper) TokenProjects(ctx context.Context, tok *Token) (projects []keystone.Project, err error) {
+	err = h.exchange(ctx, func(ctx context.Context, kc *keystone.Client) error {
+		projects, err = kc.Projects(ctx, tok.Settings.AuthURL, tok.ID())
+		return err
+	})
+	return projects, err
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"vkc-credential/keystone"
 )
 
 // EraseOptions select what Erase does.
@@ -173,13 +175,7 @@ func (h *Helper) otherProfilesKeys(skip string) (map[string]bool, error) {
 }
 
 func (h *Helper) revoke(ctx context.Context, e *cacheEntry) error {
-	kc, err := h.Keystone()
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
-	defer cancel()
-	return kc.Revoke(ctx, e.AuthURL, e.Token)
+	return h.exchange(ctx, func(ctx context.Context, kc *keystone.Client) error { return kc.Revoke(ctx, e.AuthURL, e.Token) })
 }
 
 // bothErrors joins two errors, either of which may be nil, into one line.

@@ -38,6 +38,18 @@ type Helper struct {
 	warned map[string]bool // warnings already given in this process
 }
 
+// exchange runs one exchange with Keystone: do, with the client and ctx
+// bounded by h.Timeout (the whole exchange, retries included).
+func (h *Helper) exchange(ctx context.Context, do func(ctx context.Context, kc *keystone.Client) error) error {
+	kc, err := h.Keystone()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
+	defer cancel()
+	return do(ctx, kc)
+}
+
 func (h *Helper) debugf(format string, args ...any) {
 	if h.Debugf != nil {
 		h.Debugf(format, args...)

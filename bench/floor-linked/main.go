@@ -1,8 +1,11 @@
 // Command floor-linked is benchmark floor (2): it links the modules
 // vkc-credential links (urfave/cli/v2, go-keyring, net/http,
 // encoding/json, and since the clouds.yaml import of 1.1,
-// go.yaml.in/yaml/v3), so their package initialisation runs, then reads
-// one small file and prints it.
+// go.yaml.in/yaml/v3: yaml.go), so their package initialisation runs,
+// then reads one small file and prints it. Built with -tags
+// floor_without_yaml it is the contract's floor (2) to the letter, an
+// empty main that merely links net/http, go-keyring and urfave/cli/v2
+// (which links encoding/json itself).
 package main
 
 import (
@@ -12,7 +15,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"github.com/zalando/go-keyring"
-	"go.yaml.in/yaml/v3"
 )
 
 // Referenced so that the linker keeps them.
@@ -21,7 +23,6 @@ var (
 	_ = keyring.Get
 	_ = http.NewRequest
 	_ = json.Marshal
-	_ = yaml.Unmarshal
 )
 
 func main() {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 )
 
 // appCredAPI answers /v3/users/{id}/application_credentials[/{id}] (rest
@@ -51,8 +52,18 @@ func (s *Server) wire(a *AppCred) map[string]any {
 			roles = append(roles, map[string]string{"id": r.ID, "name": r.Name})
 		}
 	}
-	return map[string]any{"id": a.ID, "name": a.Name, "project_id": a.Project, "roles": roles,
-		"unrestricted": a.Unrestricted, "expires_at": nil, "description": nil}
+	out := map[string]any{"id": a.ID, "name": a.Name, "project_id": a.Project, "roles": roles,
+		"unrestricted": a.Unrestricted, "expires_at": nil, "description": nil, "access_rules": []AccessRule{}}
+	if !a.ExpiresAt.IsZero() {
+		out["expires_at"] = a.ExpiresAt.UTC().Format("2006-01-02T15:04:05.000000")
+	}
+	if a.Description != "" {
+		out["description"] = a.Description
+	}
+	if a.AccessRules != nil {
+		out["access_rules"] = a.AccessRules
+	}
+	return out
 }
 
 // listAppCreds answers the list of user's credentials, those named name
@@ -73,23 +84,36 @@ func (s *Server) createAppCred(w http.ResponseWriter, tok *Token, body []byte) {
 	var req struct {
 		Cred *struct {
 			Name         string `json:"name"`
+			Description  string `json:"description"`
+			ExpiresAt    string `json:"expires_at"`
 			Unrestricted bool   `json:"unrestricted"`
 			Roles        []struct {
 				ID, Name string
 			} `json:"roles"`
+			AccessRules []AccessRule `json:"access_rules"`
 		} `json:"application_credential"`
 	}
 	if json.Unmarshal(body, &req) != nil || req.Cred == nil || req.Cred.Name == "" {
 		Refuse(w, http.StatusBadRequest, "Invalid input for field 'application_credential'.")
 		return
 	}
+	var expires time.Time
+	if req.Cred.ExpiresAt != "" {
+		var err error
+		if expires, err = time.Parse(time.RFC3339Nano, req.Cred.ExpiresAt); err != nil {
+			Refuse(w, http.StatusBadRequest, "Invalid input for field 'expires_at'.")
+			return
+		}
+	}
 	if slices.ContainsFunc(s.appCreds, func(a *AppCred) bool { return a.User == tok.User && a.Name == req.Cred.Name }) {
 		Refuse(w, http.StatusConflict, "Duplicate entry found with name "+req.Cred.Name+".")
 		return
 	}
-	n := len(s.appCreds) + 1
+	s.created++
+	n := s.created
 	a := &AppCred{ID: fmt.Sprintf("ac-created-%d", n), Name: req.Cred.Name, Secret: fmt.Sprintf("secret-of-created-%d", n),
-		User: tok.User, Project: tok.Project, Unrestricted: req.Cred.Unrestricted}
+		User: tok.User, Project: tok.Project, Unrestricted: req.Cred.Unrestricted,
+		Description: req.Cred.Description, ExpiresAt: expires, AccessRules: req.Cred.AccessRules}
 	for _, r := range req.Cred.Roles {
 		if i := slices.IndexFunc(s.roles, func(q Role) bool { return q.ID == r.ID || q.Name == r.Name }); i >= 0 {
 			a.Roles = append(a.Roles, s.roles[i].Name)

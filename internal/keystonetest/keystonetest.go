@@ -73,6 +73,18 @@ type AppCred struct {
 	// Roles are the names of its roles (every role of the cloud when
 	// empty).
 	Roles []string
+	// Description, ExpiresAt (zero: never) and AccessRules are kept and
+	// listed as given; the fake enforces none of them.
+	Description string
+	ExpiresAt   time.Time
+	AccessRules []AccessRule
+}
+
+// AccessRule is an access rule of an application credential.
+type AccessRule struct {
+	Service string `json:"service"`
+	Method  string `json:"method"`
+	Path    string `json:"path"`
 }
 
 // Role is a role the cloud's users have on their projects.
@@ -123,6 +135,7 @@ type Server struct {
 	users     map[string]*User
 	projects  []Project
 	appCreds  []*AppCred
+	created   int // application credentials created through the API
 	roles     []Role
 	catalog   string
 	tokens    map[string]*Token

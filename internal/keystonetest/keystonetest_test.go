@@ -160,6 +160,20 @@ func TestApplicationCredentials(t *testing.T) {
 	if got := ks.AppCreds(); len(got) != 1 {
 		t.Errorf("credentials left: %+v", got)
 	}
+
+	// Description, expiry and access rules are kept and listed as given;
+	// a credential created after a delete gets an ID of its own.
+	expires := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	rules := []keystone.AccessRule{{Service: "compute", Method: "GET", Path: "/v2.1/servers"}}
+	again, _, err := c.CreateApplicationCredential(ctx, ks.AuthURL(), pw.ID, "uid-alice",
+		keystone.ApplicationCredential{Name: "again", Description: "d", ExpiresAt: expires, AccessRules: rules})
+	if err != nil || again.ID == created.ID || again.Description != "d" || !again.ExpiresAt.Equal(expires) || !slices.Equal(again.AccessRules, rules) {
+		t.Fatalf("create with the details: %+v, %v", again, err)
+	}
+	if list, _ := c.ApplicationCredentials(ctx, ks.AuthURL(), pw.ID, "uid-alice", "again"); len(list) != 1 || !list[0].ExpiresAt.Equal(expires) ||
+		!slices.Equal(list[0].AccessRules, rules) || list[0].Description != "d" {
+		t.Errorf("list with the details: %+v", list)
+	}
 }
 
 func TestFaults(t *testing.T) {
