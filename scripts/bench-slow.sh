@@ -41,6 +41,8 @@
 # when a command fails or a row's count of token POSTs is not what it must be.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=terraform-workspace.sh
+. scripts/terraform-workspace.sh
 export PATH=/usr/local/go/bin:$PATH
 out=${1:-bench-results}
 runs=${BENCH_RUNS:-10}
@@ -217,33 +219,7 @@ kubeconfig "$work/kc-fresh" "$work/fresh-token-plugin" "[]"
 # Terraform: a workspace whose provider block is empty (all from the
 # environment) and whose data source makes the provider authenticate.
 tfdir=$work/tf
-mkdir -p "$tfdir"
-tfver=$(go version -m "$gobin/terraform-provider-openstack" | awk '$1 == "mod" { sub(/^v/, "", $3); print $3; exit }')
-mkdir -p "$work/tf-mirror/registry.terraform.io/terraform-provider-openstack/openstack/$tfver/$(go env GOOS)_$(go env GOARCH)"
-ln -s "$gobin/terraform-provider-openstack" \
-  "$work/tf-mirror/registry.terraform.io/terraform-provider-openstack/openstack/$tfver/$(go env GOOS)_$(go env GOARCH)/terraform-provider-openstack_v$tfver"
-printf 'disable_checkpoint = true\nprovider_installation {\n  filesystem_mirror {\n    path = "%s"\n  }\n}\n' "$work/tf-mirror" > "$work/terraformrc"
-cat > "$tfdir/main.tf" <<'EOF'
-terraform {
-  required_providers {
-    openstack = {
-      source = "terraform-provider-openstack/openstack"
-    }
-  }
-}
-
-provider "openstack" {}
-
-data "openstack_identity_auth_scope_v3" "scope" {
-  name = "scope"
-}
-
-output "project_id" {
-  value = data.openstack_identity_auth_scope_v3.scope.project_id
-}
-EOF
-export TF_CLI_CONFIG_FILE=$work/terraformrc TF_DATA_DIR=$tfdir/.terraform-data TF_IN_AUTOMATION=1 TF_INPUT=0
-(cd "$tfdir" && "$tf" init -input=false -no-color >/dev/null)
+terraform_workspace "$work" "$tfdir" "$gobin" "$tf"
 "$bin" get --profile bench </dev/null >/dev/null # warm
 log "set up (${n} calls per loop row)"
 

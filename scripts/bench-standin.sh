@@ -24,6 +24,8 @@
 # reported, not enforced.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=terraform-workspace.sh
+. scripts/terraform-workspace.sh
 export PATH=/usr/local/go/bin:$PATH
 out=${1:-bench-results}
 runs=${BENCH_RUNS:-20}
@@ -76,29 +78,7 @@ posts() { grep -c '"POST /v3/auth/tokens ' "$1" || true; }
 # 1. terraform plan, exec against exec --serve.
 store bench "$VKC_E2E_DIR/keystone/env"
 tfdir=$work/tf
-mkdir -p "$tfdir"
-tfver=$(go version -m "$gobin/terraform-provider-openstack" | awk '$1 == "mod" { sub(/^v/, "", $3); print $3; exit }')
-pdir=$work/tf-mirror/registry.terraform.io/terraform-provider-openstack/openstack/$tfver/$(go env GOOS)_$(go env GOARCH)
-mkdir -p "$pdir"
-ln -s "$gobin/terraform-provider-openstack" "$pdir/terraform-provider-openstack_v$tfver"
-printf 'disable_checkpoint = true\nprovider_installation {\n  filesystem_mirror {\n    path = "%s"\n  }\n}\n' "$work/tf-mirror" > "$work/terraformrc"
-cat > "$tfdir/main.tf" <<'EOF'
-terraform {
-  required_providers {
-    openstack = {
-      source = "terraform-provider-openstack/openstack"
-    }
-  }
-}
-
-provider "openstack" {}
-
-data "openstack_identity_auth_scope_v3" "scope" {
-  name = "scope"
-}
-EOF
-export TF_CLI_CONFIG_FILE=$work/terraformrc TF_DATA_DIR=$tfdir/.terraform-data TF_IN_AUTOMATION=1 TF_INPUT=0
-(cd "$tfdir" && "$tf" init -input=false -no-color >/dev/null)
+terraform_workspace "$work" "$tfdir" "$gobin" "$tf"
 "$bin" get --profile bench </dev/null >/dev/null # warm
 plan="$tf plan -input=false -no-color -lock=false"
 printf '#!/bin/bash\nset -e\ncd %q\nexec %q exec --profile bench -- %s\n' "$tfdir" "$bin" "$plan" > "$work/plan-exec.sh"
