@@ -167,10 +167,10 @@ func (h *Helper) findIn(backend string, items []string) (string, error) {
 	return "", keyring.ErrNotFound
 }
 
-// BackendsOf lists the backends that profiles of the identity of s use,
+// backendsOf lists the backends that profiles of the identity of s use,
 // first the one named first (when not empty), without repeats. A profile
 // with a secret command uses none.
-func (h *Helper) BackendsOf(s Settings, first string) []string {
+func (h *Helper) backendsOf(s Settings, first string) []string {
 	var out []string
 	add := func(b string) {
 		if b == "" || slices.Contains(out, b) {

@@ -49,9 +49,9 @@ type Sources struct {
 // them, where neither the profile nor a higher source gives one.
 func Resolve(src Sources) (Settings, error) { return resolve(src, true) }
 
-// ResolveIdentity is Resolve without the need of a project: for a store
+// resolveIdentity is Resolve without the need of a project: for a store
 // that looks the project up by name, or stores them all.
-func ResolveIdentity(src Sources) (Settings, error) { return resolve(src, false) }
+func resolveIdentity(src Sources) (Settings, error) { return resolve(src, false) }
 
 func resolve(src Sources, needProject bool) (Settings, error) {
 	s := src.Flags

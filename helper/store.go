@@ -146,7 +146,7 @@ func (run *storeRun) one(ctx context.Context, src Sources, stored *Profile) (*St
 	name := run.r.projectName()
 	resolve := Resolve
 	if name != "" {
-		resolve = ResolveIdentity
+		resolve = resolveIdentity
 	}
 	s, err := resolve(src)
 	if err != nil {
@@ -298,7 +298,7 @@ func (run *storeRun) secretFor(profile string, s Settings, legacy, backend, prev
 	if first == "" {
 		first = backend
 	}
-	current, _, err := run.h.FindSecret(s, legacy, append(run.h.BackendsOf(s, first), backend)...)
+	current, _, err := run.h.FindSecret(s, legacy, append(run.h.backendsOf(s, first), backend)...)
 	switch {
 	case err == nil:
 		run.h.debugf("store: using the identity's stored secret")
@@ -443,7 +443,7 @@ func (h *Helper) keepIdentitySecret(o storeOptions, moving bool) error {
 	if !o.Replace {
 		return nil
 	}
-	for _, b := range h.BackendsOf(o.Settings, "") {
+	for _, b := range h.backendsOf(o.Settings, "") {
 		if b == o.Keyring {
 			continue
 		}

@@ -49,7 +49,7 @@ type SkippedProject struct {
 // passcode used twice). A profile that exists for another identity or
 // project, or a name two projects make, is left alone and reported.
 func (run *storeRun) all(ctx context.Context, src Sources, stored *Profile) (*StoreOutcome, error) {
-	s, err := ResolveIdentity(src)
+	s, err := resolveIdentity(src)
 	if err != nil {
 		return nil, err
 	}

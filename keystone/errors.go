@@ -15,9 +15,9 @@ import (
 
 // Sentinel errors. Every error of this package about an exchange with
 // Keystone wraps ErrAuthFailed, ErrUnavailable, ErrMFARequired, ErrNotFound
-// or ErrConflict, and some also say more with ErrTimeout or
-// ErrUntrustedCertificate, so that the caller can tell them apart with
-// errors.Is. Each knows its class (protocol.CodeOf), named below. An auth
+// or ErrConflict, so that the caller can tell them apart with errors.Is;
+// a timeout also wraps ErrTimeout, and an untrusted certificate says so
+// through its Problem. Each knows its class (protocol.CodeOf), named below. An auth
 // URL that protocol.NormalizeAuthURL refuses gives that function's error,
 // wrapping protocol.ErrInvalidAuthURL; NewHTTPClient's errors wrap
 // ErrCAFile.
@@ -51,11 +51,11 @@ var (
 	// timeout. protocol.CodeKeystoneUnavailable.
 	ErrTimeout = protocol.NewError(protocol.CodeKeystoneUnavailable, "the exchange with keystone ran out of time")
 
-	// ErrUntrustedCertificate means Keystone's TLS certificate could not
+	// errUntrustedCertificate means Keystone's TLS certificate could not
 	// be verified: an unknown authority, a wrong host name, or an invalid
 	// certificate. Such errors wrap ErrUnavailable too;
 	// protocol.CodeKeystoneUnavailable.
-	ErrUntrustedCertificate = protocol.NewError(protocol.CodeKeystoneUnavailable, "the TLS certificate of keystone cannot be verified")
+	errUntrustedCertificate = protocol.NewError(protocol.CodeKeystoneUnavailable, "the TLS certificate of keystone cannot be verified")
 
 	// ErrNotFound means Keystone has no application credential of the ID
 	// a deletion named (404 naming it); protocol.CodeNotFound.

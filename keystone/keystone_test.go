@@ -719,7 +719,7 @@ func TestTLS(t *testing.T) {
 		h.c.HTTP = hc
 		_, err = h.c.IssuePassword(context.Background(), testAuth(authURL))
 		checkErr(t, err, ErrUnavailable)
-		checkErr(t, err, ErrUntrustedCertificate)
+		checkErr(t, err, errUntrustedCertificate)
 		checkProblem(t, err, ProblemCertificateAuthority)
 		for _, m := range []string{"cannot be verified", "unknown authority"} {
 			if !strings.Contains(err.Error(), m) {
@@ -777,7 +777,7 @@ func TestTLS(t *testing.T) {
 		h.c.HTTP = hc
 		_, err = h.c.IssuePassword(context.Background(), testAuth("https://keystone.invalid:"+port+"/v3"))
 		checkErr(t, err, ErrUnavailable)
-		checkErr(t, err, ErrUntrustedCertificate)
+		checkErr(t, err, errUntrustedCertificate)
 		checkProblem(t, err, ProblemCertificateHost)
 		if !strings.Contains(err.Error(), "not keystone.invalid") || len(h.recordedSleeps()) != 0 {
 			t.Errorf("error %q after waits %v", err, h.recordedSleeps())
@@ -1101,7 +1101,7 @@ func TestNetworkTextIsCleaned(t *testing.T) {
 			return nil, &tls.CertificateVerificationError{Err: x509.HostnameError{Certificate: cert, Host: "keystone.example"}}
 		})}
 		_, err := h.c.IssuePassword(context.Background(), testAuth("https://keystone.example/v3"))
-		checkErr(t, err, ErrUntrustedCertificate)
+		checkErr(t, err, errUntrustedCertificate)
 		checkErr(t, err, ErrUnavailable)
 		var hostErr x509.HostnameError
 		if !errors.As(err, &hostErr) {

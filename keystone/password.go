@@ -79,7 +79,7 @@ func (a *PasswordAuth) request(withProject bool) (*request, error) {
 // and jitter (429 and 503 honour Retry-After); a wait that would pass ctx's
 // deadline is not started. 401 and 403 give an error wrapping ErrAuthFailed
 // that names the status and quotes Keystone's message; any other status, a redirect, a certificate that
-// cannot be verified (also ErrUntrustedCertificate), running out of time
+// cannot be verified (also errUntrustedCertificate), running out of time
 // (also ErrTimeout) or a malformed answer give an error wrapping
 // ErrUnavailable. A token larger than 8 KiB or with anything but printable
 // ASCII is a malformed answer. An AuthURL that protocol.NormalizeAuthURL

@@ -37,7 +37,7 @@ type Project struct {
 //
 // Retries are as for IssuePassword; 401 and 403 (an expired or revoked
 // token) give an error wrapping ErrAuthFailed, anything else that fails an
-// error wrapping ErrUnavailable (and ErrTimeout or ErrUntrustedCertificate
+// error wrapping ErrUnavailable (and ErrTimeout or errUntrustedCertificate
 // as for IssuePassword). An authURL that protocol.NormalizeAuthURL refuses,
 // or a token that no Keystone issues, is refused before anything is sent.
 func (c *Client) Projects(ctx context.Context, authURL, token string) ([]Project, error) {

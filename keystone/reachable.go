@@ -10,7 +10,7 @@ import (
 // credential: GET {authURL} (the API's version document). Any answer
 // below 500 counts, since it proves a server is there; a 5xx or 429 is
 // retried as for IssuePassword, and what fails wraps ErrUnavailable (and
-// ErrTimeout or ErrUntrustedCertificate).
+// ErrTimeout or errUntrustedCertificate).
 func (c *Client) Reachable(ctx context.Context, authURL string) error {
 	u, err := protocol.NormalizeAuthURL(authURL)
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 // X-Auth-Token and X-Subject-Token. 204 or 200 is success, and so is 404
 // (the token is already gone). Retries are as for IssuePassword; 401 and 403
 // give an error wrapping ErrAuthFailed, anything else that fails an
-// error wrapping ErrUnavailable (and ErrTimeout or ErrUntrustedCertificate
+// error wrapping ErrUnavailable (and ErrTimeout or errUntrustedCertificate
 // as for IssuePassword). An authURL that protocol.NormalizeAuthURL refuses,
 // or a token that no Keystone issues (see IssuePassword), is refused before
 // anything is sent.

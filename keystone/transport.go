@@ -111,11 +111,11 @@ func classify(err error, secrets []string) error {
 	var dnsErr *net.DNSError
 	switch {
 	case errors.As(err, &hostErr):
-		return &permanentError{err: fmt.Errorf("%w: %w", ErrUntrustedCertificate, err), problem: ProblemCertificateHost}
+		return &permanentError{err: fmt.Errorf("%w: %w", errUntrustedCertificate, err), problem: ProblemCertificateHost}
 	case errors.As(err, &invalidErr):
-		return &permanentError{err: fmt.Errorf("%w: %w", ErrUntrustedCertificate, err), problem: ProblemCertificateTime}
+		return &permanentError{err: fmt.Errorf("%w: %w", errUntrustedCertificate, err), problem: ProblemCertificateTime}
 	case errors.As(err, &cverr), errors.As(err, &authErr):
-		return &permanentError{err: fmt.Errorf("%w: %w", ErrUntrustedCertificate, err), problem: ProblemCertificateAuthority}
+		return &permanentError{err: fmt.Errorf("%w: %w", errUntrustedCertificate, err), problem: ProblemCertificateAuthority}
 	case errors.Is(err, http.ErrSchemeMismatch), errors.As(err, &recErr):
 		return &permanentError{err: fmt.Errorf("the server does not speak TLS: %w", err), problem: ProblemNotTLS}
 	case errors.As(err, &alert):

@@ -95,7 +95,7 @@ func (c *Cloud) fill(top, auth mapping) error {
 // vkc.
 func (c *Cloud) fillAuthType(r *reader) error {
 	if p := r.get(inTop, "profile", "cloud"); p != "" {
-		return fmt.Errorf("%w: cloud %q takes its settings from openstacksdk's vendor profile %q, which vkc-credential does not read; put auth_url and the rest in the cloud itself", ErrUnsupported, c.Name, p)
+		return fmt.Errorf("%w: cloud %q takes its settings from openstacksdk's vendor profile %q, which vkc-credential does not read; put auth_url and the rest in the cloud itself", errUnsupported, c.Name, p)
 	}
 	authType := r.get(inTop, "auth_type", "auth_plugin")
 	if r.err != nil {
@@ -107,9 +107,9 @@ func (c *Cloud) fillAuthType(r *reader) error {
 	case "v3applicationcredential":
 		c.AuthType = AuthApplicationCredential
 	case "vkc":
-		return fmt.Errorf("%w: cloud %q already uses vkc-credential (auth_type vkc); there is nothing to import", ErrUnsupported, c.Name)
+		return fmt.Errorf("%w: cloud %q already uses vkc-credential (auth_type vkc); there is nothing to import", errUnsupported, c.Name)
 	default:
-		return fmt.Errorf("%w: cloud %q has auth_type %q; vkc-credential imports password and v3applicationcredential clouds", ErrUnsupported, c.Name, authType)
+		return fmt.Errorf("%w: cloud %q has auth_type %q; vkc-credential imports password and v3applicationcredential clouds", errUnsupported, c.Name, authType)
 	}
 	return nil
 }
@@ -123,9 +123,9 @@ func (c *Cloud) checkUser(userID, userDomainID string) error {
 	}
 	switch {
 	case c.Settings.Username == "" && userID != "":
-		return fmt.Errorf("%w: cloud %q names its user by id (user_id); vkc-credential needs the user's name: set auth.username", ErrUnsupported, c.Name)
+		return fmt.Errorf("%w: cloud %q names its user by id (user_id); vkc-credential needs the user's name: set auth.username", errUnsupported, c.Name)
 	case c.Settings.UserDomainName == "" && userDomainID != "":
-		return fmt.Errorf("%w: cloud %q names the user's domain by id (user_domain_id); vkc-credential sends the domain's name: set auth.user_domain_name", ErrUnsupported, c.Name)
+		return fmt.Errorf("%w: cloud %q names the user's domain by id (user_domain_id); vkc-credential sends the domain's name: set auth.user_domain_name", errUnsupported, c.Name)
 	}
 	return nil
 }

@@ -31,21 +31,21 @@ const (
 // The errors of Load, each of class protocol.CodeUsage: a file the user
 // named, or must mend.
 
-// ErrNoFile means no clouds.yaml was found on the search path.
-var ErrNoFile = protocol.NewError(protocol.CodeUsage, "no clouds.yaml found")
+// errNoFile means no clouds.yaml was found on the search path.
+var errNoFile = protocol.NewError(protocol.CodeUsage, "no clouds.yaml found")
 
 // ErrNoCloud means the clouds.yaml found has no cloud of that name.
 var ErrNoCloud = protocol.NewError(protocol.CodeUsage, "cloud not found")
 
-// ErrUnsupported means the cloud is configured in a way vkc-credential
+// errUnsupported means the cloud is configured in a way vkc-credential
 // cannot use: another auth type, a vendor profile, a user domain by id.
-var ErrUnsupported = protocol.NewError(protocol.CodeUsage, "unsupported cloud")
+var errUnsupported = protocol.NewError(protocol.CodeUsage, "unsupported cloud")
 
-// ErrInvalid means a clouds.yaml or secure.yaml cannot be used as it
+// errInvalid means a clouds.yaml or secure.yaml cannot be used as it
 // stands: not YAML, not a regular file, too big, too costly to decode, or
 // a value of the wrong type. Its message names the file and line, never a
 // value.
-var ErrInvalid = protocol.NewError(protocol.CodeUsage, "invalid clouds file")
+var errInvalid = protocol.NewError(protocol.CodeUsage, "invalid clouds file")
 
 // ErrUntrusted means a clouds.yaml or secure.yaml that someone other than
 // the user could have written: owned by another user (root excepted),

@@ -107,22 +107,22 @@ func TestLoadCloud(t *testing.T) {
 		errNot: []string{"s3cret"},
 	}, {
 		name: "no file names the paths searched", dir: t.TempDir(), cloud: "vk",
-		errIs: ErrNoFile, errHas: []string{"clouds.yaml", "clouds.yml", "clouds.json", "openstack", "OS_CLIENT_CONFIG_FILE"},
+		errIs: errNoFile, errHas: []string{"clouds.yaml", "clouds.yml", "clouds.json", "openstack", "OS_CLIENT_CONFIG_FILE"},
 	}, {
 		name: "YAML syntax error: file and line, no secret", dir: "testdata/bad", cloud: "vk",
-		errIs: ErrInvalid, errHas: []string{"testdata/bad/clouds.yaml", "line "}, errNot: []string{"s3cret", "unclosed"},
+		errIs: errInvalid, errHas: []string{"testdata/bad/clouds.yaml", "line "}, errNot: []string{"s3cret", "unclosed"},
 	}, {
 		name: "token auth is refused", dir: "testdata/plain", cloud: "tokenauth",
-		errIs: ErrUnsupported, errHas: []string{`"token"`}, errNot: []string{"t0ken"},
+		errIs: errUnsupported, errHas: []string{`"token"`}, errNot: []string{"t0ken"},
 	}, {
 		name: "already vkc", dir: "testdata/plain", cloud: "migrated",
-		errIs: ErrUnsupported, errHas: []string{"already uses vkc-credential"},
+		errIs: errUnsupported, errHas: []string{"already uses vkc-credential"},
 	}, {
 		name: "a number that is not decimal", dir: "testdata/plain", cloud: "octal",
-		errIs: ErrInvalid, errHas: []string{"line 43", "clouds.octal.auth.password", "a number", "quotes"}, errNot: []string{"0o17"},
+		errIs: errInvalid, errHas: []string{"line 43", "clouds.octal.auth.password", "a number", "quotes"}, errNot: []string{"0o17"},
 	}, {
 		name: "user domain by id", dir: "testdata/plain", cloud: "domainid",
-		errIs: ErrUnsupported, errHas: []string{"user_domain_id", "user_domain_name"}, errNot: []string{"s3cret"},
+		errIs: errUnsupported, errHas: []string{"user_domain_id", "user_domain_name"}, errNot: []string{"s3cret"},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -31,7 +31,7 @@ func readFile(path string) ([]byte, fs.FileInfo, error) {
 		return nil, nil, fmt.Errorf("%w %s: %w", errUnreadable, path, err)
 	}
 	if len(data) > maxFileSize {
-		return nil, nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalid, path, maxFileSize)
+		return nil, nil, fmt.Errorf("%w: %s is larger than %d bytes", errInvalid, path, maxFileSize)
 	}
 	return data, fi, nil
 }
@@ -50,7 +50,7 @@ func readFile(path string) ([]byte, fs.FileInfo, error) {
 //     or root, and not writable by others (writable by its group is
 //     allowed: many systems give each user a group of their own).
 //
-// Anything else is ErrUntrusted (ErrInvalid for a file that is not
+// Anything else is ErrUntrusted (errInvalid for a file that is not
 // regular), naming the file. The file is opened without following a link
 // at its last component and without blocking (a named pipe), then checked
 // through the descriptor: the file read is the file checked. Windows has
@@ -101,7 +101,7 @@ func followLinks(path string) (string, error) {
 			return "", err
 		}
 		if i == maxLinks {
-			return "", fmt.Errorf("%w: %s: more than %d symbolic links", ErrInvalid, path, maxLinks)
+			return "", fmt.Errorf("%w: %s: more than %d symbolic links", errInvalid, path, maxLinks)
 		}
 		target, err := os.Readlink(p)
 		if err != nil {
@@ -137,7 +137,7 @@ func describe(path, reached string) string {
 // file, owned by the user or root, that others may not write.
 func checkFile(name string, fi fs.FileInfo) error {
 	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%w: %s is not a regular file", ErrInvalid, name)
+		return fmt.Errorf("%w: %s is not a regular file", errInvalid, name)
 	}
 	if err := checkOwner(name, fi); err != nil {
 		return err

@@ -183,7 +183,7 @@ func TestLoadCloudLinksThatLeadNowhere(t *testing.T) {
 	symlink(t, "b.yaml", filepath.Join(loop, "clouds.yaml"))
 	symlink(t, "clouds.yaml", filepath.Join(loop, "b.yaml"))
 	c, err := Load("vk", testEnv(t, loop, nil))
-	wantErr(t, c, err, ErrInvalid, []string{filepath.Join(loop, "clouds.yaml"), "symbolic links"}, nil)
+	wantErr(t, c, err, errInvalid, []string{filepath.Join(loop, "clouds.yaml"), "symbolic links"}, nil)
 }
 
 // TestLoadCloudModes: a file others may read is used, with a warning
@@ -220,21 +220,21 @@ func TestLoadCloudRefusesBigAndSpecialFiles(t *testing.T) {
 	big := filepath.Join(t.TempDir(), "clouds.yaml")
 	writeFile(t, big, "clouds: {}\n"+strings.Repeat("#", maxFileSize), 0o600)
 	c, err := Load("vk", testEnv(t, t.TempDir(), map[string]string{"OS_CLIENT_CONFIG_FILE": big}))
-	wantErr(t, c, err, ErrInvalid, []string{big, "larger"}, nil)
+	wantErr(t, c, err, errInvalid, []string{big, "larger"}, nil)
 
 	notFile := t.TempDir()
 	if err := os.Mkdir(filepath.Join(notFile, "clouds.yaml"), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	c, err = Load("vk", testEnv(t, notFile, nil))
-	wantErr(t, c, err, ErrInvalid, []string{"not a regular file"}, nil)
+	wantErr(t, c, err, errInvalid, []string{"not a regular file"}, nil)
 
 	fifo := filepath.Join(t.TempDir(), "clouds.yaml")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	c, err = Load("vk", testEnv(t, filepath.Dir(fifo), nil))
-	wantErr(t, c, err, ErrInvalid, []string{fifo, "not a regular file"}, nil)
+	wantErr(t, c, err, errInvalid, []string{fifo, "not a regular file"}, nil)
 }
 
 // TestLoadCloudUnreadableFile: a file that is there but cannot be read

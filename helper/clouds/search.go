@@ -37,7 +37,7 @@ var extensions = []string{".yaml", ".yml", ".json"}
 
 // findClouds reads and parses the clouds.yaml that openstacksdk would
 // use: $OS_CLIENT_CONFIG_FILE, else the first of clouds.yaml, clouds.yml
-// and clouds.json in each directory of configDirs. None is ErrNoFile,
+// and clouds.json in each directory of configDirs. None is errNoFile,
 // naming the paths searched.
 func findClouds(env Env) (*file, error) {
 	var paths []string
@@ -49,7 +49,7 @@ func findClouds(env Env) (*file, error) {
 	}
 	f, err := findFile(paths)
 	if err == nil && f == nil {
-		err = fmt.Errorf("%w; searched %s (set OS_CLIENT_CONFIG_FILE to use another file)", ErrNoFile, strings.Join(paths, ", "))
+		err = fmt.Errorf("%w; searched %s (set OS_CLIENT_CONFIG_FILE to use another file)", errNoFile, strings.Join(paths, ", "))
 	}
 	return f, err
 }

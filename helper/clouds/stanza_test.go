@@ -37,7 +37,7 @@ func TestStanza(t *testing.T) {
 	if err := os.WriteFile(path, []byte(want), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load("vk", testEnv(t, t.TempDir(), map[string]string{"OS_CLIENT_CONFIG_FILE": path})); !errors.Is(err, ErrUnsupported) {
+	if _, err := Load("vk", testEnv(t, t.TempDir(), map[string]string{"OS_CLIENT_CONFIG_FILE": path})); !errors.Is(err, errUnsupported) {
 		t.Errorf("Load of the stanza: %v", err)
 	}
 }

@@ -26,9 +26,9 @@ func parse(path string, data []byte, loose bool) (*file, error) {
 		// The library's messages can quote the input (an anchor's name,
 		// a value that does not fit): give the line only.
 		if line := errorLine(err); line > 0 {
-			return nil, fmt.Errorf("%w: %s is not valid YAML (line %d)", ErrInvalid, path, line)
+			return nil, fmt.Errorf("%w: %s is not valid YAML (line %d)", errInvalid, path, line)
 		}
-		return nil, fmt.Errorf("%w: %s is not valid YAML", ErrInvalid, path)
+		return nil, fmt.Errorf("%w: %s is not valid YAML", errInvalid, path)
 	}
 	return &file{path: path, root: &root, loose: loose}, nil
 }
@@ -137,13 +137,13 @@ func (c *collector) into(n *yaml.Node, depth int) error {
 		}
 	}
 	if depth > maxAliasDepth {
-		return fmt.Errorf("%w: %s line %d: too many aliases or merge keys", ErrInvalid, c.path, n.Line)
+		return fmt.Errorf("%w: %s line %d: too many aliases or merge keys", errInvalid, c.path, n.Line)
 	}
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
 		return c.into(n.Alias, depth+1)
 	}
 	if n.Kind != yaml.MappingNode {
-		return fmt.Errorf("%w: %s line %d: %s is %s, not a mapping", ErrInvalid, c.path, n.Line, c.where, kindOf(n))
+		return fmt.Errorf("%w: %s line %d: %s is %s, not a mapping", errInvalid, c.path, n.Line, c.where, kindOf(n))
 	}
 	if err := c.spend(len(n.Content) / 2); err != nil {
 		return err
@@ -184,7 +184,7 @@ func (c *collector) own(n *yaml.Node) error {
 			continue
 		}
 		if k.Kind != yaml.ScalarNode {
-			return fmt.Errorf("%w: %s line %d: a key of %s is %s, not a string", ErrInvalid, c.path, k.Line, c.where, kindOf(k))
+			return fmt.Errorf("%w: %s line %d: a key of %s is %s, not a string", errInvalid, c.path, k.Line, c.where, kindOf(k))
 		}
 		key := k.Value
 		if c.normalize {
@@ -201,7 +201,7 @@ func (c *collector) spend(n int) error {
 	c.work += n
 	if c.work > maxWork {
 		return fmt.Errorf("%w: %s line %d: the aliases and merge keys (<<) of %s copy more than %d keys; write it out without them",
-			ErrInvalid, c.path, c.line, c.where, maxWork)
+			errInvalid, c.path, c.line, c.where, maxWork)
 	}
 	return nil
 }
@@ -288,7 +288,7 @@ func str(v value, key string) (string, error) {
 			}
 		}
 	}
-	return "", fmt.Errorf("%w: %s line %d: %s is %s, not a string; put the value in quotes", ErrInvalid, v.file.path, v.node.Line, key, kindOf(n))
+	return "", fmt.Errorf("%w: %s line %d: %s is %s, not a string; put the value in quotes", errInvalid, v.file.path, v.node.Line, key, kindOf(n))
 }
 
 // isDecimal reports whether s is an integer as Python's str() writes it.

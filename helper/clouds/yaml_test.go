@@ -48,7 +48,7 @@ func TestMergeWorkIsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, err = cloudOf(f, "vk")
-	wantErr(t, nil, err, ErrInvalid, []string{path, "line 4", "clouds.vk", "merge keys (<<) of", "copy more than", "without them"}, nil)
+	wantErr(t, nil, err, errInvalid, []string{path, "line 4", "clouds.vk", "merge keys (<<) of", "copy more than", "without them"}, nil)
 	// Stopped in the first merge that went past the bound: one alias and
 	// one mapping of keys keys at most beyond it.
 	if f.work <= maxWork || f.work > maxWork+keys+2 {
@@ -72,7 +72,7 @@ func TestMergeBombOfLists(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, err = cloudOf(f, "vk")
-	wantErr(t, nil, err, ErrInvalid, []string{"copy more than"}, nil)
+	wantErr(t, nil, err, errInvalid, []string{"copy more than"}, nil)
 	if f.work <= maxWork || f.work > maxWork+2 {
 		t.Errorf("work = %d, want it just past %d", f.work, maxWork)
 	}
@@ -121,5 +121,5 @@ func TestAliasDepth(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, err = cloudOf(f, "vk")
-	wantErr(t, nil, err, ErrInvalid, []string{"too many aliases"}, nil)
+	wantErr(t, nil, err, errInvalid, []string{"too many aliases"}, nil)
 }

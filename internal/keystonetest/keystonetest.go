@@ -21,7 +21,6 @@ package keystonetest
 
 import (
 	"bytes"
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -214,11 +213,6 @@ func (s *Server) locked(f func()) {
 // AuthURL is the fake's auth URL, URL + "/v3".
 func (s *Server) AuthURL() string { return s.URL + "/v3" }
 
-// TLSConfig is a client configuration that trusts the fake's certificate.
-func (s *Server) TLSConfig() *tls.Config {
-	return s.Client().Transport.(*http.Transport).TLSClientConfig
-}
-
 // AddUser adds u (or replaces the user of its name) and its projects.
 func (s *Server) AddUser(u User) {
 	s.mu.Lock()
@@ -277,10 +271,6 @@ func (s *Server) AppCreds() []AppCred {
 	return out
 }
 
-// SetRoles sets the roles every user has on its projects (by default
-// member, r-1, and reader, r-2).
-func (s *Server) SetRoles(roles ...Role) { s.locked(func() { s.roles = roles }) }
-
 // SetCatalog sets the JSON array the token bodies carry as their catalog
 // (by default identity, pointing at the fake, and compute).
 func (s *Server) SetCatalog(catalog string) { s.locked(func() { s.catalog = catalog }) }
@@ -288,9 +278,6 @@ func (s *Server) SetCatalog(catalog string) { s.locked(func() { s.catalog = cata
 // SetClock sets Keystone's clock: tokens are issued at now() and expire
 // lifetime later; a token is good while now() is before its expiry.
 func (s *Server) SetClock(now func() time.Time) { s.locked(func() { s.now = now }) }
-
-// SetLifetime sets how long a new token lives (an hour by default).
-func (s *Server) SetLifetime(d time.Duration) { s.locked(func() { s.lifetime = d }) }
 
 // SetTokenPrefix sets what token IDs start with ("gAAAA" by default, as
 // Fernet tokens do); the N-th token issued is PREFIX + "token-" + N.

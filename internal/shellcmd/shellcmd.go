@@ -37,7 +37,7 @@ var (
 // Limits of what is kept. A command's stdout beyond MaxStdout ends it
 // (ErrTooMuchOutput); its stderr beyond maxStderr is read and dropped.
 const (
-	DefaultMaxStdout = 64 << 10
+	defaultMaxStdout = 64 << 10
 	maxStderr        = 4 << 10
 	maxStderrLine    = 300
 )
@@ -62,7 +62,7 @@ type Command struct {
 	Stdin []byte
 	// Timeout bounds the whole run; it must be positive.
 	Timeout time.Duration
-	// MaxStdout caps what is read of its stdout (0: DefaultMaxStdout).
+	// MaxStdout caps what is read of its stdout (0: defaultMaxStdout).
 	MaxStdout int
 }
 
@@ -116,7 +116,7 @@ func Run(ctx context.Context, c Command) ([]byte, error) {
 	defer cancel()
 	limit := c.MaxStdout
 	if limit <= 0 {
-		limit = DefaultMaxStdout
+		limit = defaultMaxStdout
 	}
 	stdout := &capped{max: limit, onFull: cancel}
 	stderr := &capped{max: maxStderr}

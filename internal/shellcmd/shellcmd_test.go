@@ -141,10 +141,10 @@ func TestFloodIsCut(t *testing.T) {
 	waitGroupGone(t, readPID(t, pidFile, true))
 
 	if _, err := Run(context.Background(), Command{Line: `head -c 65537 /dev/zero`, Timeout: long}); !errors.Is(err, ErrTooMuchOutput) {
-		t.Fatalf("one byte past DefaultMaxStdout: %v", err)
+		t.Fatalf("one byte past defaultMaxStdout: %v", err)
 	}
-	if out, err := Run(context.Background(), Command{Line: `head -c 65536 /dev/zero`, Timeout: long}); err != nil || len(out) != DefaultMaxStdout {
-		t.Fatalf("DefaultMaxStdout bytes: %d, %v", len(out), err)
+	if out, err := Run(context.Background(), Command{Line: `head -c 65536 /dev/zero`, Timeout: long}); err != nil || len(out) != defaultMaxStdout {
+		t.Fatalf("defaultMaxStdout bytes: %d, %v", len(out), err)
 	}
 }
 
