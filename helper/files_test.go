@@ -13,24 +13,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"vkc-credential/internal/planted"
 )
-
-// otherUID is the owner that tests give planted files: not the effective
-// uid of the test, and no user of a usual system.
-const otherUID = 4242
-
-// chownToOther hands path to otherUID, as another user's planted file
-// would be. Only root can; CI runs the tests as root, elsewhere the test
-// is skipped.
-func chownToOther(t *testing.T, path string) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("giving a file to another uid needs root (CI runs the tests as root)")
-	}
-	if err := os.Lchown(path, otherUID, otherUID); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // writeFile writes data to path with mode perm whatever the umask.
 func writeFile(t *testing.T, path string, data []byte, perm fs.FileMode) {
@@ -86,9 +71,9 @@ func TestReadPrivateFileClassifiesErrors(t *testing.T) {
 func TestReadPrivateFileRefusesAnotherUsersFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "0123.json")
 	writeFile(t, path, []byte(`{"token":"planted"}`), 0o600)
-	chownToOther(t, path)
+	planted.ChownToOther(t, path)
 	data, err := readPrivateFile(path)
-	wantNotOurs(t, err, path, "uid "+strconv.Itoa(otherUID))
+	wantNotOurs(t, err, path, "uid "+strconv.Itoa(planted.OtherUID))
 	if data != nil {
 		t.Errorf("returned %q", data)
 	}
@@ -214,9 +199,9 @@ func TestEnsureDirRefusesAnotherUsersDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Chmod(dir, 0o755)
-	chownToOther(t, dir)
+	planted.ChownToOther(t, dir)
 	_, err := ensureDir(dir)
-	wantNotOurs(t, err, dir, "uid "+strconv.Itoa(otherUID))
+	wantNotOurs(t, err, dir, "uid "+strconv.Itoa(planted.OtherUID))
 	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o755 {
 		t.Errorf("mode changed to %04o", fi.Mode().Perm())
 	}
@@ -276,9 +261,9 @@ func TestWriteFileAtomicRefusesAnotherUsersDir(t *testing.T) {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	chownToOther(t, dir)
+	planted.ChownToOther(t, dir)
 	err := writeFileAtomic(filepath.Join(dir, "0123.json"), []byte("ours"))
-	wantNotOurs(t, err, dir, "uid "+strconv.Itoa(otherUID))
+	wantNotOurs(t, err, dir, "uid "+strconv.Itoa(planted.OtherUID))
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("created %v", entries)
 	}

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"vkc-credential/internal/planted"
 )
 
 // busyCtx is a context for a lock attempt that is meant to give up: the
@@ -111,9 +113,9 @@ func TestLockFileRefusesPlantedSymlink(t *testing.T) {
 func TestLockFileRefusesAnotherUsersFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "0123.lock")
 	writeFile(t, path, nil, 0o600)
-	chownToOther(t, path)
+	planted.ChownToOther(t, path)
 	_, err := lockFile(t.Context(), path)
-	wantNotOurs(t, err, path, "uid "+strconv.Itoa(otherUID))
+	wantNotOurs(t, err, path, "uid "+strconv.Itoa(planted.OtherUID))
 }
 
 // A lock file removed while a waiter has it open must not leave the

@@ -11,24 +11,9 @@ import (
 	"syscall"
 	"testing"
 
+	"vkc-credential/internal/planted"
 	"vkc-credential/protocol"
 )
-
-// otherUID owns the files that tests plant as another user would: not the
-// effective uid of the test, and no user of a usual system.
-const otherUID = 4242
-
-// chownToOther hands path (a link itself, not its target) to otherUID.
-// Only root can; CI runs the tests as root, elsewhere the test is skipped.
-func chownToOther(t *testing.T, path string) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("giving a file to another uid needs root (CI runs the tests as root)")
-	}
-	if err := os.Lchown(path, otherUID, otherUID); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // writeFile writes data to path with mode perm whatever the umask,
 // creating its directory.
@@ -78,25 +63,25 @@ func TestLoadCloudRefusesAnotherUsersFiles(t *testing.T) {
 		home, cwd := t.TempDir(), t.TempDir()
 		writeFile(t, filepath.Join(home, ".config", "openstack", "clouds.yaml"), userClouds, 0o600)
 		writeFile(t, filepath.Join(home, ".config", "openstack", "secure.yaml"), userSecure, 0o600)
-		planted := filepath.Join(cwd, "clouds.yaml")
-		writeFile(t, planted, plantedClouds, 0o644)
-		chownToOther(t, planted)
+		path := filepath.Join(cwd, "clouds.yaml")
+		writeFile(t, path, plantedClouds, 0o644)
+		planted.ChownToOther(t, path)
 		c, err := Load("vk", withHome(t, cwd, home, nil))
-		wantErr(t, c, err, ErrUntrusted, []string{planted, "owned by uid " + strconv.Itoa(otherUID)}, []string{"planted.example.com", "move it away"})
+		wantErr(t, c, err, ErrUntrusted, []string{path, "owned by uid " + strconv.Itoa(planted.OtherUID)}, []string{"planted.example.com", "move it away"})
 	})
 	t.Run("another user's secure.yaml beside the user's clouds.yaml", func(t *testing.T) {
 		dir := t.TempDir()
 		writeFile(t, filepath.Join(dir, "clouds.yaml"), userClouds, 0o600)
 		secure := filepath.Join(dir, "secure.yaml")
 		writeFile(t, secure, userSecure, 0o644)
-		chownToOther(t, secure)
+		planted.ChownToOther(t, secure)
 		c, err := Load("vk", testEnv(t, dir, nil))
 		wantErr(t, c, err, ErrUntrusted, []string{secure, "owned by uid"}, []string{"s3cret"})
 	})
 	t.Run("OS_CLIENT_CONFIG_FILE naming another user's file", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "elsewhere.yaml")
 		writeFile(t, path, plantedClouds, 0o644)
-		chownToOther(t, path)
+		planted.ChownToOther(t, path)
 		c, err := Load("vk", testEnv(t, t.TempDir(), map[string]string{"OS_CLIENT_CONFIG_FILE": path}))
 		wantErr(t, c, err, ErrUntrusted, []string{path}, nil)
 	})
@@ -143,19 +128,19 @@ func TestLoadCloudSymlinks(t *testing.T) {
 		"another user's link to the user's file": func(t *testing.T, dir string) string {
 			writeFile(t, filepath.Join(dir, "mine.yaml"), userClouds, 0o600)
 			symlink(t, "mine.yaml", filepath.Join(dir, "clouds.yaml"))
-			chownToOther(t, filepath.Join(dir, "clouds.yaml"))
+			planted.ChownToOther(t, filepath.Join(dir, "clouds.yaml"))
 			return "the symbolic link " + filepath.Join(dir, "clouds.yaml")
 		},
 		"the user's link to another user's file": func(t *testing.T, dir string) string {
 			writeFile(t, filepath.Join(dir, "theirs.yaml"), plantedClouds, 0o644)
-			chownToOther(t, filepath.Join(dir, "theirs.yaml"))
+			planted.ChownToOther(t, filepath.Join(dir, "theirs.yaml"))
 			symlink(t, "theirs.yaml", filepath.Join(dir, "clouds.yaml"))
 			return "through links: " + filepath.Join(dir, "theirs.yaml")
 		},
 		"another user's link in the middle of a chain": func(t *testing.T, dir string) string {
 			writeFile(t, filepath.Join(dir, "mine.yaml"), userClouds, 0o600)
 			symlink(t, "mine.yaml", filepath.Join(dir, "middle.yaml"))
-			chownToOther(t, filepath.Join(dir, "middle.yaml"))
+			planted.ChownToOther(t, filepath.Join(dir, "middle.yaml"))
 			symlink(t, filepath.Join(dir, "middle.yaml"), filepath.Join(dir, "clouds.yaml"))
 			return "through links: " + filepath.Join(dir, "middle.yaml")
 		},
