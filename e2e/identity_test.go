@@ -11,8 +11,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"vkc-credential/internal/keystonetest"
 )
 
 // These tests prove what belongs to an identity, and only to it: its
@@ -25,20 +23,6 @@ import (
 func oldIdentityItem(authURL, domain, user string) string {
 	sum := sha256.Sum256([]byte(authURL + "\x00" + domain + "\x00" + user))
 	return "identity-" + hex.EncodeToString(sum[:12])
-}
-
-// newRecordingKeystone is an attacker's Keystone (internal/keystonetest,
-// which keeps every request it receives): its user mallory signs in with
-// any password and has the projects named, hostile0, hostile1, ….
-func newRecordingKeystone(t *testing.T, projects ...string) *keystonetest.Server {
-	k := keystonetest.New(t)
-	u := keystonetest.User{Name: "mallory", AnyPassword: true}
-	for i, name := range projects {
-		u.Projects = append(u.Projects, keystonetest.Project{ID: fmt.Sprintf("hostile%d", i), Name: name})
-	}
-	k.AddUser(u)
-	k.SetTokenPrefix("hostile-")
-	return k
 }
 
 // TestProfileNamedLikeAKeychainItem: a hostile Keystone names a project
@@ -57,7 +41,7 @@ func TestProfileNamedLikeAKeychainItem(t *testing.T) {
 		t.Fatalf("the victim's password is not in %s", item)
 	}
 
-	hostile := newRecordingKeystone(t, item, "mallory-project")
+	hostile := newMallorysKeystone(t, "hostile", item, "mallory-project")
 	t.Cleanup(func() { s.run(nil, "", "erase", "--profile", "mallory-project") })
 	// Twice: the second store is the one that deleted the victim's item.
 	var stores []result
@@ -76,7 +60,7 @@ func TestProfileNamedLikeAKeychainItem(t *testing.T) {
 	// A profile file of that name, as an earlier version let the hostile
 	// project create it (1.0's shape: no backend recorded).
 	planted := filepath.Join(s.home, ".config", "vkc-credential", "profiles", item+".json")
-	os.WriteFile(planted, []byte(fmt.Sprintf(`{"version":1,"profile":%q,"auth_url":%q,"project_id":"hostile0","username":"mallory","user_domain_name":"users","region":"RegionOne","interface":"public"}`+"\n",
+	os.WriteFile(planted, []byte(fmt.Sprintf(`{"version":1,"profile":%q,"auth_url":%q,"project_id":"hostile-0","username":"mallory","user_domain_name":"users","region":"RegionOne","interface":"public"}`+"\n",
 		item, hostile.URL+"/v3")), 0o600)
 	for _, try := range []struct {
 		env   []string
@@ -87,7 +71,7 @@ func TestProfileNamedLikeAKeychainItem(t *testing.T) {
 		{nil, "", []string{"erase", "--profile", item}},
 		{nil, `{"profile":"` + item + `"}`, []string{"get", "--refresh"}},
 		{[]string{"VKC_PROFILE=" + strings.ToUpper(item)}, "", []string{"erase"}},
-		{nil, "", []string{"store", "--profile", item, "--auth-url", hostile.URL + "/v3", "--project-id", "hostile0", "--username", "mallory", "--keyring", "os"}},
+		{nil, "", []string{"store", "--profile", item, "--auth-url", hostile.URL + "/v3", "--project-id", "hostile-0", "--username", "mallory", "--keyring", "os"}},
 	} {
 		r := s.run(try.env, try.stdin, try.args...)
 		wantError(t, r, 2, "usage", true, "identity-HEX")

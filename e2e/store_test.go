@@ -16,19 +16,20 @@ import (
 // What store does with names, projects, a locked keychain and a refused
 // password, against the real Keystone and Secret Service.
 
-// newOtherCloud is a fake Keystone (internal/keystonetest, which keeps
-// every request it receives), another cloud than the e2e one: its user
-// "mallory" signs in with any password and has the projects named,
-// other-0, other-1, ….
-func newOtherCloud(t *testing.T, projects ...string) *keystonetest.Server {
-	c := keystonetest.New(t)
+// newMallorysKeystone is another cloud than the e2e one, as an attacker
+// or a second employer would run it: a fake Keystone (internal/keystonetest,
+// which keeps every request it receives) whose user "mallory" signs in
+// with any password and has the projects named, with the IDs NAME-0,
+// NAME-1, …; its tokens start with NAME-.
+func newMallorysKeystone(t *testing.T, name string, projects ...string) *keystonetest.Server {
+	k := keystonetest.New(t)
 	u := keystonetest.User{Name: "mallory", AnyPassword: true}
-	for i, name := range projects {
-		u.Projects = append(u.Projects, keystonetest.Project{ID: fmt.Sprintf("other-%d", i), Name: name})
+	for i, p := range projects {
+		u.Projects = append(u.Projects, keystonetest.Project{ID: fmt.Sprintf("%s-%d", name, i), Name: p})
 	}
-	c.AddUser(u)
-	c.SetTokenPrefix("other-")
-	return c
+	k.AddUser(u)
+	k.SetTokenPrefix(name + "-")
+	return k
 }
 
 type listEntry struct {
@@ -67,7 +68,7 @@ func TestAllProjectsLeavesOtherIdentitiesAlone(t *testing.T) {
 	s.store("default")
 	before := s.list()
 
-	other := newOtherCloud(t, "prod", "default", "x y", "x-y", "fresh")
+	other := newMallorysKeystone(t, "other", "prod", "default", "x y", "x-y", "fresh")
 	otherURL := other.URL + "/v3"
 	r := s.run(nil, "other cloud's password", "store", "--all-projects", "--auth-url", otherURL, "--username", "mallory", "--password-stdin")
 	var answers []listEntry
